@@ -1,0 +1,1 @@
+"""Command line: parses flags, calls `asyncio.run` on the runtime, maps errors to exit codes."""

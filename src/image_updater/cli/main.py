@@ -1,0 +1,24 @@
+"""The `image-updater` (alias `argocd-image-updater`) command group."""
+
+from __future__ import annotations
+
+import click
+
+from image_updater import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Keep Argo CD Applications on the newest allowed image; drop-in for argocd-image-updater."""
+
+
+@cli.command()
+@click.option("--short", is_flag=True, help="Print only the version number.")
+def version(short: bool) -> None:
+    """Print the version."""
+    click.echo(__version__ if short else f"image-updater {__version__}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,133 @@
+"""Every error image-updater raises on purpose, in one tree.
+
+    ImageUpdaterError                 base; `str(err)` is a one-line message for users, never a secret
+    ├── ConfigError                   permanent: the input is wrong; retrying will not help
+    │   ├── InvalidImageReference     an image-list entry or image argument does not parse
+    │   ├── InvalidConstraint         a semver constraint does not parse
+    │   ├── InvalidTagFilter          an allow-tags / ignore-tags pattern does not compile
+    │   ├── InvalidStrategy           an unknown update-strategy name
+    │   ├── InvalidPlatform           a platforms entry is not os/arch[/variant]
+    │   ├── InvalidRegistryConfig     registries.conf is malformed (names the entry and key)
+    │   ├── InvalidCredentialRef      a credential reference does not parse
+    │   ├── InvalidWriteBackConfig    write-back method/target/branch/template is malformed
+    │   └── InvalidAnnotation         an Application annotation is malformed
+    ├── CredentialError               a credential reference could not be resolved (missing Secret, field, script)
+    ├── RegistryError                 the registry answered with something we cannot use
+    │   ├── RegistryAuthError         401/403 after authenticating (or no usable challenge)
+    │   ├── RegistryNotFound          404: repository, tag or manifest unknown
+    │   └── RegistryProtocolError     invalid JSON, a bad header, pagination loops, oversized answers
+    ├── NoMatchingTag                 every tag was filtered out; carries the reasons
+    ├── WriteBackError                a write-back failed and nothing was changed
+    │   └── GitError                  a git command failed (message carries no credentials)
+    └── TransientError(delay)         worth retrying later: the cause is outside us
+        ├── RegistryUnavailable       5xx, connection errors, timeouts after retries
+        ├── RateLimited               429 after honouring Retry-After
+        └── PushConflict              the remote branch moved and our retries ran out
+
+Adapters translate third-party exceptions (aiohttp, subprocess, ruamel) into these at their edge
+with `raise ... from`. Exactly one place, the runtime's per-Application step (and the CLI for
+`test`), maps them to outcomes: ConfigError → reported, not retried until the input changes;
+TransientError → retried after `delay`; anything else → reported and retried next cycle.
+"""
+
+from __future__ import annotations
+
+
+class ImageUpdaterError(Exception):
+    """Base of every deliberate error. The message is for users and never contains a secret."""
+
+
+class ConfigError(ImageUpdaterError):
+    """The configuration or input is wrong; retrying without changing it will not help."""
+
+
+class InvalidImageReference(ConfigError):
+    """An image reference or image-list entry does not parse."""
+
+
+class InvalidConstraint(ConfigError):
+    """A semver constraint does not parse."""
+
+
+class InvalidTagFilter(ConfigError):
+    """An allow-tags or ignore-tags pattern is malformed."""
+
+
+class InvalidStrategy(ConfigError):
+    """An update-strategy name is unknown."""
+
+
+class InvalidPlatform(ConfigError):
+    """A platforms entry is not `os/arch[/variant]`."""
+
+
+class InvalidRegistryConfig(ConfigError):
+    """registries.conf is malformed."""
+
+
+class InvalidCredentialRef(ConfigError):
+    """A credential reference (`pullsecret:`, `secret:`, `env:`, `ext:`) does not parse."""
+
+
+class InvalidWriteBackConfig(ConfigError):
+    """A write-back method, target, branch or template is malformed."""
+
+
+class InvalidAnnotation(ConfigError):
+    """An Application annotation is malformed."""
+
+
+class CredentialError(ImageUpdaterError):
+    """A credential reference parsed but could not be resolved."""
+
+
+class RegistryError(ImageUpdaterError):
+    """The registry answered with something we cannot use."""
+
+
+class RegistryAuthError(RegistryError):
+    """Authentication or authorisation failed."""
+
+
+class RegistryNotFound(RegistryError):
+    """The repository, tag or manifest does not exist."""
+
+
+class RegistryProtocolError(RegistryError):
+    """The registry broke the protocol: bad JSON, bad headers, pagination loops, oversized bodies."""
+
+
+class NoMatchingTag(ImageUpdaterError):
+    """No tag survived the filters and the strategy; `reasons` says why, per tag."""
+
+    def __init__(self, message: str, reasons: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+
+
+class WriteBackError(ImageUpdaterError):
+    """A write-back failed; the repository and the cluster are as they were."""
+
+
+class GitError(WriteBackError):
+    """A git command failed. The message never contains credentials."""
+
+
+class TransientError(ImageUpdaterError):
+    """Worth retrying after `delay` seconds: the cause is outside us."""
+
+    def __init__(self, message: str, *, delay: float = 0.0) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+class RegistryUnavailable(TransientError):
+    """5xx answers, connection errors or timeouts that outlasted our retries."""
+
+
+class RateLimited(TransientError):
+    """The registry kept answering 429 after we honoured Retry-After."""
+
+
+class PushConflict(TransientError):
+    """The remote branch kept moving; our bounded push retries ran out."""

@@ -1,0 +1,1 @@
+"""Write-back: text transforms per target (pure) and the git adapter that commits them."""

@@ -11,7 +11,7 @@
     │   ├── InvalidCredentialRef      a credential reference does not parse
     │   ├── InvalidWriteBackConfig    write-back method/target/branch/template is malformed
     │   └── InvalidAnnotation         an Application annotation is malformed
-    ├── CredentialError               a credential reference could not be resolved (missing Secret, field, script)
+    ├── CredentialError               a credential reference could not be resolved
     ├── RegistryError                 the registry answered with something we cannot use
     │   ├── RegistryAuthError         401/403 after authenticating (or no usable challenge)
     │   ├── RegistryNotFound          404: repository, tag or manifest unknown

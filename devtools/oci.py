@@ -166,7 +166,11 @@ def retag(registry_url: str, repository: str, tag: str, *, source: str, auth: Ba
     return _put_manifest(client, repository, tag, response.body, response.headers["content-type"])
 
 
-move_tag = retag
+def move_tag(
+    registry_url: str, repository: str, tag: str, digest: str, *, auth: BasicAuth | None = None
+) -> str:
+    """Point `tag` at the existing manifest `digest` (a mutable tag moving to a new build)."""
+    return retag(registry_url, repository, tag, source=digest, auth=auth)
 
 
 def delete_manifest(

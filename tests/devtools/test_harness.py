@@ -74,8 +74,9 @@ def test_push_index_lists_each_platform(registry: LocalRegistry, fresh_repo: str
 def test_retag_moves_a_tag_and_delete_removes_its_tags(registry: LocalRegistry, fresh_repo: str) -> None:
     old = oci.push_image(registry.url, fresh_repo, "latest", created=CREATED)
     new = oci.push_image(registry.url, fresh_repo, "1.1.0", created=CREATED)
-    assert oci.move_tag(registry.url, fresh_repo, "latest", source="1.1.0") == new
+    assert oci.move_tag(registry.url, fresh_repo, "latest", new) == new
     assert oci.manifest_digest(registry.url, fresh_repo, "latest") == new
+    assert oci.retag(registry.url, fresh_repo, "stable", source="1.1.0") == new
     oci.delete_manifest(registry.url, fresh_repo, new)
     assert oci.list_tags(registry.url, fresh_repo) == []
     with pytest.raises(oci.RegistryHTTPError) as error:

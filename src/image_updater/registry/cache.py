@@ -1,0 +1,64 @@
+"""Metadata cache: immutable manifests and configs by digest, and the last digest seen per tag.
+
+Content addressed by a digest never changes, so parsed manifests and image configs are kept by
+(registry, digest) without expiry. Tags move, so for them only a tag → digest memo is kept, per
+(registry, repository): a known tag is revalidated with a HEAD (free on Docker Hub) and its
+metadata re-fetched only when the digest moved. Bounded: least recently used entries are evicted
+beyond `max_entries`. The runtime creates one cache and passes it to every client; nothing is global.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from image_updater.registry.manifests import ImageConfig, Manifest
+
+_Key = tuple[str, str, str, str]  # (kind, registry, repository or "", digest or tag)
+_Value = Manifest | ImageConfig | str
+
+
+class MetadataCache:
+    """LRU: (registry, digest) → parsed document, and (registry, repository, tag) → digest."""
+
+    __slots__ = ("_entries", "_max_entries")
+
+    def __init__(self, *, max_entries: int = 100_000) -> None:
+        self._max_entries = max_entries
+        self._entries: OrderedDict[_Key, _Value] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def manifest(self, *, registry: str, digest: str) -> Manifest | None:
+        value = self._get(("manifest", registry, "", digest))
+        return value if isinstance(value, Manifest) else None
+
+    def put_manifest(self, *, registry: str, manifest: Manifest) -> None:
+        self._put(("manifest", registry, "", manifest.digest), manifest)
+
+    def config(self, *, registry: str, digest: str) -> ImageConfig | None:
+        value = self._get(("config", registry, "", digest))
+        return value if isinstance(value, ImageConfig) else None
+
+    def put_config(self, *, registry: str, digest: str, config: ImageConfig) -> None:
+        self._put(("config", registry, "", digest), config)
+
+    def tag_digest(self, *, registry: str, repository: str, tag: str) -> str | None:
+        """The digest `tag` pointed at when last seen, or None if never seen (or evicted)."""
+        value = self._get(("tag", registry, repository, tag))
+        return value if isinstance(value, str) else None
+
+    def put_tag_digest(self, *, registry: str, repository: str, tag: str, digest: str) -> None:
+        self._put(("tag", registry, repository, tag), digest)
+
+    def _get(self, key: _Key) -> _Value | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def _put(self, key: _Key, value: _Value) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)

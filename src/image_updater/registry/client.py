@@ -1,0 +1,346 @@
+"""An async OCI Distribution v2 client for one registry endpoint, on an injected aiohttp session.
+
+Reads only: ping, tag lists (paginated by `Link`), manifest digests (HEAD), manifests, image
+configs, and `TagInfo` for the update strategies. Authentication is learnt from the registry's
+401 challenge on first use (`ping` is optional: there is no call order). Every request goes
+through `Transport` (limiter, counter, timeout, retries). Repository names are full paths in the
+registry (`library/nginx`): default namespaces are the caller's business. Limits: no writes, no
+schema1 manifests, no cross-repository mounts; tag lists are never cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote, urljoin, urlsplit
+
+import aiohttp
+
+from image_updater.credentials import Credentials
+from image_updater.errors import RegistryAuthError, RegistryNotFound, RegistryProtocolError
+from image_updater.registry import auth, tagging
+from image_updater.registry.cache import MetadataCache
+from image_updater.registry.counting import RequestCounter, RequestKind
+from image_updater.registry.limits import RequestLimiter
+from image_updater.registry.manifests import (
+    ACCEPT,
+    ImageConfig,
+    Manifest,
+    is_digest,
+    parse_config,
+    parse_manifest,
+    sha256_digest,
+)
+from image_updater.registry.transport import Response, Transport, origin, tls_context
+from image_updater.selection.types import Platform, TagInfo
+from image_updater.settings.registries import Endpoint
+
+CredentialsProvider = Callable[[], Awaitable[Credentials | None]]
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=30)
+PAGE_SIZE = 1000
+MAX_PAGES = 1000
+MAX_TAGS = 200_000
+MAX_TAGS_BODY = 16 << 20
+MAX_MANIFEST_BODY = 4 << 20  # distribution's own limit for manifests
+MAX_CONFIG_BODY = 8 << 20
+MAX_TOKEN_BODY = 1 << 20
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class RegistryClient:
+    """Talks to one registry endpoint with one set of credentials, fetched when a challenge needs them."""
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        endpoint: Endpoint,
+        credentials: CredentialsProvider | None,
+        counter: RequestCounter,
+        limiter: RequestLimiter,
+        cache: MetadataCache,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        retries: int = 3,
+    ) -> None:
+        self._api = endpoint.api_url.rstrip("/")
+        self.registry = urlsplit(self._api).netloc
+        self._credentials = credentials
+        self._cache = cache
+        self._clock = clock
+        self._tokens = auth.TokenCache(clock=clock)
+        self._challenge: auth.Challenge | None = None
+        ssl_context = tls_context(name=endpoint.name, ca_file=endpoint.ca_file, insecure=endpoint.insecure)
+        self._transport = Transport(
+            session=session,
+            api_url=self._api,
+            registry=self.registry,
+            counter=counter,
+            limiter=limiter,
+            timeout=timeout,
+            retries=retries,
+            sleep=sleep,
+            insecure=endpoint.insecure,
+            ssl_context=ssl_context,
+        )
+
+    async def ping(self) -> auth.Challenge | None:
+        """GET /v2/ and remember the auth challenge; None means the registry wants no authentication."""
+        response = await self._transport.send(
+            kind="ping",
+            method="GET",
+            url=f"{self._api}/v2/",
+            headers={},
+            max_bytes=MAX_TOKEN_BODY,
+            what=self.registry,
+        )
+        if response.status == 401:
+            self._challenge = self._usable_challenge(response, repository=None)
+            return self._challenge
+        self._expect_ok(response, repository=None, thing="the /v2/ endpoint")
+        return None
+
+    async def list_tags(self, repository: str) -> list[str]:
+        """Every tag of `repository`, following `Link: <...>; rel="next"` pages, in registry order."""
+        url: str | None = f"{self._api}/v2/{_path(repository)}/tags/list?n={PAGE_SIZE}"
+        seen: set[str] = set()
+        tags: list[str] = []
+        while url is not None:
+            if url in seen:
+                raise RegistryProtocolError(
+                    f"{self._where(repository)}: tag list pagination loops back to a seen page"
+                )
+            if len(seen) >= MAX_PAGES:
+                raise RegistryProtocolError(
+                    f"{self._where(repository)}: tag list has more than {MAX_PAGES} pages"
+                )
+            seen.add(url)
+            headers = {"Accept": "application/json"}
+            response = await self._request("tags", "GET", url, repository, headers, MAX_TAGS_BODY)
+            self._expect_ok(response, repository=repository, thing="repository")
+            tags.extend(tagging.page_tags(response.body, where=self._where(repository)))
+            if len(tags) > MAX_TAGS:
+                raise RegistryProtocolError(f"{self._where(repository)}: more than {MAX_TAGS} tags")
+            url = tagging.next_link(response.headers.getall("Link", []), base=url)
+        return tags
+
+    async def manifest_digest(self, repository: str, reference: str) -> str:
+        """The digest of the manifest `reference` (tag or digest) names: HEAD, or GET if no digest header."""
+        url = f"{self._api}/v2/{_path(repository)}/manifests/{_ref(reference)}"
+        response = await self._request("manifest_head", "HEAD", url, repository, {"Accept": ACCEPT}, 0)
+        self._expect_ok(response, repository=repository, thing=f"manifest {reference!r}")
+        digest = response.headers.get("Docker-Content-Digest", "").strip()
+        if not digest:
+            return (await self.fetch_manifest(repository, reference)).digest
+        if not is_digest(digest):
+            raise RegistryProtocolError(f"{self._where(repository)}: malformed Docker-Content-Digest header")
+        return digest
+
+    async def fetch_manifest(self, repository: str, reference: str) -> Manifest:
+        """GET and parse a manifest; by digest it is verified, and served from the cache when known."""
+        by_digest = is_digest(reference)
+        cached = self._cache.manifest(registry=self.registry, digest=reference) if by_digest else None
+        if cached is not None:
+            return cached
+        url = f"{self._api}/v2/{_path(repository)}/manifests/{_ref(reference)}"
+        response = await self._request(
+            "manifest_get", "GET", url, repository, {"Accept": ACCEPT}, MAX_MANIFEST_BODY
+        )
+        self._expect_ok(response, repository=repository, thing=f"manifest {reference!r}")
+        header = response.headers.get("Docker-Content-Digest", "").strip()
+        digest = reference if by_digest else header or sha256_digest(response.body)
+        for claimed in (digest, header):
+            self._verify(response.body, claimed, repository=repository)
+        manifest = parse_manifest(
+            response.body,
+            digest=digest,
+            content_type=response.headers.get("Content-Type", ""),
+            where=self._where(repository),
+        )
+        self._cache.put_manifest(registry=self.registry, manifest=manifest)
+        return manifest
+
+    async def fetch_config(self, repository: str, digest: str) -> ImageConfig:
+        """GET, verify and parse an image configuration blob (following redirects to blob storage); cached."""
+        cached = self._cache.config(registry=self.registry, digest=digest)
+        if cached is not None:
+            return cached
+        url = f"{self._api}/v2/{_path(repository)}/blobs/{_ref(digest)}"
+        response = await self._request("blob_get", "GET", url, repository, {}, MAX_CONFIG_BODY)
+        self._expect_ok(response, repository=repository, thing=f"config blob {digest}")
+        self._verify(response.body, digest, repository=repository)
+        config = parse_config(response.body, digest=digest, where=self._where(repository))
+        self._cache.put_config(registry=self.registry, digest=digest, config=config)
+        return config
+
+    async def tag_info(
+        self, repository: str, tag: str, *, platforms: tuple[Platform, ...] = (), need_created: bool
+    ) -> TagInfo:
+        """What the update strategies need to know about `tag`; see `tagging.describe` for the rules."""
+        manifest = await self._tag_manifest(repository, tag)
+        return await tagging.describe(
+            manifest,
+            tag=tag,
+            platforms=platforms,
+            need_created=need_created,
+            config_of=self._config_for(repository),
+        )
+
+    async def _tag_manifest(self, repository: str, tag: str) -> Manifest:
+        # A tag seen before is revalidated with a HEAD (Docker Hub does not count it as a pull);
+        # a new tag costs one GET, whose digest header the memo then remembers.
+        known = self._cache.tag_digest(registry=self.registry, repository=repository, tag=tag)
+        if known is None:
+            manifest = await self.fetch_manifest(repository, tag)
+        else:
+            manifest = await self.fetch_manifest(repository, await self.manifest_digest(repository, tag))
+        self._cache.put_tag_digest(
+            registry=self.registry, repository=repository, tag=tag, digest=manifest.digest
+        )
+        return manifest
+
+    def _config_for(self, repository: str) -> Callable[[Manifest | str], Awaitable[ImageConfig | None]]:
+        async def config_of(manifest: Manifest | str) -> ImageConfig | None:
+            if isinstance(manifest, str):
+                manifest = await self.fetch_manifest(repository, manifest)
+            if manifest.config_digest is None:
+                return None
+            return await self.fetch_config(repository, manifest.config_digest)
+
+        return config_of
+
+    async def _request(
+        self,
+        kind: RequestKind,
+        method: str,
+        url: str,
+        repository: str,
+        headers: dict[str, str],
+        max_bytes: int,
+    ) -> Response:
+        """Send with authentication; on a 401 learn the challenge, get fresh authorization, retry once."""
+        scope = auth.pull_scope(host=self.registry, repository=repository)
+        authorization = await self._authorization(scope, repository)
+        response = await self._follow(kind, method, url, headers, authorization, max_bytes, repository)
+        if response.status != 401:
+            return response
+        self._challenge = self._usable_challenge(response, repository=repository)
+        self._tokens.drop(registry=self.registry, scope=scope)
+        authorization = await self._authorization(scope, repository)
+        response = await self._follow(kind, method, url, headers, authorization, max_bytes, repository)
+        if response.status == 401:
+            raise self._denied(401, repository)
+        return response
+
+    async def _follow(
+        self,
+        kind: RequestKind,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        authorization: str | None,
+        max_bytes: int,
+        repository: str,
+    ) -> Response:
+        """Send, following redirects ourselves: our Authorization goes to the registry's own origin only."""
+        for _ in range(MAX_REDIRECTS + 1):
+            sent = dict(headers)
+            if authorization is not None and origin(url) == origin(self._api):
+                sent["Authorization"] = authorization
+            response = await self._transport.send(
+                kind=kind,
+                method=method,
+                url=url,
+                headers=sent,
+                max_bytes=max_bytes,
+                what=self._where(repository),
+            )
+            location = response.headers.get("Location")
+            if response.status not in _REDIRECTS:
+                return response
+            if not location:
+                raise RegistryProtocolError(f"{self._where(repository)}: redirect without a Location header")
+            url = urljoin(url, location)
+        raise RegistryProtocolError(f"{self._where(repository)}: more than {MAX_REDIRECTS} redirects")
+
+    async def _authorization(self, scope: str, repository: str) -> str | None:
+        challenge = self._challenge
+        if challenge is None:
+            return None
+        credentials = await self._credentials() if self._credentials is not None else None
+        if challenge.scheme == "basic":
+            if credentials is None:
+                raise RegistryAuthError(
+                    f"{self.registry} requires credentials for repository {repository!r}; none are configured"
+                )
+            return auth.basic_header(credentials)
+        token = self._tokens.get(registry=self.registry, scope=scope)
+        if token is None:
+            token = await self._fetch_token(challenge, scope, credentials, repository)
+            self._tokens.put(registry=self.registry, scope=scope, token=token)
+        return f"Bearer {token.value}"
+
+    async def _fetch_token(
+        self, challenge: auth.Challenge, scope: str, credentials: Credentials | None, repository: str
+    ) -> auth.Token:
+        # Anonymous when there are no credentials: Docker Hub and others hand out pull tokens that way.
+        headers = {"Authorization": auth.basic_header(credentials)} if credentials is not None else {}
+        url = auth.token_url(challenge, scope=scope)
+        where = self._where(repository)
+        response = await self._transport.send(
+            kind="token", method="GET", url=url, headers=headers, max_bytes=MAX_TOKEN_BODY, what=where
+        )
+        if response.status in (401, 403):
+            raise self._denied(response.status, repository, by="the token service of ")
+        if response.status != 200:
+            raise RegistryProtocolError(
+                f"the token service of {self.registry} answered HTTP {response.status} for {where}"
+            )
+        return auth.parse_token(response.body, now=self._clock(), where=where)
+
+    def _usable_challenge(self, response: Response, *, repository: str | None) -> auth.Challenge:
+        challenge = auth.parse_challenge(response.headers.get("WWW-Authenticate"))
+        usable = challenge is not None and (
+            challenge.scheme == "basic"
+            or (challenge.scheme == "bearer" and challenge.param("realm").startswith("http"))
+        )
+        if challenge is None or not usable:
+            what = f"repository {repository!r}" if repository else "/v2/"
+            raise RegistryAuthError(
+                f"{self.registry} refused {what} (HTTP 401) without a usable auth challenge"
+            )
+        return challenge
+
+    def _expect_ok(self, response: Response, *, repository: str | None, thing: str) -> None:
+        if 200 <= response.status < 300:
+            return
+        where = self._where(repository) if repository else self.registry
+        if response.status == 404:
+            raise RegistryNotFound(f"{where}: {thing} not found (HTTP 404)")
+        if response.status in (401, 403):
+            raise self._denied(response.status, repository or "")
+        raise RegistryProtocolError(f"{where}: unexpected HTTP {response.status} for {thing}")
+
+    def _denied(self, status: int, repository: str, *, by: str = "") -> RegistryAuthError:
+        return RegistryAuthError(
+            f"{by}{self.registry} denied access to repository {repository!r} (HTTP {status}); "
+            "check the credentials configured for this registry"
+        )
+
+    def _verify(self, body: bytes, digest: str, *, repository: str) -> None:
+        if digest.startswith("sha256:") and sha256_digest(body) != digest:
+            raise RegistryProtocolError(f"{self._where(repository)}: content does not match digest {digest}")
+
+    def _where(self, repository: str | None) -> str:
+        return f"{self.registry}/{repository}" if repository else self.registry
+
+
+def _path(repository: str) -> str:
+    return quote(repository.strip("/"), safe="/")
+
+
+def _ref(reference: str) -> str:
+    return quote(reference, safe=":")

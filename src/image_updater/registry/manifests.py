@@ -1,0 +1,148 @@
+"""OCI / Docker manifest and image-config documents: media types and parsing. Pure, no I/O.
+
+Understands OCI image indexes and manifests and Docker manifest lists and schema2 manifests; the
+legacy Docker schema1 format is not requested and is rejected. Parsers raise
+`RegistryProtocolError` naming the registry and repository when a document is malformed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from image_updater.errors import RegistryProtocolError
+from image_updater.selection.types import Platform
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
+IMAGE_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
+ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST))
+
+_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A parsed manifest. `children` is set for an index / manifest list, `config_digest` for an image."""
+
+    digest: str
+    media_type: str
+    config_digest: str | None = None
+    children: tuple[tuple[Platform, str], ...] = ()
+
+    @property
+    def is_index(self) -> bool:
+        return self.media_type in INDEX_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class ImageConfig:
+    """The parts of an image configuration we use. `platform` is None if `os`/`architecture` are absent."""
+
+    created: datetime | None
+    platform: Platform | None
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+def sha256_digest(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def is_digest(reference: str) -> bool:
+    """True if `reference` is a content digest (`algorithm:hex`) rather than a tag."""
+    return _DIGEST.match(reference) is not None
+
+
+def parse_manifest(body: bytes, *, digest: str, content_type: str, where: str) -> Manifest:
+    """Parse a manifest body; `where` names registry and repository for error messages."""
+    doc = load_json(body, where=f"manifest {digest} of {where}")
+    media_type = doc.get("mediaType") or content_type.split(";")[0].strip()
+    if media_type in INDEX_TYPES:
+        return Manifest(digest, media_type, children=_children(doc, where=where))
+    if media_type in IMAGE_TYPES or (not media_type and isinstance(doc.get("config"), dict)):
+        config = doc.get("config")
+        if not isinstance(config, dict) or not isinstance(config.get("digest"), str):
+            raise RegistryProtocolError(f"manifest {digest} of {where} has no config digest")
+        return Manifest(digest, media_type or OCI_MANIFEST, config_digest=config["digest"])
+    raise RegistryProtocolError(f"manifest {digest} of {where} has unsupported media type {media_type!r}")
+
+
+def parse_config(body: bytes, *, digest: str, where: str) -> ImageConfig:
+    """Parse an image configuration blob: `created` (RFC 3339, nanoseconds allowed), platform, labels."""
+    doc = load_json(body, where=f"config {digest} of {where}")
+    created = doc.get("created")
+    os_name, arch = doc.get("os"), doc.get("architecture")
+    platform = None
+    if isinstance(os_name, str) and isinstance(arch, str) and os_name and arch:
+        platform = Platform(os_name, arch, str(doc.get("variant") or ""))
+    labels = (doc.get("config") or {}).get("Labels") or {}
+    if not isinstance(labels, dict):
+        raise RegistryProtocolError(f"config {digest} of {where} has malformed labels")
+    if created is not None and not isinstance(created, str):
+        raise RegistryProtocolError(f"config {digest} of {where} has a non-string 'created'")
+    return ImageConfig(
+        created=parse_time(created, where=f"config {digest} of {where}") if created else None,
+        platform=platform,
+        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+    )
+
+
+def parse_time(text: str, *, where: str) -> datetime:
+    """RFC 3339 with any number of fraction digits (Go writes nanoseconds); truncated to microseconds."""
+    m = _RFC3339.match(text)
+    if m is None:
+        raise RegistryProtocolError(f"{where} has an invalid 'created' time {text!r}")
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    micros = int((m.group(7) or "0")[:6].ljust(6, "0"))
+    tz = UTC
+    if m.group(9):
+        offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
+        tz = timezone(offset if m.group(9) == "+" else -offset)
+    try:
+        return datetime(year, month, day, hour, minute, second, micros, tzinfo=tz)
+    except ValueError as exc:
+        raise RegistryProtocolError(f"{where} has an invalid 'created' time {text!r}") from exc
+
+
+def load_json(body: bytes, *, where: str) -> dict[str, Any]:
+    """Decode a JSON object, translating every decoding problem into `RegistryProtocolError`."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RegistryProtocolError(f"{where}: the registry sent invalid or truncated JSON") from exc
+    if not isinstance(doc, dict):
+        raise RegistryProtocolError(f"{where}: the registry sent JSON that is not an object")
+    return doc
+
+
+def _children(doc: dict[str, Any], *, where: str) -> tuple[tuple[Platform, str], ...]:
+    entries = doc.get("manifests")
+    if not isinstance(entries, list):
+        raise RegistryProtocolError(f"index of {where} has no 'manifests' list")
+    children: list[tuple[Platform, str]] = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
+            raise RegistryProtocolError(f"index of {where} has a malformed entry")
+        platform = entry.get("platform")
+        if not isinstance(platform, dict) or _is_attachment(entry, platform):
+            continue  # attestations and other attachments are not runnable images
+        os_name, arch = platform.get("os"), platform.get("architecture")
+        if isinstance(os_name, str) and isinstance(arch, str) and os_name and arch:
+            children.append((Platform(os_name, arch, str(platform.get("variant") or "")), entry["digest"]))
+    return tuple(children)
+
+
+def _is_attachment(entry: dict[str, Any], platform: dict[str, Any]) -> bool:
+    # BuildKit lists provenance/SBOM manifests as platform unknown/unknown with this annotation.
+    annotations = entry.get("annotations") or {}
+    return "vnd.docker.reference.type" in annotations or platform.get("os") == "unknown"

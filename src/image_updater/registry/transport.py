@@ -1,0 +1,225 @@
+"""The one path every registry HTTP request takes: limiter → counter → timeout → retries.
+
+`Transport.send` waits for a slot of the registry's `RequestLimiter`, counts the attempt in the
+shared `RequestCounter`, sends it on the injected `aiohttp.ClientSession` with the timeout, reads
+the body up to a size cap, and retries with exponential backoff and jitter on connection errors,
+timeouts and 5xx (then `RegistryUnavailable`), and on 429 after honouring `Retry-After` (then
+`RateLimited`). Every other answer, 4xx included, is returned for the caller to interpret. Redirects
+are never followed here. aiohttp exceptions stop at this edge. Error messages carry neither URLs'
+queries (signed storage URLs) nor headers.
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from image_updater.errors import (
+    InvalidRegistryConfig,
+    RateLimited,
+    RegistryProtocolError,
+    RegistryUnavailable,
+)
+from image_updater.registry.counting import RequestCounter, RequestKind
+from image_updater.registry.limits import RequestLimiter
+
+MAX_RETRY_AFTER = 60.0  # seconds; a registry asking for longer is reported as RateLimited instead
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A fully read answer. `url` is the URL requested (redirects are not followed)."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    url: str
+
+
+def tls_context(*, name: str, ca_file: str | None, insecure: bool) -> ssl.SSLContext | None:
+    """The system trust store plus `ca_file`, or None when the defaults apply (no CA file, or insecure)."""
+    if insecure or not ca_file:
+        return None
+    try:
+        context = ssl.create_default_context()
+        context.load_verify_locations(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise InvalidRegistryConfig(
+            f"registry {name!r}: ca_file {ca_file!r} cannot be read as a CA bundle"
+        ) from exc
+    return context
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with default ports filled in: credentials are only sent to the same origin."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port or default)
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with jitter (50-100 % of the step), capped at BACKOFF_CAP."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2.0**attempt) * (0.5 + random.random() / 2)
+
+
+def retry_after(value: str | None, *, fallback: float) -> float:
+    """Seconds to wait per `Retry-After` (delta-seconds or HTTP date), within [0, MAX_RETRY_AFTER]."""
+    if not value:
+        return fallback
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return fallback
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return min(max(0.0, (when - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER)
+
+
+class Transport:
+    """Sends requests for one registry (`registry` is its host[:port], the counter and message key)."""
+
+    __slots__ = (
+        "_api_origin",
+        "_counter",
+        "_insecure",
+        "_limiter",
+        "_registry",
+        "_retries",
+        "_session",
+        "_sleep",
+        "_ssl_context",
+        "_timeout",
+    )
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        api_url: str,
+        registry: str,
+        counter: RequestCounter,
+        limiter: RequestLimiter,
+        timeout: aiohttp.ClientTimeout,
+        retries: int,
+        sleep: Callable[[float], Awaitable[None]],
+        insecure: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._session = session
+        self._api_origin = origin(api_url)
+        self._registry = registry
+        self._counter = counter
+        self._limiter = limiter
+        self._timeout = timeout
+        self._retries = retries
+        self._sleep = sleep
+        self._insecure = insecure
+        self._ssl_context = ssl_context
+
+    async def send(
+        self,
+        *,
+        kind: RequestKind,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        max_bytes: int,
+        what: str,
+    ) -> Response:
+        """Send one request, retrying transient failures; `what` names the repository for messages."""
+        for attempt in range(self._retries + 1):
+            last = attempt == self._retries
+            try:
+                response = await self._attempt(kind, method, url, headers, max_bytes, what)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self._counter.record_failure(registry=self._registry)
+                if isinstance(exc, aiohttp.ClientSSLError):
+                    raise RegistryUnavailable(
+                        f"TLS with {_host(url)} failed for {what}; check the registry's ca_file or insecure"
+                    ) from exc
+                if last:
+                    reason = "timed out" if isinstance(exc, TimeoutError) else "could not be reached"
+                    raise RegistryUnavailable(
+                        f"{_host(url)} {reason} for {what} after {attempt + 1} attempts",
+                        delay=backoff(attempt + 1),
+                    ) from exc
+                await self._sleep(backoff(attempt))
+                continue
+            if response.status == 429:
+                self._counter.record_rate_limited(registry=self._registry)
+                delay = retry_after(response.headers.get("Retry-After"), fallback=backoff(attempt))
+                if last:
+                    raise RateLimited(
+                        f"{_host(url)} kept rate-limiting requests for {what} (HTTP 429)", delay=delay
+                    )
+                await self._sleep(delay)
+                continue
+            if response.status >= 500:
+                self._counter.record_failure(registry=self._registry)
+                if last:
+                    raise RegistryUnavailable(
+                        f"{_host(url)} answered HTTP {response.status} for {what} ({attempt + 1} attempts)",
+                        delay=backoff(attempt + 1),
+                    )
+                await self._sleep(backoff(attempt))
+                continue
+            if response.status >= 400 and response.status != 401:
+                self._counter.record_failure(registry=self._registry)
+            return response
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def _attempt(
+        self, kind: RequestKind, method: str, url: str, headers: Mapping[str, str], max_bytes: int, what: str
+    ) -> Response:
+        async with self._limiter.slot():
+            self._counter.record_request(registry=self._registry, kind=kind)
+            async with self._session.request(
+                method,
+                URL(url, encoded=True),
+                headers=dict(headers),
+                allow_redirects=False,
+                timeout=self._timeout,
+                ssl=self._ssl_for(url),
+            ) as resp:
+                body = b"" if method == "HEAD" else await _read(resp, max_bytes=max_bytes, what=what)
+                return Response(resp.status, resp.headers, body, url)
+
+    def _ssl_for(self, url: str) -> ssl.SSLContext | bool:
+        # `insecure` is about the registry's own certificate; redirect targets (blob storage) are verified.
+        if self._insecure and origin(url) == self._api_origin:
+            return False
+        return self._ssl_context if self._ssl_context is not None else True
+
+
+async def _read(resp: aiohttp.ClientResponse, *, max_bytes: int, what: str) -> bytes:
+    if resp.content_length is not None and resp.content_length > max_bytes:
+        raise RegistryProtocolError(
+            f"{_host(str(resp.url))} sent {resp.content_length} bytes for {what}; limit {max_bytes}"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > max_bytes:
+            raise RegistryProtocolError(f"{_host(str(resp.url))} sent more than {max_bytes} bytes for {what}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _host(url: str) -> str:
+    """host[:port] of a URL, for messages: never the query, which may carry signatures."""
+    return urlsplit(url).netloc.rpartition("@")[2]

@@ -1,11 +1,14 @@
 """Registry endpoints: the `registries.conf` format of argocd-image-updater, and endpoint lookup.
 
 Owns: the `Endpoint` type, strict parsing of registries.conf (pydantic, `extra="forbid"`), the
-built-in Docker Hub default, and `RegistryConfig.resolve(image)`. Pure: reading the file is the
-caller's job; credential references stay strings here (`image_updater.credentials` parses them).
+built-in Docker Hub default, `RegistryConfig.resolve(image)` and `api_repository`. Pure: reading
+the file is the caller's job. Credential references stay strings here: `settings` may not import
+`credentials` (sibling layers), so the runtime parses them when it builds resolvers.
 
 Deliberate differences from upstream, each making a silent surprise loud or impossible:
 - a prefix matches on a path boundary (`ghcr.io/org` does not claim `ghcr.io/organisation/x`);
+- the longest matching prefix wins even when an entry names the image's host exactly (upstream
+  returns the exact host entry first, so `ghcr.io/org` is never used next to `ghcr.io`);
 - two entries with the same prefix are an error (upstream: the last one silently wins);
 - the entry without a prefix is the default for images without a registry host only, never a
   catch-all for every host (upstream's prefix `""` string-matches every image);
@@ -30,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from image_updater import refs
 from image_updater.errors import InvalidRegistryConfig
 from image_updater.refs import ImageRef
 
@@ -67,8 +71,6 @@ DOCKER_HUB = Endpoint(
     default_ns="library",
     limit=10.0,
 )
-# Hosts Docker itself treats as Docker Hub; an image written with one of them goes to Docker Hub.
-DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
 INFERRED_LIMIT = 20.0
 
 
@@ -93,25 +95,31 @@ class RegistryConfig:
         return self._by_prefix.get(DOCKER_HUB_PREFIX, DOCKER_HUB)
 
     def resolve(self, image: ImageRef) -> Endpoint:
-        """The endpoint for `image`: default registry, exact prefix, longest prefix, or inferred."""
+        """The endpoint for `image`: the default registry when it names no host, else the entry with
+        the longest prefix of `<registry>/<repository>` on a `/` boundary, else Docker Hub for its
+        spellings, else an endpoint inferred from the host."""
         if not image.registry:
             return self.default_endpoint
-        if image.registry in self._by_prefix:
-            return self._by_prefix[image.registry]
+        # The exact host is just the shortest candidate: upstream tries it first, which makes an
+        # entry for `ghcr.io/org` dead as soon as one for `ghcr.io` exists.
         name = f"{image.registry}/{image.repository}"
         matching = [p for p in self._by_prefix if name.startswith(p + "/")]
         if matching:
             return self._by_prefix[max(matching, key=len)]
-        if image.registry.lower() in DOCKER_HUB_HOSTS:
+        if refs.is_docker_hub(image.registry):
             return self._by_prefix.get(DOCKER_HUB_PREFIX, DOCKER_HUB)
         return _inferred(image.registry)
 
 
 def api_repository(endpoint: Endpoint, image: ImageRef) -> str:
-    """The repository path for the registry API: `nginx` → `library/nginx` on Docker Hub."""
-    if endpoint.default_ns and "/" not in image.repository:
-        return f"{endpoint.default_ns}/{image.repository}"
-    return image.repository
+    """The repository path for the registry API: `nginx` → `library/nginx` on Docker Hub.
+
+    The endpoint's `default_ns` is prepended to a single-component name. An endpoint whose API is
+    Docker Hub's gets `library` even without `defaultns` (upstream would ask for `nginx` and fail).
+    """
+    host = urlsplit(endpoint.api_url).hostname or ""
+    default_ns = endpoint.default_ns or ("library" if refs.is_docker_hub(host) else "")
+    return refs.registry_path(image, default_ns=default_ns)
 
 
 def _inferred(registry: str) -> Endpoint:

@@ -1,0 +1,111 @@
+"""What a write-back target is told to write, and where: pure value types and the target parser.
+
+No I/O here. `parse_write_back_target` turns the `write-back-target` annotation into a `WriteTarget`
+and rejects what argocd-image-updater would silently misread; `paths` resolves it to a file.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Literal
+
+from image_updater.errors import InvalidWriteBackConfig
+from image_updater.refs import ImageRef
+
+SourceKind = Literal["helm", "kustomize"]
+TargetKind = Literal["argocd-source", "kustomization", "helmvalues"]
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_FORMS = "kustomization, kustomization:<dir>, helmvalues, helmvalues:<file> or a path ending in .yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class HelmParams:
+    """The Helm value paths that receive one image (`<alias>.helm.image-name/-tag/-spec`)."""
+
+    name: str = "image.name"
+    tag: str = "image.tag"
+    spec: str | None = None  # when set, the full `repo:tag[@digest]` goes here and name/tag are unused
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestImage:
+    """One image to write: the new reference and where it goes in Helm values or a kustomization.
+
+    `image` is the new image (name, tag, optional digest). `kustomize_name` is the original image
+    name of `<alias>.kustomize.image-name` (the `name:` kustomize matches), None when not configured.
+    """
+
+    alias: str | None
+    image: ImageRef
+    kustomize_name: str | None = None
+    helm: HelmParams = field(default_factory=HelmParams)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteTarget:
+    """A parsed `write-back-target`.
+
+    `path` is as written after the prefix (a directory for kustomization, a file for helmvalues),
+    None for the bare forms. A leading `/` means the repository root, anything else is relative to
+    the Application's source path; a bare `*.yaml` target is repository-root relative, as upstream.
+    """
+
+    kind: TargetKind
+    path: str | None = None
+
+
+def parse_write_back_target(text: str | None) -> WriteTarget:
+    """Parse the `write-back-target` annotation value; None or blank means `.argocd-source-<app>.yaml`."""
+    value = (text or "").strip()
+    if not value:
+        return WriteTarget(kind="argocd-source")
+    for kind in ("kustomization", "helmvalues"):
+        if value == kind:
+            return WriteTarget(kind=kind)
+        if value.startswith(kind + ":"):
+            return WriteTarget(kind=kind, path=_checked_path(value[len(kind) + 1 :], kind=kind))
+    return _bare_path_target(value)
+
+
+def _bare_path_target(value: str) -> WriteTarget:
+    base = posixpath.basename(value)
+    if base in KUSTOMIZATION_NAMES:
+        directory = posixpath.dirname(value) or "."
+        raise InvalidWriteBackConfig(
+            f"write-back-target {value!r} names a kustomization file; use kustomization:{directory}"
+        )
+    if base.startswith(".argocd-source"):
+        raise InvalidWriteBackConfig(
+            f"write-back-target {value!r} names an .argocd-source file; remove write-back-target to write it"
+        )
+    if not base.endswith((".yaml", ".yml")):
+        raise InvalidWriteBackConfig(f"write-back-target {value!r} is not one of: {_FORMS}")
+    path = _checked_path(value, kind="helmvalues")
+    return WriteTarget(kind="helmvalues", path=path if path.startswith("/") else "/" + path)
+
+
+def _checked_path(path: str, *, kind: str) -> str:
+    if not path.strip():
+        raise InvalidWriteBackConfig(f"write-back-target {kind}: needs a path after the colon, or use {kind}")
+    return path.strip()
+
+
+def normal_image_name(name: str) -> str:
+    """An image name in the form used to compare names: Docker Hub spelled out or implied is the
+    same registry (`nginx` = `docker.io/library/nginx`), so both normalise to `nginx`."""
+    first, _, rest = name.partition("/")
+    registry, path = (
+        (first, rest) if rest and ("." in first or ":" in first or first == "localhost") else ("", name)
+    )
+    if registry in ("docker.io", "index.docker.io", "registry-1.docker.io"):
+        registry = ""
+    if not registry and path.startswith("library/") and path.count("/") == 1:
+        path = path.removeprefix("library/")
+    return f"{registry}/{path}" if registry else path
+
+
+def same_image_name(left: str, right: str) -> bool:
+    """True when both names denote the same repository (see `normal_image_name`)."""
+    return normal_image_name(left) == normal_image_name(right)

@@ -1,0 +1,376 @@
+"""Edit a YAML document by splicing text at the positions ruamel records; verify the meaning after.
+
+Pure, no I/O. Three edits cover every target: set a string value (creating missing mapping keys),
+delete a key, append a mapping entry to a sequence (creating the sequence). Only the characters of
+changed values and whole inserted or removed lines differ from the input: comments, quoting,
+indentation, key order, anchors, directives and line endings stay as the user wrote them.
+
+Limits: lists are never created by a path (`a[3]` must exist); keys are not created or removed
+inside flow collections written on one line (`{...}`) except by appending; edits through an alias
+of a collection are refused. After editing, the result is parsed again and compared, leaf by leaf,
+with what the edits should mean; any difference raises WriteBackError and nothing is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from image_updater.errors import WriteBackError
+from image_updater.writeback import yamltext as yt
+from image_updater.writeback.yamltext import STR_TAG
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetValue:
+    """Make `path` the string `value`. A missing key is inserted after the last of `after` present."""
+
+    path: Path
+    value: str
+    after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteKey:
+    """Remove the key at `path` (and its value) when present."""
+
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class AppendEntry:
+    """Append a mapping of string fields to the sequence at `path`, creating the sequence if needed."""
+
+    path: Path
+    entry: tuple[tuple[str, str], ...]
+
+
+Edit = SetValue | DeleteKey | AppendEntry
+
+
+def show(path: Path) -> str:
+    """`a.b[0].c`, the way users write Helm parameter names."""
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
+    return text
+
+
+def apply(text: str, edits: Sequence[Edit], *, path: str, loose: bool = False, multi: bool = False) -> str:
+    """Apply `edits` to the first document of `text`; `multi` allows (and keeps) further documents.
+
+    `loose`: the reader types every field as a string (kustomize), so an equal value written
+    unquoted, like `newTag: 1.10`, is already right and stays untouched.
+    """
+    original = yt.compose_documents(text, path=path)
+    if len(original) > 1 and not multi:
+        raise WriteBackError(f"{path} holds {len(original)} YAML documents; keep a single document in it")
+    result = text
+    for edit in edits:
+        result = _Editor(result, path=path, loose=loose).apply(edit)
+    _verify(original, yt.compose_documents(result, path=path), edits, path=path, loose=loose)
+    return result
+
+
+def current(text: str, target: Path, *, path: str) -> str | None:
+    """The scalar text at `target` in the first document, None when absent or not a scalar."""
+    node: Node | None = (yt.compose_documents(text, path=path) or [None])[0]
+    for step in target:
+        if isinstance(node, MappingNode) and isinstance(step, str) and (pair := yt.find_pair(node, step)):
+            node = pair[1]
+        elif isinstance(node, SequenceNode) and isinstance(step, int) and step < len(yt.items(node)):
+            node = yt.items(node)[step]
+        else:
+            return None
+    return str(node.value) if isinstance(node, ScalarNode) and yt.tag_of(node) != yt.NULL_TAG else None
+
+
+class _Editor:
+    """One edit against one text; `apply` returns the new text."""
+
+    def __init__(self, text: str, *, path: str, loose: bool) -> None:
+        self.text, self.path, self.loose = text, path, loose
+        self.nl = yt.newline_of(text)
+        docs = yt.compose_documents(text, path=path) or [None]
+        self.root = docs[0]
+        self.multi = len(docs) > 1
+
+    def apply(self, edit: Edit) -> str:
+        if self.root is None:
+            return self._fill_empty(edit)
+        if not isinstance(self.root, MappingNode) or yt.is_flow(self.root):
+            raise WriteBackError(f"{self.path} does not hold a block mapping at the top; cannot edit it")
+        parent, key = self._parent(self.root, edit.path)
+        if isinstance(edit, SetValue):
+            return self._set(parent, key, edit)
+        if isinstance(edit, DeleteKey):
+            return self._delete(parent, key)
+        return self._append(parent, key, edit)
+
+    # navigation ---------------------------------------------------------------------------------
+
+    def _parent(self, root: MappingNode, path: Path) -> tuple[MappingNode, Path]:
+        """The deepest existing mapping on `path` and the rest of `path` from there."""
+        node: Node = root
+        for index, step in enumerate(path[:-1]):
+            if isinstance(node, MappingNode):
+                pair = yt.find_pair(node, str(step)) if isinstance(step, str) else None
+                if pair is None or _is_empty(pair[1]):
+                    return node, path[index:]
+                if yt.is_alias_use(*pair) and not isinstance(pair[1], ScalarNode):
+                    raise WriteBackError(
+                        f"{self.path}: {show(path[: index + 1])} is an alias; edit its anchor"
+                    )
+                node = pair[1]
+            elif isinstance(node, SequenceNode) and isinstance(step, int) and step < len(yt.items(node)):
+                node = yt.items(node)[step]
+            else:
+                raise WriteBackError(f"{self.path} has no {show(path[: index + 1])}; check the key path")
+        if not isinstance(node, MappingNode):
+            raise WriteBackError(f"{self.path}: {show(path[:-1])} is not a mapping; check the key path")
+        return node, path[-1:]
+
+    # edits -------------------------------------------------------------------------------------
+
+    def _set(self, parent: MappingNode, rest: Path, edit: SetValue) -> str:
+        pair = yt.find_pair(parent, str(rest[0])) if isinstance(rest[0], str) else None
+        if pair is None or (len(rest) > 1 and _is_empty(pair[1])):
+            return self._insert(parent, rest, edit.value, after=edit.after, empty=pair)
+        key, value = pair
+        if not isinstance(value, ScalarNode) or (len(rest) > 1):
+            raise WriteBackError(f"{self.path}: {show(edit.path)} is not a single value; check the key path")
+        if _same(value, edit.value, loose=self.loose):
+            return self.text
+        start, end = yt.value_span(self.text, key, value)
+        style = value.style if value.style in ("'", '"') and not yt.is_alias_use(key, value) else None
+        scalar = yt.render_scalar(edit.value, style=style)
+        if start == end:
+            scalar = " " + scalar
+        return self.text[:start] + scalar + self.text[end:]
+
+    def _delete(self, parent: MappingNode, rest: Path) -> str:
+        pair = yt.find_pair(parent, str(rest[0])) if len(rest) == 1 else None
+        if pair is None:
+            return self.text
+        if yt.is_flow(parent):
+            raise WriteBackError(
+                f"{self.path}: cannot remove {rest[0]!r} from a flow mapping; use block style"
+            )
+        key, value = pair
+        first = yt.line_start(self.text, cast(int, key.start_mark.line))
+        if not self.text[first : key.start_mark.index].strip():
+            end = yt.line_start(self.text, yt.pair_last_line(key, value) + 1)
+            return self.text[:first] + self.text[end:]
+        following = [k for k, _ in yt.pairs(parent) if k.start_mark.index > key.start_mark.index]
+        if not following:
+            raise WriteBackError(f"{self.path}: cannot remove the only key {key.value!r} of an entry")
+        return self.text[: key.start_mark.index] + self.text[following[0].start_mark.index :]
+
+    def _append(self, parent: MappingNode, rest: Path, edit: AppendEntry) -> str:
+        pair = yt.find_pair(parent, str(rest[0])) if len(rest) == 1 else None
+        if pair is None or _is_empty(pair[1]):
+            return self._insert_sequence(parent, rest, edit.entry, empty=pair)
+        key, seq = pair
+        if not isinstance(seq, SequenceNode) or yt.is_alias_use(key, seq):
+            raise WriteBackError(f"{self.path}: {show(edit.path)} is not a list; check the file")
+        if yt.is_flow(seq):
+            close = cast(int, seq.end_mark.index) - 1
+            sep = ", " if yt.items(seq) else ""
+            return self.text[:close] + sep + _flow_entry(edit.entry) + self.text[close:]
+        first = yt.items(seq)[0]
+        dash = self._dash_column(first)
+        column = (
+            yt.pairs(first)[0][0].start_mark.column
+            if isinstance(first, MappingNode)
+            else first.start_mark.column
+        )
+        lines = _entry_lines(edit.entry, dash=dash, column=cast(int, column))
+        return self._insert_lines(yt.last_line(seq) + 1, lines)
+
+    # insertion helpers --------------------------------------------------------------------------
+
+    def _insert(
+        self, parent: MappingNode, rest: Path, value: str, *, after: tuple[str, ...], empty: object
+    ) -> str:
+        if any(isinstance(step, int) for step in rest):
+            raise WriteBackError(
+                f"{self.path} has no {show(rest)}; list entries are never created, add it by hand"
+            )
+        keys = cast(tuple[str, ...], rest)
+        if isinstance(empty, tuple):
+            step = self._step()
+            return self._fill_key(empty, _nested_lines(keys[1:], value, indent=step, step=step))
+        if yt.is_flow(parent):
+            close = cast(int, parent.end_mark.index) - 1
+            sep = ", " if yt.pairs(parent) else ""
+            return self.text[:close] + sep + _flow_nested(keys, value) + self.text[close:]
+        column = cast(int, yt.pairs(parent)[0][0].start_mark.column)
+        anchor = [p for p in yt.pairs(parent) if p[0].value in after] or yt.pairs(parent)
+        line = yt.pair_last_line(*anchor[-1]) + 1
+        return self._insert_lines(line, _nested_lines(keys, value, indent=column, step=self._step()))
+
+    def _insert_sequence(
+        self, parent: MappingNode, rest: Path, entry: tuple[tuple[str, str], ...], *, empty: object
+    ) -> str:
+        offset = self._sequence_offset()
+        if isinstance(empty, tuple):
+            return self._fill_key(empty, _entry_lines(entry, dash=offset, column=offset + 2))
+        if len(rest) != 1 or yt.is_flow(parent):
+            raise WriteBackError(f"{self.path}: cannot create {show(rest)} here; add the list by hand")
+        column = cast(int, yt.pairs(parent)[0][0].start_mark.column)
+        lines = [" " * column + f"{_key(str(rest[0]))}:"]
+        lines += _entry_lines(entry, dash=column + offset, column=column + offset + 2)
+        return self._insert_lines(yt.pair_last_line(*yt.pairs(parent)[-1]) + 1, lines)
+
+    def _fill_key(self, pair: tuple[ScalarNode, Node], lines: list[str]) -> str:
+        """Replace an empty value (`key:`, `key: ~`, `key: {}`) by block lines under the key."""
+        key, value = pair
+        colon = yt.key_colon(self.text, key)
+        end = colon if value.start_mark.index == value.end_mark.index else cast(int, value.end_mark.index)
+        text = self.text[:colon] + self.text[end:]
+        indent = " " * cast(int, key.start_mark.column)
+        editor = _Editor.__new__(_Editor)
+        editor.text, editor.nl = text, self.nl
+        return editor._insert_lines(cast(int, key.end_mark.line) + 1, [indent + line for line in lines])
+
+    def _fill_empty(self, edit: Edit) -> str:
+        if self.multi:
+            raise WriteBackError(f"{self.path}: the first YAML document is empty; add the values by hand")
+        if isinstance(edit, DeleteKey):
+            return self.text
+        if isinstance(edit, AppendEntry):
+            lines = [f"{_key(str(edit.path[0]))}:", *_entry_lines(edit.entry, dash=0, column=2)]
+        else:
+            lines = _nested_lines(cast(tuple[str, ...], edit.path), edit.value, indent=0, step=2)
+        return self._insert_lines(self.text.count("\n") + 1, lines)
+
+    def _insert_lines(self, line: int, lines: list[str]) -> str:
+        index = yt.line_start(self.text, line)
+        head = self.text[:index]
+        if head and not head.endswith("\n"):
+            head += self.nl
+        return head + "".join(text + self.nl for text in lines) + self.text[index:]
+
+    def _dash_column(self, item: Node) -> int:
+        start = yt.line_start(self.text, cast(int, item.start_mark.line))
+        dash = self.text.rfind("-", start, cast(int, item.start_mark.index))
+        return dash - start if dash >= 0 else cast(int, item.start_mark.column) - 2
+
+    def _step(self) -> int:
+        """The file's mapping indentation step (2 when nothing tells)."""
+        for _, value in yt.pairs(cast(MappingNode, self.root)):
+            if isinstance(value, MappingNode) and yt.pairs(value) and not yt.is_flow(value):
+                return max(1, cast(int, yt.pairs(value)[0][0].start_mark.column))
+        return 2
+
+    def _sequence_offset(self) -> int:
+        """How far the file indents `- ` under its key: 0 (`key:\\n- a`) or more (`key:\\n  - a`)."""
+        for key, value in yt.pairs(cast(MappingNode, self.root)):
+            if isinstance(value, SequenceNode) and yt.items(value) and not yt.is_flow(value):
+                return max(0, self._dash_column(yt.items(value)[0]) - cast(int, key.start_mark.column))
+        return 0
+
+
+def _is_empty(node: Node) -> bool:
+    if isinstance(node, ScalarNode):
+        return yt.tag_of(node) == yt.NULL_TAG
+    return isinstance(node, MappingNode | SequenceNode) and yt.is_flow(node) and not node.value
+
+
+def _same(node: ScalarNode, value: str, *, loose: bool) -> bool:
+    return str(node.value) == value and (loose or yt.tag_of(node) == STR_TAG)
+
+
+def _key(key: str) -> str:
+    return yt.render_scalar(key)
+
+
+def _nested_lines(keys: tuple[str, ...], value: str, *, indent: int, step: int) -> list[str]:
+    lines = [" " * (indent + step * depth) + f"{_key(key)}:" for depth, key in enumerate(keys)]
+    lines[-1] += " " + yt.render_scalar(value)
+    return lines
+
+
+def _flow_nested(keys: tuple[str, ...], value: str) -> str:
+    text = yt.render_scalar(value)
+    for key in reversed(keys[1:]):
+        text = "{" + f"{_key(key)}: {text}" + "}"
+    return f"{_key(keys[0])}: {text}"
+
+
+def _entry_lines(entry: tuple[tuple[str, str], ...], *, dash: int, column: int) -> list[str]:
+    fields = [f"{_key(k)}: {yt.render_scalar(v)}" for k, v in entry]
+    first = " " * dash + "-" + " " * max(1, column - dash - 1) + fields[0]
+    return [first, *(" " * column + field for field in fields[1:])]
+
+
+def _flow_entry(entry: tuple[tuple[str, str], ...]) -> str:
+    return "{" + ", ".join(f"{_key(k)}: {yt.render_scalar(v)}" for k, v in entry) + "}"
+
+
+def _verify(
+    before: list[Node | None], after: list[Node | None], edits: Sequence[Edit], *, path: str, loose: bool
+) -> None:
+    expected = _leaves(before)
+    shared = _shared_paths(before)
+    for edit in edits:
+        _expect(expected, edit, shared=shared, loose=loose)
+    if _leaves(after) != expected:
+        raise WriteBackError(
+            f"{path}: the edit did not produce the intended YAML; left unchanged, edit it by hand"
+        )
+
+
+Leaves = dict[tuple[int | str, ...], tuple[str, str]]
+
+
+def _leaves(docs: list[Node | None]) -> Leaves:
+    found: Leaves = {}
+    for index, doc in enumerate(docs):
+        for leaf_path, node in yt.walk(doc):
+            found[(index, *leaf_path)] = (
+                yt.tag_of(node),
+                str(node.value) if isinstance(node, ScalarNode) else "",
+            )
+    return found
+
+
+def _shared_paths(docs: list[Node | None]) -> dict[tuple[int | str, ...], list[tuple[int | str, ...]]]:
+    """Anchored leaves of the first document: the defining path (first in document order) mapped
+    to every path that shows the same node through an alias; changing the definition changes all."""
+    by_node: dict[int, list[tuple[int | str, ...]]] = {}
+    for leaf_path, node in yt.walk(docs[0] if docs else None):
+        by_node.setdefault(id(node), []).append((0, *leaf_path))
+    return {paths[0]: paths for paths in by_node.values() if len(paths) > 1}
+
+
+def _expect(
+    expected: Leaves,
+    edit: Edit,
+    *,
+    shared: dict[tuple[int | str, ...], list[tuple[int | str, ...]]],
+    loose: bool,
+) -> None:
+    target = (0, *edit.path)
+    if isinstance(edit, DeleteKey):
+        for leaf in [p for p in expected if p[: len(target)] == target]:
+            del expected[leaf]
+    elif isinstance(edit, AppendEntry):
+        count = len({p[len(target)] for p in expected if p[: len(target)] == target and len(p) > len(target)})
+        expected.pop(target, None)
+        for prefix in [target[:n] for n in range(1, len(target))]:
+            expected.pop(prefix, None)
+        expected.update({(*target, count, key): (STR_TAG, value) for key, value in edit.entry})
+    else:
+        old = expected.get(target)
+        if old is not None and old[1] == edit.value and (loose or old[0] == STR_TAG):
+            return
+        for prefix in [target[:n] for n in range(1, len(target))]:
+            expected.pop(prefix, None)
+        for leaf in shared.get(target, [target]):
+            expected[leaf] = (STR_TAG, edit.value)

@@ -1,0 +1,175 @@
+"""Shared helpers for editing YAML as text: parse with positions, find spans, render scalars.
+
+Pure, no I/O. We never re-dump a user's file: ruamel composes it into nodes that carry their
+character positions, and the editors (`yamledit`) splice new text into exactly those spans. This
+module knows how to read positions (`key_colon`, `value_span`, `last_line`), how to render a scalar
+so it stays a string under YAML 1.1 and 1.2 (Helm's and kustomize's readers differ), and how to
+translate ruamel's parse errors into WriteBackError naming the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import cast
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
+
+from image_updater.errors import WriteBackError
+
+STR_TAG = "tag:yaml.org,2002:str"
+NULL_TAG = "tag:yaml.org,2002:null"
+# What may stay unquoted: image names, tags, digests and specs use only these characters.
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./@+~=-]*(?::[A-Za-z0-9_./@+~=-]+)*")
+_ALIAS = re.compile(r"\*[^\s,\[\]{}]+")
+_PROPERTY = re.compile(r"[&!][^\s,\[\]{}]*\s+")
+
+
+def newline_of(text: str) -> str:
+    """The line ending new lines must use: CRLF when the file already uses it."""
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def compose_documents(text: str, *, path: str) -> list[Node | None]:
+    """Every document of `text` as position-carrying nodes (None for an empty document)."""
+    try:
+        return [cast(Node | None, doc) for doc in YAML(typ="rt").compose_all(text)]
+    except YAMLError as err:
+        raise WriteBackError(f"{path} is not valid YAML ({_describe(err)}); fix it by hand") from err
+
+
+def _describe(err: YAMLError) -> str:
+    if isinstance(err, MarkedYAMLError) and err.problem_mark is not None:
+        return f"{err.problem} at line {err.problem_mark.line + 1}"
+    return str(err).splitlines()[0]
+
+
+def tag_of(node: Node) -> str:
+    return str(node.tag)
+
+
+def pairs(node: MappingNode) -> list[tuple[ScalarNode, Node]]:
+    return cast(list[tuple[ScalarNode, Node]], node.value)
+
+
+def items(node: SequenceNode) -> list[Node]:
+    return cast(list[Node], node.value)
+
+
+def find_pair(node: MappingNode, key: str) -> tuple[ScalarNode, Node] | None:
+    """The (key, value) pair whose key is the scalar `key`; merge keys (`<<`) are not followed."""
+    for key_node, value in pairs(node):
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            return key_node, value
+    return None
+
+
+def is_flow(node: Node) -> bool:
+    return bool(getattr(node, "flow_style", False))
+
+
+def is_alias_use(key: ScalarNode, value: Node) -> bool:
+    """True when `value` appears here through `*alias`: its node sits where the anchor was defined."""
+    return cast(int, value.start_mark.index) < cast(int, key.end_mark.index)
+
+
+def key_colon(text: str, key: ScalarNode) -> int:
+    """Index just after the `:` that ends `key`."""
+    index = cast(int, key.end_mark.index)
+    while text[index] in " \t":
+        index += 1
+    if text[index] != ":":
+        raise WriteBackError(
+            f"cannot locate the ':' after key {key.value!r} on line {key.start_mark.line + 1}"
+        )
+    return index + 1
+
+
+def value_span(text: str, key: ScalarNode, value: ScalarNode) -> tuple[int, int]:
+    """The characters of `value`'s scalar text, without anchor or tag properties.
+
+    An alias use spans the `*alias` token; an empty (null) value is the empty span after the colon.
+    """
+    colon = key_colon(text, key)
+    if is_alias_use(key, value):
+        match = _ALIAS.search(text, colon)
+        if match is None:
+            raise WriteBackError(f"cannot locate the alias after key {key.value!r}")
+        return match.start(), match.end()
+    start, end = cast(int, value.start_mark.index), cast(int, value.end_mark.index)
+    if start == end:
+        return colon, colon
+    while (prop := _PROPERTY.match(text, start)) is not None and prop.end() <= end:
+        start = prop.end()
+    if value.style in ("|", ">"):
+        end = start + len(text[start:end].rstrip("\r\n"))
+    return start, end
+
+
+def last_line(node: Node) -> int:
+    """The 0-based line holding the last character of `node`'s own text (not trailing comments)."""
+    if isinstance(node, MappingNode) and pairs(node) and not is_flow(node):
+        return pair_last_line(*pairs(node)[-1])
+    if isinstance(node, SequenceNode) and items(node) and not is_flow(node):
+        return last_line(items(node)[-1])
+    end = node.end_mark
+    line = cast(int, end.line)
+    # block scalars end after their line break
+    if cast(int, end.column) == 0 and line > cast(int, node.start_mark.line):
+        return line - 1
+    return line
+
+
+def pair_last_line(key: ScalarNode, value: Node) -> int:
+    """The last line of a mapping entry; an alias use or an empty value ends on the key's line."""
+    if is_alias_use(key, value) or value.start_mark.index == value.end_mark.index:
+        return cast(int, key.end_mark.line)
+    return last_line(value)
+
+
+def line_start(text: str, line: int) -> int:
+    """Index of the first character of 0-based `line` (len(text) past the end)."""
+    index = 0
+    for _ in range(line):
+        found = text.find("\n", index)
+        if found < 0:
+            return len(text)
+        index = found + 1
+    return index
+
+
+def walk(
+    node: Node | None, prefix: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Node]]:
+    """Every leaf (scalar or empty collection) with its path; keys are scalar key texts."""
+    if isinstance(node, MappingNode) and pairs(node):
+        for key, value in pairs(node):
+            yield from walk(value, (*prefix, str(key.value)))
+    elif isinstance(node, SequenceNode) and items(node):
+        for index, item in enumerate(items(node)):
+            yield from walk(item, (*prefix, index))
+    elif node is not None:
+        yield prefix, node
+
+
+def is_plain_string(value: str) -> bool:
+    """True when `value` written plain reads back as this same string under YAML 1.1 and 1.2."""
+    if not _PLAIN_SAFE.fullmatch(value):
+        return False
+    return all(
+        str(VersionedResolver(version=version).resolve(ScalarNode, value, (True, False))) == STR_TAG
+        for version in ((1, 1), (1, 2))
+    )
+
+
+def render_scalar(value: str, *, style: str | None = None) -> str:
+    """`value` as a YAML scalar that reads back as a string, in `style` when one is given
+    (`'` or `"`), else plain when that is safe, else double-quoted."""
+    if style == "'":
+        return "'" + value.replace("'", "''") + "'"
+    if style == '"' or not is_plain_string(value):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value

@@ -1,0 +1,152 @@
+"""The default git write-back target: `.argocd-source-<app>.yaml`, Argo CD's parameter-override file.
+
+Pure text transform, no I/O. The file is machine-written, so it is re-emitted whole in the format
+argocd-image-updater writes (indent 2, `- ` at its parent key's indentation, `forcestring`):
+
+    helm:                                  kustomize:
+      parameters:                            images:
+      - name: image.name                     - registry.example.com/team/app:1.2.3
+        value: registry.example.com/app      - quay.io/argoproj/argocd=ghcr.io/argoproj/argocd:v2@sha256:...
+        forcestring: true
+      - name: image.tag
+        value: 1.2.3
+        forcestring: true
+
+Helm parameters are upserted by name and sorted by name; kustomize images replace the entry for the
+same image name (Docker Hub spelled out or not) in place, or are appended. Entries and keys we do
+not manage are kept; a leading comment block and `---` are kept as written; comments elsewhere are
+not. A file that does not parse raises WriteBackError: it is never silently replaced.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any, cast
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from image_updater.errors import WriteBackError
+from image_updater.writeback import yamltext as yt
+from image_updater.writeback.model import ManifestImage, SourceKind, same_image_name
+
+
+def apply(
+    text: str | None, images: Sequence[ManifestImage], *, kind: SourceKind, path: str = ".argocd-source.yaml"
+) -> str:
+    """`text` (None: no file yet) with `images` written as `kind` (helm or kustomize) overrides."""
+    header, body = _split_header(text or "")
+    data = _load(body, path=path)
+    if kind == "helm":
+        params = _list_at(data, "helm", "parameters", path=path)
+        _upsert_parameters(params, images, path=path)
+    else:
+        _merge_images(_list_at(data, "kustomize", "images", path=path), images)
+    return (header + _dump(data)).replace("\n", yt.newline_of(text or ""))
+
+
+def _split_header(text: str) -> tuple[str, str]:
+    """Leading comment/blank lines, through a `---` line that follows them, kept verbatim."""
+    lines = text.replace("\r\n", "\n").splitlines(keepends=True)
+    count = 0
+    while count < len(lines) and (not lines[count].strip() or lines[count].lstrip().startswith("#")):
+        count += 1
+    if count < len(lines) and lines[count].rstrip() == "---":
+        count += 1
+    return "".join(lines[:count]), "".join(lines[count:])
+
+
+def _load(body: str, *, path: str) -> dict[str, Any]:
+    try:
+        data = YAML(typ="safe", pure=True).load(body)
+    except YAMLError as err:
+        raise WriteBackError(
+            f"{path} is not valid YAML ({str(err).splitlines()[0]}); fix or delete it"
+        ) from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise WriteBackError(f"{path} does not hold a mapping; fix or delete it")
+    return cast(dict[str, Any], data)
+
+
+def _list_at(data: dict[str, Any], section: str, key: str, *, path: str) -> list[Any]:
+    block = data.setdefault(section, {})
+    if block is None:
+        block = data[section] = {}
+    if not isinstance(block, dict):
+        raise WriteBackError(f"{path}: {section} is not a mapping; fix or delete the file")
+    found = block.setdefault(key, [])
+    if found is None:
+        found = block[key] = []
+    if not isinstance(found, list):
+        raise WriteBackError(f"{path}: {section}.{key} is not a list; fix or delete the file")
+    return found
+
+
+def _helm_values(image: ManifestImage) -> list[tuple[str, str]]:
+    """(parameter, value) pairs: spec `repo:tag[@digest]`, else name = repository with registry and
+    tag = `tag[@digest]` (no tag, no tag parameter)."""
+    ref = image.image
+    if image.helm.spec:
+        return [(image.helm.spec, str(ref))]
+    values = [(image.helm.name, ref.name)]
+    if ref.tag:
+        values.append((image.helm.tag, f"{ref.tag}@{ref.digest}" if ref.digest else ref.tag))
+    return values
+
+
+def _upsert_parameters(params: list[Any], images: Sequence[ManifestImage], *, path: str) -> None:
+    if not all(isinstance(p, dict) and "name" in p for p in params):
+        raise WriteBackError(f"{path}: every helm.parameters entry needs a name; fix or delete the file")
+    wanted = {name: value for image in images for name, value in _helm_values(image)}
+    kept = [p for p in params if str(p["name"]) not in wanted]
+    new = [{"name": name, "value": value, "forcestring": True} for name, value in wanted.items()]
+    params[:] = sorted(kept + new, key=lambda p: str(p["name"]))
+
+
+def _kustomize_entry(image: ManifestImage) -> str:
+    return f"{image.kustomize_name}={image.image}" if image.kustomize_name else str(image.image)
+
+
+def _entry_name(entry: str) -> str:
+    """The image an override string is for: `orig` of `orig=new:tag`, else the name before tag/digest."""
+    if "=" in entry:
+        return entry.split("=", 1)[0]
+    name = entry.split("@", 1)[0]
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    return name[:colon] if colon > slash else name
+
+
+def _merge_images(entries: list[Any], images: Sequence[ManifestImage]) -> None:
+    for image in images:
+        new = _kustomize_entry(image)
+        for index, entry in enumerate(entries):
+            if same_image_name(_entry_name(str(entry)), _entry_name(new)):
+                entries[index] = new
+                break
+        else:
+            entries.append(new)
+
+
+def _quoted(value: Any) -> Any:
+    """Strings that would not read back as strings get Go-yaml's double quotes."""
+    if isinstance(value, dict):
+        return {key: _quoted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_quoted(item) for item in value]
+    if isinstance(value, str) and not yt.is_plain_string(value):
+        return DoubleQuotedScalarString(value)
+    return value
+
+
+def _dump(data: dict[str, Any]) -> str:
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=2, offset=0)
+    yaml.width = 4096
+    stream = io.StringIO()
+    yaml.dump(_quoted(data), stream)
+    return stream.getvalue()

@@ -84,13 +84,18 @@ def is_docker_hub(registry: str) -> bool:
     return not registry or registry.lower() in DOCKER_HUB_HOSTS
 
 
+def is_tag(text: str) -> bool:
+    """Whether `text` is a valid Docker tag (1-128 of `[A-Za-z0-9_.-]`, not starting with `.`/`-`)."""
+    return _TAG.fullmatch(text) is not None
+
+
 def parse_image(text: str) -> ImageRef:
     """Parse a concrete image such as `nginx:1.25@sha256:…` or `localhost:5000/team/app:v1`."""
     text = text.strip()
     where = f"image {text!r}"
     rest, digest = _split_digest(text, where)
     name, tag = _split_version(rest, where)
-    if tag is not None and not _TAG.fullmatch(tag):
+    if tag is not None and not is_tag(tag):
         raise InvalidImageReference(
             f"{where}: tag {tag!r} is not valid; a tag is 1-128 letters, digits, '_', '.' or '-' "
             "and must not start with '.' or '-'"

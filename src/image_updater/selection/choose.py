@@ -1,0 +1,66 @@
+"""Screening tag names and choosing among tags: filters, strategy and platforms, in that order.
+
+`screen` works on names only (no metadata needed): the tag filter first, then the policy's
+`admit`. `choose` works on `TagInfo`s: it drops tags that offer none of the wanted platforms,
+then lets the policy rank the rest. Every dropped tag carries its reason. Pure; inputs are
+never mutated; output order follows input order (rejections) or the policy's ranking (kept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from image_updater.selection.filters import TagFilter
+from image_updater.selection.policy import UpdatePolicy
+from image_updater.selection.types import Platform, Rejection, Selection, TagInfo
+
+
+def screen(
+    tags: Sequence[str], *, tag_filter: TagFilter, policy: UpdatePolicy
+) -> tuple[list[str], list[Rejection]]:
+    """Split tag names into candidates and rejections, keeping the input order in both."""
+    admitted: list[str] = []
+    rejected: list[Rejection] = []
+    for tag in tags:
+        reason = tag_filter.reason_to_drop(tag) or policy.admit(tag)
+        if reason is None:
+            admitted.append(tag)
+        else:
+            rejected.append(Rejection(tag=tag, reason=reason))
+    return admitted, rejected
+
+
+def parse_platforms(text: str | None) -> tuple[Platform, ...]:
+    """`linux/amd64, linux/arm64/v8` → platforms, duplicates dropped; None or "" → no filter."""
+    platforms: list[Platform] = []
+    for item in (text or "").split(","):
+        if item.strip() and (platform := Platform.parse(item)) not in platforms:
+            platforms.append(platform)
+    return tuple(platforms)
+
+
+def platform_reason(info: TagInfo, wanted: tuple[Platform, ...]) -> str | None:
+    """None if `info` serves one of `wanted` (or nothing is wanted), else why not.
+
+    A tag whose platforms are unknown is dropped when platforms are wanted: fail closed.
+    """
+    if not wanted or any(offered.satisfies(w) for offered in info.platforms for w in wanted):
+        return None
+    want = " or ".join(str(w) for w in wanted)
+    if not info.platforms:
+        return f"offers no platform information; wanted {want}"
+    return f"offers {', '.join(str(p) for p in info.platforms)} only; wanted {want}"
+
+
+def choose(infos: Sequence[TagInfo], *, policy: UpdatePolicy, platforms: tuple[Platform, ...]) -> Selection:
+    """Drop platform mismatches (with reasons), rank the rest; the best is `chosen` (or None)."""
+    kept: list[TagInfo] = []
+    rejected: list[Rejection] = []
+    for info in infos:
+        reason = platform_reason(info, platforms)
+        if reason is None:
+            kept.append(info)
+        else:
+            rejected.append(Rejection(tag=info.name, reason=reason))
+    ranked = policy.rank(kept)
+    return Selection(chosen=ranked[0] if ranked else None, kept=tuple(ranked), rejected=tuple(rejected))

@@ -8,6 +8,8 @@ from image_updater.errors import InvalidImageReference
 from image_updater.refs import (
     ImageRef,
     ImageSpec,
+    is_docker_hub,
+    is_tag,
     parse_image,
     parse_image_list,
     parse_image_spec,
@@ -278,3 +280,33 @@ def test_same_image_with_another_default_registry() -> None:
 )
 def test_str_round_trips(text: str) -> None:
     assert str(parse_image(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        pytest.param("v1.2.3", True, id="semver"),
+        pytest.param("_x", True, id="underscore-first"),
+        pytest.param("A" * 128, True, id="max-length"),
+        pytest.param("A" * 129, False, id="too-long"),
+        pytest.param("-x", False, id="dash-first"),
+        pytest.param("", False, id="empty"),
+        pytest.param(">=1.0", False, id="constraint"),
+    ],
+)
+def test_is_tag(text: str, valid: bool) -> None:
+    assert is_tag(text) is valid
+
+
+@pytest.mark.parametrize(
+    ("registry", "hub"),
+    [
+        ("", True),
+        ("docker.io", True),
+        ("index.docker.io", True),
+        ("Registry-1.Docker.io", True),
+        ("ghcr.io", False),
+    ],
+)
+def test_is_docker_hub(registry: str, hub: bool) -> None:
+    assert is_docker_hub(registry) is hub

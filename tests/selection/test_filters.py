@@ -130,6 +130,7 @@ def test_allow_reason_is_checked_first() -> None:
             None, "a[", "ignore-tags glob 'a[' is malformed ('[' is never closed)", id="unclosed-class"
         ),
         pytest.param(None, "[^", "never closed", id="unclosed-negated"),
+        pytest.param(None, "[a-", "never closed", id="unclosed-range"),
         pytest.param(None, "[]a]", "']' must be escaped", id="empty-class"),
         pytest.param(None, "[-a]", "'-' must be escaped", id="leading-dash"),
         pytest.param(None, "[a-]", "'-' must be escaped", id="trailing-dash"),

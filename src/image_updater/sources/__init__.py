@@ -1,0 +1,1 @@
+"""Where Applications and Secrets come from: the cluster or directories."""

@@ -1,0 +1,205 @@
+"""Git write-back: fetch the tip, apply the edits, commit, push; retry when someone else pushed first.
+
+The only module that runs git for write-back (through `git_cli`). One `GitWriter` per process:
+it holds an `asyncio.Lock` per (repository URL, write branch) — not per repository, so different
+branches of a monorepo are written concurrently — and a `GitRepoCache` of shallow clones reused
+across cycles. Callers group the edits of every Application that targets the same (repository,
+branch) and pass them in one `write`, which makes one commit and one push for all of them.
+
+Push rejected because the branch moved (`fetch first`, `non-fast-forward`, `stale info`): fetch
+the new tip (depth 1), reset to it, re-apply the (idempotent) edits, commit and push again, with
+bounded, jittered exponential backoff; `PushConflict` when the attempts run out. A refusal by the
+server (pre-receive hook, branch protection) raises `GitError` carrying the remote's message; the
+clone is reset to the remote tip. Either way nothing half-done is left behind. Force-push
+(with a lease on the tip we fetched) happens only to a write branch distinct from its base.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from image_updater.errors import GitError, PushConflict
+from image_updater.writeback import git_auth
+from image_updater.writeback.git_auth import GitAuth
+from image_updater.writeback.git_branches import TargetBranch
+from image_updater.writeback.git_cli import GitRunner, GitTrace
+from image_updater.writeback.git_commit import Author, CommitOptions, Signing, commit_args
+from image_updater.writeback.git_edits import Edit, apply_edits, check_paths
+from image_updater.writeback.git_repo import GitRepoCache
+
+# The branch moved under us: refused by the client's check, or lost a race in the server's ref update.
+_CONFLICTS = ("(fetch first)", "(non-fast-forward)", "(stale info)", "cannot lock ref", "incorrect old value")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Push attempts and the backoff between them (full jitter, capped)."""
+
+    attempts: int = 6
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """`commit` is None when nothing changed or on a dry run; `diff` is the staged change."""
+
+    commit: str | None
+    branch: str
+    diff: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    url: str
+    base: str
+    write: str
+    edits: Mapping[str, Edit]
+    options: CommitOptions
+    dry_run: bool
+
+    @property
+    def forced(self) -> bool:
+        return self.write != self.base
+
+
+@dataclass(frozen=True, slots=True)
+class _Tip:
+    start: str  # the commit our change goes on top of
+    lease: str | None  # for forced pushes: the write branch's remote tip we expect ("" = absent)
+
+
+class GitWriter:
+    """Writes edits to git repositories; see the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        *,
+        cache: GitRepoCache,
+        trace: GitTrace | None = None,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        timeout: float = 120.0,
+    ) -> None:
+        self.cache = cache
+        self.trace = trace if trace is not None else GitTrace()
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._rng = rng if rng is not None else random.Random()
+        self._timeout = timeout
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def lock(self, repo_url: str, branch: str) -> asyncio.Lock:
+        """The lock serialising writes to one branch of one repository."""
+        return self._locks.setdefault((repo_url, branch), asyncio.Lock())
+
+    async def write(
+        self,
+        *,
+        repo_url: str,
+        branch: TargetBranch,
+        auth: GitAuth | None,
+        edits: Mapping[str, Edit],
+        message: str,
+        author: Author | None = None,
+        signing: Signing | None = None,
+        signoff: bool = False,
+        dry_run: bool = False,
+    ) -> WriteResult:
+        """Apply `edits` (repository-relative path → edit) on the tip of the write branch and push."""
+        git_auth.check_repo_url(repo_url)
+        check_paths(edits)
+        options = CommitOptions(message=message, author=author or Author(), signing=signing, signoff=signoff)
+        self.cache.workdir.mkdir(parents=True, exist_ok=True)
+        with git_auth.auth_environment(auth, known_hosts_file=self.cache.known_hosts_file) as env:
+            runner = GitRunner(self.trace, env, git_auth.secrets_of(auth), self._timeout)
+            await self.cache.ensure_repo(repo_url, runner)
+            base = branch.base
+            if base in ("", "HEAD"):
+                base = await self.cache.default_branch(repo_url, runner)
+            plan = _Plan(repo_url, base, branch.write or base, dict(edits), options, dry_run)
+            async with self.lock(repo_url, plan.write):
+                try:
+                    return await self._write_locked(plan, runner)
+                finally:
+                    if plan.forced:
+                        await self.cache.drop_worktree(repo_url, plan.write, runner)
+
+    async def _write_locked(self, plan: _Plan, runner: GitRunner) -> WriteResult:
+        for attempt in range(1, self.retry.attempts + 1):
+            tip = await self._fetch_tip(plan, runner)
+            tree = await self.cache.worktree(plan.url, plan.write, runner, tip.start)
+            diff = await self._stage(tree, plan, runner, tip)
+            if not diff or plan.dry_run:
+                await self.cache.reset(tree, runner, tip.start)
+                return WriteResult(commit=None, branch=plan.write, diff=diff, attempts=attempt)
+            await runner.run(*commit_args(plan.options), cwd=tree, stdin=plan.options.message)
+            commit = (await runner.run("rev-parse", "HEAD", cwd=tree)).stdout.strip()
+            if await self._push(tree, plan, runner, tip):
+                return WriteResult(commit=commit, branch=plan.write, diff=diff, attempts=attempt)
+            await self.cache.reset(tree, runner, tip.start)
+            if attempt < self.retry.attempts:
+                await asyncio.sleep(self.retry.delay(attempt, self._rng))
+        raise PushConflict(
+            f"push to {git_auth.redact_url(plan.url)} branch {plan.write!r} was rejected "
+            f"{self.retry.attempts} times because the branch kept moving; will retry",
+            delay=self.retry.max_delay,
+        )
+
+    async def _fetch_tip(self, plan: _Plan, runner: GitRunner) -> _Tip:
+        if not plan.forced:
+            tips = await self._fetch(plan, runner, [plan.base])
+            return _Tip(start=tips[plan.base], lease=None)
+        heads = await self.cache.remote_heads(plan.url, runner, [plan.base, plan.write])
+        wanted = [plan.write] if plan.write in heads else [plan.base]
+        tips = await self._fetch(plan, runner, wanted)
+        return _Tip(start=tips[wanted[0]], lease=heads.get(plan.write, ""))
+
+    async def _fetch(self, plan: _Plan, runner: GitRunner, branches: list[str]) -> dict[str, str]:
+        try:
+            return await self.cache.fetch(plan.url, runner, branches)
+        except GitError as err:
+            if "couldn't find remote ref" in str(err):
+                raise GitError(
+                    f"branch {branches[0]!r} does not exist in {git_auth.redact_url(plan.url)}"
+                ) from err
+            raise
+
+    async def _stage(self, tree: Path, plan: _Plan, runner: GitRunner, tip: _Tip) -> str:
+        """Apply the edits and stage them; the staged diff ("" when nothing changed)."""
+        try:
+            changed = apply_edits(tree, plan.edits)
+        except BaseException:
+            await self.cache.reset(tree, runner, tip.start)
+            raise
+        if not changed:
+            return ""
+        await runner.run("add", "-A", "--", *[f":(literal){path}" for path in changed], cwd=tree)
+        return (await runner.run("diff", "--cached", "--no-color", "--no-ext-diff", cwd=tree)).stdout
+
+    async def _push(self, tree: Path, plan: _Plan, runner: GitRunner, tip: _Tip) -> bool:
+        """True when pushed; False when the branch moved (retry); GitError when refused."""
+        ref = f"refs/heads/{plan.write}"
+        lease = [f"--force-with-lease={ref}:{tip.lease}"] if plan.forced else []
+        out = await runner.run("push", "--porcelain", *lease, "origin", f"HEAD:{ref}", cwd=tree, check=False)
+        status = next((ln for ln in out.stdout.splitlines() if ln[1:2] == "\t" and f":{ref}\t" in ln), None)
+        if status is not None and status[0] in " +*=":
+            return True
+        if status is not None and status[0] == "!" and any(c in status + out.stderr for c in _CONFLICTS):
+            return False
+        await self.cache.reset(tree, runner, tip.start)
+        remote = [
+            ln.removeprefix("remote:").strip() for ln in out.stderr.splitlines() if ln.startswith("remote:")
+        ]
+        reason = "; ".join(r for r in remote if r) or runner.describe("push", out)
+        summary = status.split("\t")[-1] if status else "failed"
+        raise GitError(
+            git_auth.scrub(f"push to {plan.url} branch {plan.write!r} {summary}: {reason}", runner.secrets)
+        )

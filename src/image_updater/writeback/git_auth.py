@@ -1,0 +1,191 @@
+"""Git credentials: what they are, where they come from, and how they reach `git` without leaking.
+
+HTTPS: an `Authorization: Basic` header handed to git through `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_0`/
+`GIT_CONFIG_VALUE_0` in the child's environment — never in the URL, `.git/config` or the argv that
+`ps` shows. SSH: the key is written to a 0600 file in a private temp dir for the duration of one
+write and named in `GIT_SSH_COMMAND` with `IdentitiesOnly=yes`.
+
+Host keys: with `known_hosts` set (Argo CD's ssh-known-hosts data), `StrictHostKeyChecking=yes`.
+Without it, `accept-new` against a known_hosts file kept in the repo cache: the first connection
+trusts whatever key the server shows (a man-in-the-middle on that first contact would win), later
+changes of the key are refused. Supply `known_hosts` where that trade-off is not acceptable.
+
+Every message that leaves this package goes through `scrub` first.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TypeAlias
+
+from image_updater.credentials import SecretSource
+from image_updater.errors import CredentialError, InvalidWriteBackConfig
+
+
+@dataclass(frozen=True, slots=True)
+class HttpsAuth:
+    """Username and password (or token) for an HTTPS remote. `repr` hides the password."""
+
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"HttpsAuth(username={self.username!r}, password=<hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class SshKeyAuth:
+    """A private key (OpenSSH/PEM bytes) for an SSH remote; `known_hosts` pins host keys when set."""
+
+    private_key: bytes
+    known_hosts: str | None = None
+
+    def __repr__(self) -> str:
+        return f"SshKeyAuth(private_key=<hidden>, known_hosts={'set' if self.known_hosts else 'accept-new'})"
+
+
+GitAuth: TypeAlias = HttpsAuth | SshKeyAuth
+
+
+class RepoCredsSource(Protocol):
+    """Lists Argo CD repository Secrets (labelled `argocd.argoproj.io/secret-type` `repository` or
+    `repo-creds`) as decoded `data`: `url`, and `username`/`password` or `sshPrivateKey`."""
+
+    async def list_repository_secrets(self) -> list[dict[str, bytes]]: ...
+
+
+def is_ssh_url(url: str) -> bool:
+    """`ssh://...` or scp-like `user@host:path`."""
+    return url.startswith("ssh://") or bool(re.match(r"^[\w.-]+@[\w.-]+:", url))
+
+
+def check_repo_url(url: str) -> None:
+    """Refuse URLs that carry a password: it would end up in `.git/config` and in process args."""
+    if re.match(r"^[a-z][a-z0-9+.-]*://[^/@]*:[^/@]*@", url, re.IGNORECASE):
+        raise InvalidWriteBackConfig(
+            f"git repository URL {redact_url(url)} contains a password; put it in a secret instead"
+        )
+
+
+def redact_url(url: str) -> str:
+    """Hide the password part of `scheme://user:password@host` (the user name stays readable)."""
+    return re.sub(r"(://[^/@:\s]*):[^/@\s]*@", r"\1:***@", url)
+
+
+async def resolve_git_credentials(
+    method: str,
+    *,
+    repo_url: str,
+    secrets: SecretSource,
+    app_namespace: str,
+    repo_creds: RepoCredsSource | None = None,
+) -> GitAuth | None:
+    """Credentials for a write-back `method`: `git`/`git:repocreds` or `git:secret:[<ns>/]<name>`.
+
+    None means "no credentials configured" (anonymous access), never a failure.
+    """
+    if method in ("git", "git:repocreds"):
+        if repo_creds is None:
+            raise CredentialError(f"{method}: no Argo CD repository credentials source is configured")
+        return _from_repo_creds(await repo_creds.list_repository_secrets(), repo_url)
+    if not method.startswith("git:secret:"):
+        raise InvalidWriteBackConfig(
+            f"write-back method {method!r} is not git, git:repocreds or git:secret:<namespace>/<name>"
+        )
+    ref = method.removeprefix("git:secret:")
+    namespace, _, name = ref.rpartition("/")
+    if not name or "/" in namespace:
+        raise InvalidWriteBackConfig(f"write-back method {method!r}: expected git:secret:<namespace>/<name>")
+    data = await secrets.get_secret(namespace or app_namespace, name)
+    return _from_fields(data, repo_url, f"secret {namespace or app_namespace}/{name}")
+
+
+def _from_fields(data: Mapping[str, bytes], repo_url: str, where: str) -> GitAuth:
+    if is_ssh_url(repo_url):
+        if "sshPrivateKey" not in data:
+            raise CredentialError(f"{where} has no 'sshPrivateKey' field, needed for SSH URL {repo_url}")
+        return SshKeyAuth(private_key=data["sshPrivateKey"])
+    if "githubAppPrivateKey" in data:
+        raise CredentialError(f"{where}: GitHub App credentials are not supported; use username/password")
+    if "username" not in data or "password" not in data:
+        raise CredentialError(f"{where} needs 'username' and 'password' fields for {redact_url(repo_url)}")
+    return HttpsAuth(username=data["username"].decode(), password=data["password"].decode())
+
+
+def _normalise(url: str) -> str:
+    return url.strip().lower().removesuffix("/").removesuffix(".git")
+
+
+def _from_repo_creds(entries: list[dict[str, bytes]], repo_url: str) -> GitAuth | None:
+    """An exact URL match (a `repository` Secret) wins; else the longest URL-prefix match."""
+    wanted = _normalise(repo_url)
+    best: tuple[int, dict[str, bytes]] | None = None
+    for entry in entries:
+        url = entry.get("url", b"").decode().strip().lower()
+        if not url:
+            continue
+        score = 1 << 30 if _normalise(url) == wanted else (len(url) if wanted.startswith(url) else -1)
+        if score >= 0 and (best is None or score > best[0]):
+            best = (score, entry)
+    if best is None:
+        return None
+    return _from_fields(best[1], repo_url, f"Argo CD repository credentials for {redact_url(repo_url)}")
+
+
+@contextmanager
+def auth_environment(auth: GitAuth | None, *, known_hosts_file: Path) -> Iterator[dict[str, str]]:
+    """Environment entries that hand `auth` to git; an SSH key file exists only inside the block."""
+    if isinstance(auth, HttpsAuth):
+        token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+        yield {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "http.extraHeader",
+            "GIT_CONFIG_VALUE_0": f"Authorization: Basic {token}",
+        }
+        return
+    with tempfile.TemporaryDirectory(prefix="iu-ssh-") as tmp:  # mode 0700
+        yield {"GIT_SSH_COMMAND": _ssh_command(auth, Path(tmp), known_hosts_file)}
+
+
+def _ssh_command(auth: SshKeyAuth | None, tmp: Path, known_hosts_file: Path) -> str:
+    args = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes"]
+    if auth is not None:
+        key = tmp / "id"
+        key.touch(mode=0o600)
+        key.write_bytes(auth.private_key if auth.private_key.endswith(b"\n") else auth.private_key + b"\n")
+        args += ["-i", str(key), "-o", "IdentitiesOnly=yes"]
+    if auth is not None and auth.known_hosts:
+        pinned = tmp / "known_hosts"
+        pinned.write_text(auth.known_hosts)
+        args += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={pinned}"]
+    else:
+        args += ["-o", "StrictHostKeyChecking=accept-new", "-o", f"UserKnownHostsFile={known_hosts_file}"]
+    return shlex.join(args)
+
+
+def secrets_of(auth: GitAuth | None) -> tuple[str, ...]:
+    """The strings that must never appear in a message (the password, its header form, the key)."""
+    if isinstance(auth, HttpsAuth):
+        token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+        return tuple(s for s in (auth.password, token) if s)
+    if isinstance(auth, SshKeyAuth):
+        return tuple(line for line in auth.private_key.decode(errors="replace").splitlines() if len(line) > 8)
+    return ()
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """Remove known secrets, URL userinfo, Authorization headers and key blocks from `text`."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    text = re.sub(r"(?i)(authorization:\s*)\S+(\s+\S+)?", r"\1***", text)
+    text = re.sub(
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", "***", text, flags=re.S
+    )
+    return redact_url(text)

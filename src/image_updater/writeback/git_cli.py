@@ -1,0 +1,100 @@
+"""Running `git`: one subprocess per command via asyncio, isolated config, scrubbed errors.
+
+Each command gets a clean environment: no system or global git config (so a host's settings
+cannot change what we commit), no terminal prompts, no automatic gc (several commands may share
+one object store), and the credential entries from `git_auth.auth_environment`. `GitTrace` counts
+network operations (fetch, push, ls-remote) and can record every argv, for benchmarks and for
+tests that prove no secret is ever passed as an argument.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from image_updater.errors import GitError
+from image_updater.writeback.git_auth import scrub
+
+NETWORK_COMMANDS = frozenset({"fetch", "push", "ls-remote"})
+_COMMON = ["-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "advice.detachedHead=false"]
+_PASSTHROUGH = ("PATH", "HOME", "LANG", "TMPDIR", "GNUPGHOME", "SSH_AUTH_SOCK", "HTTPS_PROXY", "NO_PROXY")
+
+
+@dataclass
+class GitTrace:
+    """Counts git commands by subcommand; with `record_argv`, keeps every argv as passed."""
+
+    record_argv: bool = False
+    counts: collections.Counter[str] = field(default_factory=collections.Counter)
+    argv: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def network_operations(self) -> int:
+        return sum(self.counts[name] for name in NETWORK_COMMANDS)
+
+
+@dataclass(frozen=True, slots=True)
+class GitOutput:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True, slots=True)
+class GitRunner:
+    """Runs git with `env` added to a clean base environment; errors scrubbed of `secrets`."""
+
+    trace: GitTrace
+    env: Mapping[str, str]
+    secrets: tuple[str, ...] = ()
+    timeout: float = 120.0
+
+    async def run(self, *args: str, cwd: Path, stdin: str | None = None, check: bool = True) -> GitOutput:
+        argv = ("git", *_COMMON, *args)
+        subcommand = next(a for a in args if not a.startswith("-") and "=" not in a)
+        self.trace.counts[subcommand] += 1
+        if self.trace.record_argv:
+            self.trace.argv.append(argv)
+        try:
+            out = await self._exec(argv, cwd=cwd, stdin=stdin)
+        except TimeoutError as err:
+            raise GitError(f"git {subcommand} timed out after {self.timeout:g}s") from err
+        if check and out.returncode != 0:
+            raise GitError(self.describe(subcommand, out))
+        return out
+
+    def describe(self, subcommand: str, out: GitOutput) -> str:
+        """A one-line, secret-free summary of a failed command."""
+        lines = [ln.strip() for ln in (out.stderr or out.stdout).splitlines() if ln.strip()]
+        detail = "; ".join(lines[-4:]) or f"exit status {out.returncode}"
+        return scrub(f"git {subcommand} failed: {detail}", self.secrets)
+
+    async def _exec(self, argv: tuple[str, ...], *, cwd: Path, stdin: str | None) -> GitOutput:
+        env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH or k.startswith("LC_")}
+        env.update(
+            GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true"
+        )
+        env.update(self.env)
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=env,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            data = stdin.encode() if stdin is not None else None
+            stdout, stderr = await asyncio.wait_for(proc.communicate(data), self.timeout)
+        except BaseException:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.communicate()  # reap the process and drain its pipes so nothing leaks
+            raise
+        return GitOutput(
+            proc.returncode or 0, stdout.decode(errors="replace"), stderr.decode(errors="replace")
+        )

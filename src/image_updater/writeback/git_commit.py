@@ -1,0 +1,96 @@
+"""Commit metadata: message template, author, signing and sign-off. Pure: no I/O.
+
+The message template sees `.AppName` and `.AppChanges[]` (`Image` = repository path without the
+registry host, `OldTag`, `NewTag` = digest if set else tag, `Labels`). A template that fails to
+render is an error (upstream silently substitutes a fixed text; we do not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from image_updater.changes import Change
+from image_updater.templates import Template, compile_template
+from image_updater.writeback.git_branches import tag_of
+
+DEFAULT_COMMIT_TEMPLATE = (
+    "build: automatic update of {{ .AppName }}\n\n{{ range .AppChanges -}}\n"
+    "updates image {{ .Image }} tag '{{ .OldTag }}' to '{{ .NewTag }}'\n{{ end -}}\n"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Commit author and committer."""
+
+    name: str = "argocd-image-updater"
+    email: str = "noreply@argoproj.io"
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """`git -c gpg.format=<method> -c user.signingkey=<key> commit -S`.
+
+    `key` is a GPG key id (openpgp) or the path of an SSH private or public key (ssh).
+    """
+
+    method: Literal["openpgp", "ssh"]
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitOptions:
+    """Everything about a commit except its content."""
+
+    message: str
+    author: Author = field(default_factory=Author)
+    signing: Signing | None = None
+    signoff: bool = False
+
+
+def default_commit_template() -> Template:
+    return compile_template(DEFAULT_COMMIT_TEMPLATE, name="commit-message")
+
+
+def commit_message(
+    template: Template,
+    *,
+    app_name: str,
+    changes: Sequence[Change],
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """Render the message for one Application; `labels` maps a new image name to its OCI labels."""
+    app_changes = [
+        {
+            "Image": change.new.repository,
+            "OldTag": tag_of(change.old),
+            "NewTag": tag_of(change.new),
+            "Labels": dict((labels or {}).get(change.new.name, {})),
+        }
+        for change in changes
+    ]
+    return template.render({"AppName": app_name, "AppChanges": app_changes})
+
+
+def combine_messages(messages: Sequence[str]) -> str:
+    """One message for a commit that batches several Applications: a summary line, then each message."""
+    if len(messages) == 1:
+        return messages[0]
+    body = "\n".join(m.rstrip("\n") + "\n" for m in messages)
+    return f"build: automatic update of {len(messages)} applications\n\n{body}"
+
+
+def commit_args(options: CommitOptions) -> list[str]:
+    """The `git ... commit` arguments (the message itself goes through stdin)."""
+    author = options.author
+    args = ["-c", f"user.name={author.name}", "-c", f"user.email={author.email}"]
+    if options.signing is not None:
+        args += ["-c", f"gpg.format={options.signing.method}", "-c", f"user.signingkey={options.signing.key}"]
+    args += ["commit", "-q", "--no-verify", "-F", "-"]
+    if options.signing is not None:
+        args.append("-S")
+    if options.signoff:
+        args.append("--signoff")
+    return args

@@ -1,0 +1,85 @@
+"""Applying file edits inside a working tree, confined to it.
+
+An edit is `Callable[[str | None], str | None]`: it receives the file's text (None when the file
+does not exist) and returns the new text, or None for "the file should not exist". Returning the
+input unchanged is a no-op. Edits must be idempotent: after a push conflict they are re-applied
+to the new remote tip. Text is read and written as UTF-8 bytes, so line endings are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import TypeAlias
+
+from image_updater.errors import InvalidWriteBackConfig, WriteBackError
+
+Edit: TypeAlias = Callable[[str | None], str | None]
+
+
+def check_paths(paths: Iterable[str]) -> None:
+    """Refuse paths that are absolute, climb out with `..`, or point into `.git` (before any I/O)."""
+    for path in paths:
+        parts = PurePosixPath(path).parts
+        if not path or path.startswith("/") or "\\" in path or ".." in parts or not parts:
+            raise InvalidWriteBackConfig(f"write-back path {path!r} must be relative to the repository root")
+        if parts[0] == ".git":
+            raise InvalidWriteBackConfig(f"write-back path {path!r} points into .git")
+
+
+def chain_edits(*edits: Edit) -> Edit:
+    """One edit that applies `edits` in order, for several Applications writing the same file."""
+
+    def chained(text: str | None) -> str | None:
+        for edit in edits:
+            text = edit(text)
+        return text
+
+    return chained
+
+
+def merge_edits(groups: Iterable[Mapping[str, Edit]]) -> dict[str, Edit]:
+    """Merge per-Application edit maps for one commit; edits of the same path are chained."""
+    merged: dict[str, list[Edit]] = {}
+    for group in groups:
+        for path, edit in group.items():
+            merged.setdefault(path, []).append(edit)
+    return {path: edits[0] if len(edits) == 1 else chain_edits(*edits) for path, edits in merged.items()}
+
+
+def apply_edits(tree: Path, edits: Mapping[str, Edit]) -> list[str]:
+    """Run every edit against its file under `tree`, writing only what changed; the changed paths."""
+    root = tree.resolve()
+    changed = []
+    for path in sorted(edits):
+        target = _inside(root, path)
+        old = _read(target, path)
+        new = edits[path](old)
+        if new == old:
+            continue
+        if new is None:
+            target.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(new.encode())
+        changed.append(path)
+    return changed
+
+
+def _inside(root: Path, path: str) -> Path:
+    target = root / path
+    resolved = target.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise InvalidWriteBackConfig(f"write-back path {path!r} leaves the repository (through a symlink)")
+    return resolved
+
+
+def _read(target: Path, path: str) -> str | None:
+    if not target.exists():
+        return None
+    if not target.is_file():
+        raise InvalidWriteBackConfig(f"write-back path {path!r} exists in the repository but is not a file")
+    try:
+        return target.read_bytes().decode()
+    except UnicodeDecodeError as err:
+        raise WriteBackError(f"write-back path {path!r} is not UTF-8 text") from err

@@ -89,8 +89,6 @@ def test_digest_tracks_the_version() -> None:
         ),
         pytest.param("semver", "one.two", ["'one.two'"], id="not-a-version"),
         pytest.param("semver", ">>1", ["'>>1'"], id="double-operator"),
-        pytest.param("digest", None, ["needs a tag to track", f"{IMAGE}:stable"], id="digest-without-tag"),
-        pytest.param("digest", "", ["needs a tag to track"], id="digest-empty-tag"),
         pytest.param(
             "digest", ">=1.0", ["'>=1.0' is not a tag", f"{IMAGE}:<tag>"], id="digest-with-constraint"
         ),
@@ -105,3 +103,10 @@ def test_invalid_constraint(strategy: str, version: str | None, fragments: list[
     assert "\n" not in message
     for fragment in fragments:
         assert fragment in message
+
+
+@pytest.mark.parametrize("version", [None, ""], ids=["none", "empty"])
+def test_digest_without_a_tag_tracks_latest(version: str | None) -> None:
+    policy = make_policy("digest", version=version, image=IMAGE)
+    assert policy.admit("latest") is None
+    assert policy.admit("stable") is not None

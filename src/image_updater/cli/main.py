@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from image_updater import __version__
+from image_updater.cli.test_command import test_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,9 @@ def cli() -> None:
 def version(short: bool) -> None:
     """Print the version."""
     click.echo(__version__ if short else f"image-updater {__version__}")
+
+
+cli.add_command(test_command)
 
 
 def main() -> None:

@@ -72,7 +72,9 @@ def parse_strategy(text: str | None) -> StrategyName:
 def make_policy(strategy: str | None, *, version: str | None, image: str) -> UpdatePolicy:
     """Build the policy for `image`. `version` is the image-list text after `:` (or an override).
 
-    semver reads it as a constraint; digest as the tag to track (required); the others ignore it.
+    semver reads it as a constraint; digest as the tag to track (`latest` when none is written,
+    as Docker reads an untagged reference; the seed article's migrator relies on it); the others
+    ignore it.
     """
     name = parse_strategy(strategy).name
     version = (version or "").strip() or None
@@ -85,10 +87,7 @@ def make_policy(strategy: str | None, *, version: str | None, image: str) -> Upd
 
 def _tracked_tag(version: str | None, image: str) -> str:
     if version is None:
-        raise InvalidConstraint(
-            f"image {image}: the digest strategy needs a tag to track; "
-            f"write {image}:<tag>, e.g. {image}:stable"
-        )
+        return "latest"
     if not refs.is_tag(version):
         raise InvalidConstraint(
             f"image {image}: the digest strategy tracks one tag, and {version!r} is not a tag; "

@@ -1,0 +1,94 @@
+"""Scanning one image: list its tags, screen them, fetch only the metadata the decision needs.
+
+Owns the order of registry calls for one image, so the cost rules live in one place:
+- tags are listed every time (one request per page);
+- a strategy that ranks by metadata (newest-build) gets metadata for every admitted tag, with
+  bounded concurrency; the client's digest-keyed cache makes unchanged tags cheap;
+- any other strategy ranks on names alone, then walks the ranking best-first and fetches
+  metadata only while it must: to check platforms, or to learn the winner's digest when the
+  caller or the strategy needs it. With neither, a scan costs the tag-list pages and nothing more.
+
+Limits: the scan trusts the client to translate transport failures into our error tree; a
+failed metadata fetch fails the scan (it is reported, never silently dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from image_updater import selection
+from image_updater.registry.client import RegistryClient
+from image_updater.selection import TagFilter, UpdatePolicy
+from image_updater.selection.types import Platform, Rejection, Selection, TagInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRequest:
+    """What to look for in one repository."""
+
+    repository: str  # the path in the registry API, e.g. "library/nginx"
+    tag_filter: TagFilter
+    policy: UpdatePolicy
+    platforms: tuple[Platform, ...] = ()
+    want_digest: bool = False  # resolve the winner's digest even if the strategy does not need it
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """The tags the registry listed and the selection made from them."""
+
+    tags: tuple[str, ...]
+    selection: Selection
+
+
+async def scan(client: RegistryClient, request: ScanRequest, *, concurrency: int = 20) -> ScanResult:
+    """Select the best tag of `request.repository`; see the module docstring for the call order."""
+    tags = tuple(await client.list_tags(request.repository))
+    admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=request.policy)
+    if request.policy.needs_metadata:
+        infos = await _fetch_all(client, request, admitted, concurrency=concurrency)
+        chosen = selection.choose(infos, policy=request.policy, platforms=request.platforms)
+    else:
+        ranked = request.policy.rank([TagInfo(name=tag) for tag in admitted])
+        chosen = await _walk(client, request, ranked)
+    return ScanResult(tags=tags, selection=_with_rejections(chosen, rejected))
+
+
+async def _fetch_all(
+    client: RegistryClient, request: ScanRequest, tags: Sequence[str], *, concurrency: int
+) -> list[TagInfo]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(tag: str) -> TagInfo:
+        async with gate:
+            return await client.tag_info(
+                request.repository, tag, platforms=request.platforms, need_created=True
+            )
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(tag)) for tag in tags]
+    return [task.result() for task in tasks]
+
+
+async def _walk(client: RegistryClient, request: ScanRequest, ranked: list[TagInfo]) -> Selection:
+    """Best-first: fetch metadata only until a candidate satisfies the platform filter."""
+    needs_fetch = bool(request.platforms) or request.want_digest or request.policy.needs_digest
+    if not needs_fetch or not ranked:
+        return Selection(chosen=ranked[0] if ranked else None, kept=tuple(ranked), rejected=())
+    rejected: list[Rejection] = []
+    for position, candidate in enumerate(ranked):
+        info = await client.tag_info(
+            request.repository, candidate.name, platforms=request.platforms, need_created=False
+        )
+        reason = selection.platform_reason(info, request.platforms)
+        if reason is None:
+            kept = (info, *ranked[position + 1 :])
+            return Selection(chosen=info, kept=kept, rejected=tuple(rejected))
+        rejected.append(Rejection(tag=candidate.name, reason=reason))
+    return Selection(chosen=None, kept=(), rejected=tuple(rejected))
+
+
+def _with_rejections(result: Selection, earlier: Sequence[Rejection]) -> Selection:
+    return Selection(chosen=result.chosen, kept=result.kept, rejected=(*earlier, *result.rejected))

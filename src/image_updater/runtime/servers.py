@@ -1,0 +1,58 @@
+"""HTTP endpoints of the controller: `/metrics` on the metrics port, `/healthz` and `/readyz` on
+the health port (the same server when both ports are equal). Port 0 disables a server.
+
+`/readyz` answers 200 once the first cycle has finished, so a rollout waits for a warm cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from image_updater.runtime.metrics import Metrics
+
+
+@dataclass(slots=True)
+class Health:
+    """Mutable health state, written by the cycle loop, read by the probes."""
+
+    ready: bool = False
+    alive: bool = True
+
+
+def build_app(*, metrics: Metrics | None, health: Health | None) -> web.Application:
+    """An aiohttp application serving the endpoints that are not None."""
+    app = web.Application()
+    if metrics is not None:
+        app.router.add_get("/metrics", _metrics_handler(metrics))
+    if health is not None:
+        app.router.add_get("/healthz", _probe(lambda: health.alive, "alive"))
+        app.router.add_get("/readyz", _probe(lambda: health.ready, "ready"))
+    return app
+
+
+async def serve(app: web.Application, *, host: str, port: int) -> web.AppRunner:
+    """Start serving `app`; the caller cleans up the returned runner."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+def _metrics_handler(metrics: Metrics) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(_: web.Request) -> web.StreamResponse:
+        body = generate_latest(metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return handler
+
+
+def _probe(check: Callable[[], bool], word: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(_: web.Request) -> web.StreamResponse:
+        ok = check()
+        return web.Response(status=200 if ok else 503, text=word if ok else f"not {word}")
+
+    return handler

@@ -1,0 +1,129 @@
+"""`image-updater test IMAGE`: one registry check with the same pipeline the controller uses.
+
+Parses every input before any request is made, so bad input fails fast with a `ConfigError`.
+Reads registries.conf (the given path, else `/app/config/registries.conf` when it exists, else
+built-in defaults), resolves the endpoint and credentials, scans, and reports what it chose,
+what it dropped and why, and how many registry requests it took.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import aiohttp
+
+from image_updater import refs, selection
+from image_updater.credentials import parse_credential_ref
+from image_updater.errors import InvalidRegistryConfig
+from image_updater.refs import ImageRef
+from image_updater.registry.cache import MetadataCache
+from image_updater.registry.client import RegistryClient
+from image_updater.registry.counting import RequestCounter
+from image_updater.registry.credentials import CredentialResolver
+from image_updater.registry.limits import RequestLimiter
+from image_updater.registry.scanning import ScanRequest, ScanResult, scan
+from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository, parse_registries_conf
+from image_updater.sources.secret_files import SecretFiles
+
+DEFAULT_REGISTRIES_CONF = Path("/app/config/registries.conf")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """The `test` command's flags, as given."""
+
+    image: str
+    strategy: str | None = None
+    constraint: str | None = None
+    allow_tags: str | None = None
+    ignore_tags: tuple[str, ...] = ()
+    platforms: str | None = None
+    credentials: str | None = None
+    registries_conf: Path | None = None
+    rate_limit: float | None = None
+    secrets_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What a check found, for text or JSON output."""
+
+    image: ImageRef
+    endpoint: Endpoint
+    repository: str
+    strategy: str
+    legacy_strategy_name: bool
+    constraint: str | None
+    result: ScanResult
+    requests: Mapping[str, int]
+
+    @property
+    def chosen(self) -> ImageRef | None:
+        """The chosen image, with its digest when the strategy tracks digests."""
+        info = self.result.selection.chosen
+        if info is None:
+            return None
+        digest = info.digest if self.strategy == "digest" else None
+        return replace(self.image, tag=refs.Tag(info.name), digest=refs.Digest(digest) if digest else None)
+
+
+def load_registries_conf(path: Path | None) -> RegistryConfig:
+    """Read registries.conf from `path`, else the default location if present, else built-ins."""
+    chosen = (
+        path if path is not None else (DEFAULT_REGISTRIES_CONF if DEFAULT_REGISTRIES_CONF.exists() else None)
+    )
+    if chosen is None:
+        return parse_registries_conf("", source="built-in defaults")
+    try:
+        text = chosen.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InvalidRegistryConfig(f"cannot read registries.conf {chosen}: {err.strerror}") from err
+    return parse_registries_conf(text, source=str(chosen))
+
+
+async def check_image(options: CheckOptions, *, environ: Mapping[str, str]) -> CheckReport:
+    """Run one check. Raises errors from `image_updater.errors` only."""
+    spec = refs.parse_image_spec(options.image)
+    version = options.constraint if options.constraint is not None else spec.version
+    image_name = spec.image.name
+    policy = selection.make_policy(options.strategy, version=version, image=image_name)
+    tag_filter = selection.TagFilter.parse(
+        allow=options.allow_tags, ignore=options.ignore_tags, image=image_name
+    )
+    platforms = selection.parse_platforms(options.platforms)
+    credential_ref = parse_credential_ref(options.credentials) if options.credentials else None
+    config = load_registries_conf(options.registries_conf)
+    endpoint = config.resolve(spec.image)
+    if options.rate_limit is not None:
+        endpoint = replace(endpoint, limit=options.rate_limit)
+    repository = api_repository(endpoint, spec.image)
+    secrets = SecretFiles(options.secrets_dir) if options.secrets_dir else None
+    resolver = CredentialResolver(secrets=secrets, environ=environ, clock=time.monotonic)
+    ref = credential_ref or (parse_credential_ref(endpoint.credentials) if endpoint.credentials else None)
+    counter = RequestCounter()
+    request = ScanRequest(
+        repository=repository, tag_filter=tag_filter, policy=policy, platforms=platforms, want_digest=True
+    )
+    async with aiohttp.ClientSession() as session:
+        client = RegistryClient(
+            session=session,
+            endpoint=endpoint,
+            credentials=resolver.provider(ref, endpoint) if ref else None,
+            counter=counter,
+            limiter=RequestLimiter(limit=endpoint.limit),
+            cache=MetadataCache(),
+        )
+        result = await scan(client, request)
+    return CheckReport(
+        image=spec.image,
+        endpoint=endpoint,
+        repository=repository,
+        strategy=policy.name,
+        legacy_strategy_name=selection.parse_strategy(options.strategy).legacy is not None,
+        constraint=version,
+        result=result,
+        requests=counter.by_kind(),
+    )

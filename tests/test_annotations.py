@@ -1,0 +1,170 @@
+"""Annotation parsing: the seed article's Applications, upstream's keys, and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from image_updater import annotations
+from image_updater.errors import InvalidAnnotation
+
+P = annotations.PREFIX
+
+
+def ann(**pairs: str) -> dict[str, str]:
+    return {P + k.replace("__", "."): v for k, v in pairs.items()}
+
+
+def parse(pairs: dict[str, str]) -> annotations.AppSettings:
+    return annotations.parse(pairs, app="argocd/api-service")
+
+
+def test_seed_production_application() -> None:
+    settings = parse(
+        {
+            P + "image-list": "api=ghcr.io/your-org/api-service",
+            P + "api.update-strategy": "semver",
+            P + "api.semver-constraint": ">=1.0.0 <2.0.0",
+            P + "api.ignore-tags": "regexp:(-rc|-alpha|-beta)",
+            P + "write-back-method": "git",
+            P + "write-back-target": "kustomization",
+            P + "git-branch": "main",
+        }
+    )
+    (image,) = settings.images
+    assert image.spec.alias == "api"
+    assert image.policy.name == "semver"
+    assert image.policy.admit("v1.5.0") is None
+    assert image.policy.admit("v2.0.0") is not None
+    assert image.tag_filter.reason_to_drop("v1.6.0-rc.1") is not None
+    assert (settings.write_back_method, settings.write_back_target, settings.git_branch) == (
+        "git",
+        "kustomization",
+        "main",
+    )
+    assert settings.warnings == ()
+
+
+def test_seed_multi_container_folded_list() -> None:
+    settings = parse(
+        {
+            P
+            + "image-list": "api=ghcr.io/org/api,\nworker=ghcr.io/org/worker,\nmigrator=ghcr.io/org/migrator",
+            P + "api.semver-constraint": ">=2.0.0 <3.0.0",
+            P + "worker.semver-constraint": ">=1.0.0 <2.0.0",
+            P + "migrator.update-strategy": "digest",
+        }
+    )
+    names = [(i.spec.alias, i.policy.name) for i in settings.images]
+    assert names == [("api", "semver"), ("worker", "semver"), ("migrator", "digest")]
+    assert settings.images[2].policy.admit("latest") is None
+
+
+def test_seed_dev_latest_is_newest_build_with_a_deprecation_warning() -> None:
+    settings = parse(
+        {
+            P + "image-list": "api=ghcr.io/org/api",
+            P + "api.update-strategy": "latest",
+            P + "api.allow-tags": "regexp:^main-[a-f0-9]{7}$",
+            P + "write-back-method": "git",
+            P + "git-branch": "deploy/dev",
+        }
+    )
+    (image,) = settings.images
+    assert image.policy.name == "newest-build"
+    assert image.tag_filter.reason_to_drop("main-abc1234") is None
+    assert image.tag_filter.reason_to_drop("feature-abc1234") is not None
+    assert any("deprecated" in w for w in settings.warnings)
+
+
+def test_app_wide_defaults_and_per_image_override() -> None:
+    settings = parse(
+        {
+            P + "image-list": "a=ghcr.io/org/a, b=ghcr.io/org/b",
+            P + "update-strategy": "alphabetical",
+            P + "b.update-strategy": "semver",
+            P + "force-update": "true",
+        }
+    )
+    assert [i.policy.name for i in settings.images] == ["alphabetical", "semver"]
+    assert all(i.force_update for i in settings.images)
+
+
+def test_helm_and_kustomize_keys() -> None:
+    settings = parse(
+        {
+            P + "image-list": "api=ghcr.io/org/api",
+            P + "api.helm.image-name": "image.repository",
+            P + "api.helm.image-tag": "image.tag",
+            P + "api.kustomize.image-name": "org/api",
+        }
+    )
+    (image,) = settings.images
+    assert (image.helm_name, image.helm_tag, image.helm_spec, image.kustomize_name) == (
+        "image.repository",
+        "image.tag",
+        None,
+        "org/api",
+    )
+
+
+def test_unknown_key_is_a_warning_naming_it() -> None:
+    settings = parse({P + "image-list": "api=ghcr.io/org/api", P + "api.update-stratgy": "semver"})
+    assert settings.warnings == (
+        f"application argocd/api-service: unknown annotation {P}api.update-stratgy is ignored",
+    )
+
+
+@pytest.mark.parametrize(
+    ("pairs", "fragment"),
+    [
+        pytest.param({"image-list": ""}, "image-list is empty", id="empty-image-list"),
+        pytest.param(
+            {"image-list": "api=ghcr.io/org/api", "api.update-strategy": "newest"},
+            "api.update-strategy",
+            id="unknown-strategy",
+        ),
+        pytest.param(
+            {"image-list": "api=ghcr.io/org/api", "api.allow-tags": "regexp:(["},
+            "api.allow-tags",
+            id="bad-regexp",
+        ),
+        pytest.param(
+            {"image-list": "api=ghcr.io/org/api", "api.force-update": "maybe"},
+            "use true or false",
+            id="bad-bool",
+        ),
+        pytest.param(
+            {"image-list": "api=ghcr.io/org/api", "write-back-method": "svn"},
+            "write-back-method",
+            id="bad-method",
+        ),
+        pytest.param(
+            {"image-list": "api=ghcr.io/org/api", "api.platforms": "linux"},
+            "api.platforms",
+            id="bad-platform",
+        ),
+        pytest.param(
+            {"image-list": "api=ghcr.io/org/api:~1.2", "api.semver-constraint": "^2"},
+            "keep one",
+            id="two-constraints",
+        ),
+        pytest.param(
+            {"image-list": "api=ghcr.io/org/api", "api.pull-secret": "vault:x"},
+            "api.pull-secret",
+            id="bad-credential-ref",
+        ),
+    ],
+)
+def test_malformed_annotations_name_the_app_and_key(pairs: dict[str, str], fragment: str) -> None:
+    with pytest.raises(InvalidAnnotation) as caught:
+        parse({P + k: v for k, v in pairs.items()})
+    message = str(caught.value)
+    assert message.startswith("application argocd/api-service")
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_is_managed() -> None:
+    assert annotations.is_managed({P + "image-list": "nginx"})
+    assert not annotations.is_managed({P + "image-list": " "})
+    assert not annotations.is_managed({})

@@ -21,9 +21,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_updater.errors import WriteBackError
 from image_updater.writeback import yamltext as yt
-from image_updater.writeback.yamltext import STR_TAG
-
-Path = tuple[str | int, ...]
+from image_updater.writeback.yamltext import STR_TAG, Path, show
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +51,6 @@ class AppendEntry:
 Edit = SetValue | DeleteKey | AppendEntry
 
 
-def show(path: Path) -> str:
-    """`a.b[0].c`, the way users write Helm parameter names."""
-    text = ""
-    for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
-    return text
-
-
 def apply(text: str, edits: Sequence[Edit], *, path: str, loose: bool = False, multi: bool = False) -> str:
     """Apply `edits` to the first document of `text`; `multi` allows (and keeps) further documents.
 
@@ -68,6 +58,8 @@ def apply(text: str, edits: Sequence[Edit], *, path: str, loose: bool = False, m
     unquoted, like `newTag: 1.10`, is already right and stays untouched.
     """
     original = yt.compose_documents(text, path=path)
+    for document in original:
+        yt.check_unique_keys(document, path=path)
     if len(original) > 1 and not multi:
         raise WriteBackError(f"{path} holds {len(original)} YAML documents; keep a single document in it")
     result = text
@@ -164,7 +156,7 @@ class _Editor:
         key, value = pair
         first = yt.line_start(self.text, cast(int, key.start_mark.line))
         if not self.text[first : key.start_mark.index].strip():
-            end = yt.line_start(self.text, yt.pair_last_line(key, value) + 1)
+            end = yt.line_start(self.text, yt.pair_last_line(self.text, key, value) + 1)
             return self.text[:first] + self.text[end:]
         following = [k for k, _ in yt.pairs(parent) if k.start_mark.index > key.start_mark.index]
         if not following:
@@ -190,7 +182,7 @@ class _Editor:
             else first.start_mark.column
         )
         lines = _entry_lines(edit.entry, dash=dash, column=cast(int, column))
-        return self._insert_lines(yt.last_line(seq) + 1, lines)
+        return self._insert_lines(yt.last_line(self.text, seq) + 1, lines)
 
     # insertion helpers --------------------------------------------------------------------------
 
@@ -211,7 +203,7 @@ class _Editor:
             return self.text[:close] + sep + _flow_nested(keys, value) + self.text[close:]
         column = cast(int, yt.pairs(parent)[0][0].start_mark.column)
         anchor = [p for p in yt.pairs(parent) if p[0].value in after] or yt.pairs(parent)
-        line = yt.pair_last_line(*anchor[-1]) + 1
+        line = yt.pair_last_line(self.text, *anchor[-1]) + 1
         return self._insert_lines(line, _nested_lines(keys, value, indent=column, step=self._step()))
 
     def _insert_sequence(
@@ -225,7 +217,7 @@ class _Editor:
         column = cast(int, yt.pairs(parent)[0][0].start_mark.column)
         lines = [" " * column + f"{_key(str(rest[0]))}:"]
         lines += _entry_lines(entry, dash=column + offset, column=column + offset + 2)
-        return self._insert_lines(yt.pair_last_line(*yt.pairs(parent)[-1]) + 1, lines)
+        return self._insert_lines(yt.pair_last_line(self.text, *yt.pairs(parent)[-1]) + 1, lines)
 
     def _fill_key(self, pair: tuple[ScalarNode, Node], lines: list[str]) -> str:
         """Replace an empty value (`key:`, `key: ~`, `key: {}`) by block lines under the key."""

@@ -22,6 +22,7 @@ from image_updater.errors import WriteBackError
 
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
+Path = tuple[str | int, ...]
 # What may stay unquoted: image names, tags, digests and specs use only these characters.
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./@+~=-]*(?::[A-Za-z0-9_./@+~=-]+)*")
 _ALIAS = re.compile(r"\*[^\s,\[\]{}]+")
@@ -109,25 +110,24 @@ def value_span(text: str, key: ScalarNode, value: ScalarNode) -> tuple[int, int]
     return start, end
 
 
-def last_line(node: Node) -> int:
-    """The 0-based line holding the last character of `node`'s own text (not trailing comments)."""
+def last_line(text: str, node: Node) -> int:
+    """The 0-based line holding the last character of `node`'s own text (not trailing comments
+    or blank lines)."""
     if isinstance(node, MappingNode) and pairs(node) and not is_flow(node):
-        return pair_last_line(*pairs(node)[-1])
+        return pair_last_line(text, *pairs(node)[-1])
     if isinstance(node, SequenceNode) and items(node) and not is_flow(node):
-        return last_line(items(node)[-1])
-    end = node.end_mark
-    line = cast(int, end.line)
-    # block scalars end after their line break
-    if cast(int, end.column) == 0 and line > cast(int, node.start_mark.line):
-        return line - 1
-    return line
+        return last_line(text, items(node)[-1])
+    start, end = cast(int, node.start_mark.index), cast(int, node.end_mark.index)
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return cast(int, node.start_mark.line) + text.count("\n", start, end)
 
 
-def pair_last_line(key: ScalarNode, value: Node) -> int:
+def pair_last_line(text: str, key: ScalarNode, value: Node) -> int:
     """The last line of a mapping entry; an alias use or an empty value ends on the key's line."""
     if is_alias_use(key, value) or value.start_mark.index == value.end_mark.index:
         return cast(int, key.end_mark.line)
-    return last_line(value)
+    return last_line(text, value)
 
 
 def line_start(text: str, line: int) -> int:
@@ -142,17 +142,47 @@ def line_start(text: str, line: int) -> int:
 
 
 def walk(
-    node: Node | None, prefix: tuple[str | int, ...] = ()
-) -> Iterator[tuple[tuple[str | int, ...], Node]]:
+    node: Node | None, prefix: Path = (), *, within: frozenset[int] = frozenset()
+) -> Iterator[tuple[Path, Node]]:
     """Every leaf (scalar or empty collection) with its path; keys are scalar key texts."""
+    if id(node) in within:
+        raise WriteBackError(f"{show(prefix)} refers to itself through an alias; cannot edit this file")
+    inner = within | {id(node)}
     if isinstance(node, MappingNode) and pairs(node):
         for key, value in pairs(node):
-            yield from walk(value, (*prefix, str(key.value)))
+            yield from walk(value, (*prefix, str(key.value)), within=inner)
     elif isinstance(node, SequenceNode) and items(node):
         for index, item in enumerate(items(node)):
-            yield from walk(item, (*prefix, index))
+            yield from walk(item, (*prefix, index), within=inner)
     elif node is not None:
         yield prefix, node
+
+
+def check_unique_keys(node: Node | None, *, path: str, within: frozenset[int] = frozenset()) -> None:
+    """Refuse duplicate keys: readers disagree on which one wins, so no edit can be right."""
+    if id(node) in within:
+        return
+    inner = within | {id(node)}
+    if isinstance(node, MappingNode):
+        seen: set[str] = set()
+        for key, value in pairs(node):
+            text = str(key.value)
+            if text in seen and text != "<<":
+                line = cast(int, key.start_mark.line) + 1
+                raise WriteBackError(f"{path} has the key {text!r} twice (line {line}); remove one")
+            seen.add(text)
+            check_unique_keys(value, path=path, within=inner)
+    elif isinstance(node, SequenceNode):
+        for item in items(node):
+            check_unique_keys(item, path=path, within=inner)
+
+
+def show(path: Path) -> str:
+    """`a.b[0].c`, the way users write Helm parameter names."""
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
+    return text
 
 
 def is_plain_string(value: str) -> bool:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 import pytest
 from aiohttp import web
 
 from image_updater.credentials import Credentials
 from image_updater.errors import RegistryAuthError
 from image_updater.registry import auth
+from image_updater.registry.cache import MetadataCache
+from image_updater.registry.client import RegistryClient
+from image_updater.registry.counting import RequestCounter
+from image_updater.registry.limits import RequestLimiter
+from image_updater.settings.registries import Endpoint
 
-from . import PASSWORD, USER, FakeClock, StubRegistry, basic, running
+from . import PASSWORD, USER, FakeClock, StubRegistry, basic, running, serve
 
 ALICE = Credentials(USER, PASSWORD)
 
@@ -220,3 +228,37 @@ def test_parse_token(body: bytes, value: str, lifetime: int) -> None:
     assert token.value == value
     assert token.expires_at == lifetime - auth.EXPIRY_LEEWAY
     assert value not in repr(token)
+
+
+async def test_concurrent_requests_share_one_token_fetch() -> None:
+    stub = stub_with_image(auth="bearer")
+    async with running(stub) as (client, _):
+        await client.ping()
+        await asyncio.gather(*(client.manifest_digest("team/app", "1.0") for _ in range(10)))
+        assert stub.count("GET", "/token") == 1
+        stub.valid_tokens.clear()
+        await asyncio.gather(*(client.manifest_digest("team/app", "1.0") for _ in range(10)))
+    assert stub.count("GET", "/token") == 2
+
+
+async def test_credentials_are_not_asked_for_while_a_token_is_valid() -> None:
+    stub = stub_with_image(auth="bearer")
+    calls = 0
+
+    async def provider() -> Credentials | None:
+        nonlocal calls
+        calls += 1
+        return ALICE
+
+    async with aiohttp.ClientSession() as session, serve(stub.app()) as url:
+        client = RegistryClient(
+            session=session,
+            endpoint=Endpoint(name="stub", api_url=url),
+            credentials=provider,
+            counter=RequestCounter(),
+            limiter=RequestLimiter(limit=None),
+            cache=MetadataCache(),
+        )
+        for _ in range(3):
+            await client.list_tags("team/app")
+    assert calls == 1

@@ -67,11 +67,12 @@ class RegistryClient:
         retries: int = 3,
     ) -> None:
         self._api = endpoint.api_url.rstrip("/")
-        self.registry = urlsplit(self._api).netloc
+        self._registry = urlsplit(self._api).netloc
         self._credentials = credentials
         self._cache = cache
         self._clock = clock
         self._tokens = auth.TokenCache(clock=clock)
+        self._token_locks: dict[str, asyncio.Lock] = {}
         self._challenge: auth.Challenge | None = None
         ssl_context = tls_context(name=endpoint.name, ca_file=endpoint.ca_file, insecure=endpoint.insecure)
         self._transport = Transport(
@@ -86,6 +87,11 @@ class RegistryClient:
             insecure=endpoint.insecure,
             ssl_context=ssl_context,
         )
+
+    @property
+    def registry(self) -> str:
+        """The registry's host[:port]: the key for the counter, the caches and error messages."""
+        return self._registry
 
     async def ping(self) -> auth.Challenge | None:
         """GET /v2/ and remember the auth challenge; None means the registry wants no authentication."""
@@ -225,11 +231,10 @@ class RegistryClient:
         scope = auth.pull_scope(host=self.registry, repository=repository)
         authorization = await self._authorization(scope, repository)
         response = await self._follow(kind, method, url, headers, authorization, max_bytes, repository)
-        if response.status != 401:
-            return response
+        if response.status != 401 or origin(response.url) != origin(self._api):
+            return response  # a 401 from blob storage is no challenge of ours: `_expect_ok` reports it
         self._challenge = self._usable_challenge(response, repository=repository)
-        self._tokens.drop(registry=self.registry, scope=scope)
-        authorization = await self._authorization(scope, repository)
+        authorization = await self._authorization(scope, repository, rejected=authorization)
         response = await self._follow(kind, method, url, headers, authorization, max_bytes, repository)
         if response.status == 401:
             raise self._denied(401, repository)
@@ -266,21 +271,32 @@ class RegistryClient:
             url = urljoin(url, location)
         raise RegistryProtocolError(f"{self._where(repository)}: more than {MAX_REDIRECTS} redirects")
 
-    async def _authorization(self, scope: str, repository: str) -> str | None:
+    async def _authorization(self, scope: str, repository: str, *, rejected: str | None = None) -> str | None:
+        """The Authorization value for `scope` under the known challenge (None before any challenge).
+
+        `rejected` is a value the registry just refused: its token is dropped, unless a concurrent
+        request already replaced it. One token fetch per scope at a time, so a fan-out of requests
+        that meets an expired token fetches one new token, not one each.
+        """
         challenge = self._challenge
         if challenge is None:
             return None
-        credentials = await self._credentials() if self._credentials is not None else None
         if challenge.scheme == "basic":
+            credentials = await self._credentials() if self._credentials is not None else None
             if credentials is None:
                 raise RegistryAuthError(
                     f"{self.registry} requires credentials for repository {repository!r}; none are configured"
                 )
             return auth.basic_header(credentials)
-        token = self._tokens.get(registry=self.registry, scope=scope)
-        if token is None:
-            token = await self._fetch_token(challenge, scope, credentials, repository)
-            self._tokens.put(registry=self.registry, scope=scope, token=token)
+        async with self._token_locks.setdefault(scope, asyncio.Lock()):
+            token = self._tokens.get(registry=self.registry, scope=scope)
+            if token is not None and f"Bearer {token.value}" == rejected:
+                self._tokens.drop(registry=self.registry, scope=scope)
+                token = None
+            if token is None:
+                credentials = await self._credentials() if self._credentials is not None else None
+                token = await self._fetch_token(challenge, scope, credentials, repository)
+                self._tokens.put(registry=self.registry, scope=scope, token=token)
         return f"Bearer {token.value}"
 
     async def _fetch_token(

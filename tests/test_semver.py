@@ -225,6 +225,8 @@ RULES = [
     pytest.param("=>1.0.0 =<2.0.0", "1.5.0", "2.0.1", id="reversed-operators"),
     pytest.param("1.2 - 1.4.5", "1.2.0 1.4.5", "1.1.9 1.4.6", id="hyphen-range"),
     pytest.param("1.2  -\t1.4", "1.4.9", "1.5.0", id="hyphen-range-partial-upper-is-wildcard"),
+    # The rewrite appends a space, so a comparison glued to the range still parses (v3.4.0).
+    pytest.param("1.0 - 2.0>=1.5", "1.5.0 2.0.0", "1.4.0 2.1.0", id="hyphen-range-rewrite-separates"),
     pytest.param("1.0 - 2.0 || 3.x", "1.5.0 3.2.0", "2.1.0 4.0.0", id="hyphen-range-or"),
     pytest.param("v1.2.3 - v1.2.5", "1.2.4", "1.2.6", id="hyphen-range-v-prefix"),
     pytest.param(">=v1.2 <v2", "1.5.0", "2.0.0", id="v-prefix-partial"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeAlias
 
 # The loose grammar Masterminds parses with (group 1-3 numbers, 5 pre-release, 8 build metadata).
@@ -69,6 +69,22 @@ def _number(text: str, group: str | None) -> int:
     return value
 
 
+def _parse(text: str) -> tuple[int, int, int, str, str]:
+    """(major, minor, patch, prerelease, metadata) of `text`, coerced like Masterminds' NewVersion."""
+    match = _LOOSE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"invalid semantic version {quote(text)}: {_SHAPE}")
+    prerelease = match.group(5) or ""
+    _check_prerelease(text, prerelease)
+    major, minor, patch = (_number(text, match.group(i)) for i in (1, 2, 3))
+    return major, minor, patch, prerelease, match.group(8) or ""
+
+
+def _precedence(major: int, minor: int, patch: int, prerelease: str) -> _Key:
+    identifiers = tuple(_identifier_key(part) for part in prerelease.split(".")) if prerelease else ()
+    return (major, minor, patch, 0 if prerelease else 1, identifiers)
+
+
 @dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class Version:
     """One semantic version; `Version("v1.2")` is 1.2.0. Equal versions differ at most in metadata."""
@@ -79,31 +95,21 @@ class Version:
     prerelease: str
     metadata: str
     original: str
-    _key: _Key = field(compare=False)
+    _key: _Key
 
     def __init__(self, text: str) -> None:
-        match = _LOOSE.fullmatch(text)
-        if match is None:
-            raise ValueError(f"invalid semantic version {quote(text)}: {_SHAPE}")
-        prerelease = match.group(5) or ""
-        _check_prerelease(text, prerelease)
-        numbers = (
-            _number(text, match.group(1)),
-            _number(text, match.group(2)),
-            _number(text, match.group(3)),
-        )
-        identifiers = tuple(_identifier_key(part) for part in prerelease.split(".")) if prerelease else ()
-        key: _Key = (*numbers, 0 if prerelease else 1, identifiers)
-        for name, value in (
-            ("major", numbers[0]),
-            ("minor", numbers[1]),
-            ("patch", numbers[2]),
-            ("prerelease", prerelease),
-            ("metadata", match.group(8) or ""),
-            ("original", text),
-            ("_key", key),
-        ):
-            object.__setattr__(self, name, value)
+        major, minor, patch, prerelease, metadata = _parse(text)
+        values = {
+            "major": major,
+            "minor": minor,
+            "patch": patch,
+            "prerelease": prerelease,
+            "metadata": metadata,
+            "original": text,
+            "_key": _precedence(major, minor, patch, prerelease),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)  # frozen: the only way in, once
 
     def __str__(self) -> str:
         text = f"{self.major}.{self.minor}.{self.patch}"

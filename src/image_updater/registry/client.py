@@ -17,9 +17,9 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
 
-from image_updater.credentials import Credentials
-from image_updater.errors import RegistryAuthError, RegistryNotFound, RegistryProtocolError
+from image_updater.errors import RegistryNotFound, RegistryProtocolError
 from image_updater.registry import auth, tagging
+from image_updater.registry.authenticating import MAX_TOKEN_BODY, Authenticator, CredentialsProvider, denied
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.counting import RequestCounter, RequestKind
 from image_updater.registry.limits import RequestLimiter
@@ -36,7 +36,6 @@ from image_updater.registry.transport import Response, Transport, origin, tls_co
 from image_updater.selection.types import Platform, TagInfo
 from image_updater.settings.registries import Endpoint
 
-CredentialsProvider = Callable[[], Awaitable[Credentials | None]]
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=30)
 PAGE_SIZE = 1000
 MAX_PAGES = 1000
@@ -44,7 +43,6 @@ MAX_TAGS = 200_000
 MAX_TAGS_BODY = 16 << 20
 MAX_MANIFEST_BODY = 4 << 20  # distribution's own limit for manifests
 MAX_CONFIG_BODY = 8 << 20
-MAX_TOKEN_BODY = 1 << 20
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -68,12 +66,7 @@ class RegistryClient:
     ) -> None:
         self._api = endpoint.api_url.rstrip("/")
         self._registry = urlsplit(self._api).netloc
-        self._credentials = credentials
         self._cache = cache
-        self._clock = clock
-        self._tokens = auth.TokenCache(clock=clock)
-        self._token_locks: dict[str, asyncio.Lock] = {}
-        self._challenge: auth.Challenge | None = None
         ssl_context = tls_context(name=endpoint.name, ca_file=endpoint.ca_file, insecure=endpoint.insecure)
         self._transport = Transport(
             session=session,
@@ -86,6 +79,9 @@ class RegistryClient:
             sleep=sleep,
             insecure=endpoint.insecure,
             ssl_context=ssl_context,
+        )
+        self._auth = Authenticator(
+            registry=self._registry, transport=self._transport, credentials=credentials, clock=clock
         )
 
     @property
@@ -104,8 +100,7 @@ class RegistryClient:
             what=self.registry,
         )
         if response.status == 401:
-            self._challenge = self._usable_challenge(response, repository=None)
-            return self._challenge
+            return self._auth.learn(response, repository=None)
         self._expect_ok(response, repository=None, thing="the /v2/ endpoint")
         return None
 
@@ -228,16 +223,15 @@ class RegistryClient:
         max_bytes: int,
     ) -> Response:
         """Send with authentication; on a 401 learn the challenge, get fresh authorization, retry once."""
-        scope = auth.pull_scope(host=self.registry, repository=repository)
-        authorization = await self._authorization(scope, repository)
+        authorization = await self._auth.authorization(repository=repository)
         response = await self._follow(kind, method, url, headers, authorization, max_bytes, repository)
         if response.status != 401 or origin(response.url) != origin(self._api):
             return response  # a 401 from blob storage is no challenge of ours: `_expect_ok` reports it
-        self._challenge = self._usable_challenge(response, repository=repository)
-        authorization = await self._authorization(scope, repository, rejected=authorization)
+        self._auth.learn(response, repository=repository)
+        authorization = await self._auth.authorization(repository=repository, rejected=authorization)
         response = await self._follow(kind, method, url, headers, authorization, max_bytes, repository)
         if response.status == 401:
-            raise self._denied(401, repository)
+            raise denied(self.registry, 401, repository)
         return response
 
     async def _follow(
@@ -271,65 +265,6 @@ class RegistryClient:
             url = urljoin(url, location)
         raise RegistryProtocolError(f"{self._where(repository)}: more than {MAX_REDIRECTS} redirects")
 
-    async def _authorization(self, scope: str, repository: str, *, rejected: str | None = None) -> str | None:
-        """The Authorization value for `scope` under the known challenge (None before any challenge).
-
-        `rejected` is a value the registry just refused: its token is dropped, unless a concurrent
-        request already replaced it. One token fetch per scope at a time, so a fan-out of requests
-        that meets an expired token fetches one new token, not one each.
-        """
-        challenge = self._challenge
-        if challenge is None:
-            return None
-        if challenge.scheme == "basic":
-            credentials = await self._credentials() if self._credentials is not None else None
-            if credentials is None:
-                raise RegistryAuthError(
-                    f"{self.registry} requires credentials for repository {repository!r}; none are configured"
-                )
-            return auth.basic_header(credentials)
-        async with self._token_locks.setdefault(scope, asyncio.Lock()):
-            token = self._tokens.get(registry=self.registry, scope=scope)
-            if token is not None and f"Bearer {token.value}" == rejected:
-                self._tokens.drop(registry=self.registry, scope=scope)
-                token = None
-            if token is None:
-                credentials = await self._credentials() if self._credentials is not None else None
-                token = await self._fetch_token(challenge, scope, credentials, repository)
-                self._tokens.put(registry=self.registry, scope=scope, token=token)
-        return f"Bearer {token.value}"
-
-    async def _fetch_token(
-        self, challenge: auth.Challenge, scope: str, credentials: Credentials | None, repository: str
-    ) -> auth.Token:
-        # Anonymous when there are no credentials: Docker Hub and others hand out pull tokens that way.
-        headers = {"Authorization": auth.basic_header(credentials)} if credentials is not None else {}
-        url = auth.token_url(challenge, scope=scope)
-        where = self._where(repository)
-        response = await self._transport.send(
-            kind="token", method="GET", url=url, headers=headers, max_bytes=MAX_TOKEN_BODY, what=where
-        )
-        if response.status in (401, 403):
-            raise self._denied(response.status, repository, by="the token service of ")
-        if response.status != 200:
-            raise RegistryProtocolError(
-                f"the token service of {self.registry} answered HTTP {response.status} for {where}"
-            )
-        return auth.parse_token(response.body, now=self._clock(), where=where)
-
-    def _usable_challenge(self, response: Response, *, repository: str | None) -> auth.Challenge:
-        challenge = auth.parse_challenge(response.headers.get("WWW-Authenticate"))
-        usable = challenge is not None and (
-            challenge.scheme == "basic"
-            or (challenge.scheme == "bearer" and challenge.param("realm").startswith("http"))
-        )
-        if challenge is None or not usable:
-            what = f"repository {repository!r}" if repository else "/v2/"
-            raise RegistryAuthError(
-                f"{self.registry} refused {what} (HTTP 401) without a usable auth challenge"
-            )
-        return challenge
-
     def _expect_ok(self, response: Response, *, repository: str | None, thing: str) -> None:
         if 200 <= response.status < 300:
             return
@@ -337,14 +272,8 @@ class RegistryClient:
         if response.status == 404:
             raise RegistryNotFound(f"{where}: {thing} not found (HTTP 404)")
         if response.status in (401, 403):
-            raise self._denied(response.status, repository or "")
+            raise denied(self.registry, response.status, repository or "")
         raise RegistryProtocolError(f"{where}: unexpected HTTP {response.status} for {thing}")
-
-    def _denied(self, status: int, repository: str, *, by: str = "") -> RegistryAuthError:
-        return RegistryAuthError(
-            f"{by}{self.registry} denied access to repository {repository!r} (HTTP {status}); "
-            "check the credentials configured for this registry"
-        )
 
     def _verify(self, body: bytes, digest: str, *, repository: str) -> None:
         if digest.startswith("sha256:") and sha256_digest(body) != digest:

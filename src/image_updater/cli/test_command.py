@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from collections import Counter
 from pathlib import Path
@@ -42,6 +43,7 @@ def test_command(image: str, explain: bool, output: str, loglevel: str, **flags:
     """Show which tag of IMAGE the update strategy would choose, and why."""
     logs.configure(level=loglevel)
     flags["ignore_tags"] = tuple(flags["ignore_tags"])
+    flags["registries_conf"] = flags.pop("registries_conf_path")
     options = CheckOptions(image=image, **flags)
     try:
         report = asyncio.run(check_image(options, environ=os.environ))
@@ -49,6 +51,10 @@ def test_command(image: str, explain: bool, output: str, loglevel: str, **flags:
         raise SystemExit(_fail(str(err), EXIT_BAD_INPUT)) from None
     except ImageUpdaterError as err:
         raise SystemExit(_fail(str(err), EXIT_FAILED)) from None
+    except Exception as err:  # a bug of ours: say so in one line; the traceback only at debug level
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        message = f"internal error ({type(err).__name__}); rerun with --loglevel debug"
+        raise SystemExit(_fail(message, EXIT_FAILED)) from None
     if output == "json":
         click.echo(json.dumps(_as_json(report), indent=2))
     else:

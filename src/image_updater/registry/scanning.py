@@ -77,6 +77,10 @@ async def _walk(client: RegistryClient, request: ScanRequest, ranked: list[TagIn
     needs_fetch = bool(request.platforms) or request.want_digest or request.policy.needs_digest
     if not needs_fetch or not ranked:
         return Selection(chosen=ranked[0] if ranked else None, kept=tuple(ranked), rejected=())
+    if not request.platforms:  # only the digest is wanted: a HEAD, which Docker Hub does not count as a pull
+        best = ranked[0]
+        digest = await client.manifest_digest(request.repository, best.name)
+        return Selection(chosen=TagInfo(name=best.name, digest=digest), kept=tuple(ranked), rejected=())
     rejected: list[Rejection] = []
     for position, candidate in enumerate(ranked):
         info = await client.tag_info(

@@ -1,0 +1,38 @@
+"""Fixtures: a fresh fake API server per test and a real kubernetes_asyncio client pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from kubernetes_asyncio.client import ApiClient, Configuration
+
+from image_updater.kube import Api
+from tests.kube.fakeapi import FakeKube
+
+APPS = ("argoproj.io/v1alpha1", "applications")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeKube]:
+    kube = FakeKube()
+    async with kube.serve():
+        yield kube
+
+
+@pytest.fixture
+async def api(fake: FakeKube) -> AsyncIterator[Api]:
+    configuration = Configuration(host=fake.url)
+    async with ApiClient(configuration=configuration) as client:
+        yield Api(client)
+
+
+def application(
+    namespace: str, name: str, *, labels: dict[str, str] | None = None, **spec: Any
+) -> dict[str, Any]:
+    """A minimal Argo CD Application for the fake's store."""
+    return {
+        "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
+        "spec": {"project": "default", "source": {"repoURL": "https://git.example/x.git", **spec}},
+    }

@@ -19,8 +19,8 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from image_updater.errors import InvalidWriteBackConfig, WriteBackError
 from image_updater.writeback import yamledit
 from image_updater.writeback import yamltext as yt
+from image_updater.writeback.edits import AppendEntry, DeleteKey, Edit, SetValue
 from image_updater.writeback.model import ManifestImage, same_image_name
-from image_updater.writeback.yamledit import AppendEntry, DeleteKey, Edit, SetValue
 
 Entry = dict[str, str]
 

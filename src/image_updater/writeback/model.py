@@ -70,6 +70,11 @@ def parse_write_back_target(text: str | None) -> WriteTarget:
 
 
 def _bare_path_target(value: str) -> WriteTarget:
+    prefix, colon, _ = value.partition(":")
+    if colon and "/" not in prefix:
+        raise InvalidWriteBackConfig(
+            f"write-back-target {value!r} has an unknown prefix; use one of: {_FORMS}"
+        )
     base = posixpath.basename(value)
     if base in KUSTOMIZATION_NAMES:
         directory = posixpath.dirname(value) or "."

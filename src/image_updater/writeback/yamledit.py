@@ -14,41 +14,15 @@ with what the edits should mean; any difference raises WriteBackError and nothin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import cast
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_updater.errors import WriteBackError
+from image_updater.writeback import yamlcheck
 from image_updater.writeback import yamltext as yt
+from image_updater.writeback.edits import AppendEntry, DeleteKey, Edit, SetValue
 from image_updater.writeback.yamltext import STR_TAG, Path, show
-
-
-@dataclass(frozen=True, slots=True)
-class SetValue:
-    """Make `path` the string `value`. A missing key is inserted after the last of `after` present."""
-
-    path: Path
-    value: str
-    after: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteKey:
-    """Remove the key at `path` (and its value) when present."""
-
-    path: Path
-
-
-@dataclass(frozen=True, slots=True)
-class AppendEntry:
-    """Append a mapping of string fields to the sequence at `path`, creating the sequence if needed."""
-
-    path: Path
-    entry: tuple[tuple[str, str], ...]
-
-
-Edit = SetValue | DeleteKey | AppendEntry
 
 
 def apply(text: str, edits: Sequence[Edit], *, path: str, loose: bool = False, multi: bool = False) -> str:
@@ -65,7 +39,7 @@ def apply(text: str, edits: Sequence[Edit], *, path: str, loose: bool = False, m
     result = text
     for edit in edits:
         result = _Editor(result, path=path, loose=loose).apply(edit)
-    _verify(original, yt.compose_documents(result, path=path), edits, path=path, loose=loose)
+    yamlcheck.verify(original, yt.compose_documents(result, path=path), edits, path=path, loose=loose)
     return result
 
 
@@ -89,7 +63,8 @@ class _Editor:
         self.text, self.path, self.loose = text, path, loose
         self.nl = yt.newline_of(text)
         docs = yt.compose_documents(text, path=path) or [None]
-        self.root = docs[0]
+        # an empty document composes to a null scalar
+        self.root = None if isinstance(docs[0], ScalarNode) and yt.tag_of(docs[0]) == yt.NULL_TAG else docs[0]
         self.multi = len(docs) > 1
 
     def apply(self, edit: Edit) -> str:
@@ -303,66 +278,3 @@ def _entry_lines(entry: tuple[tuple[str, str], ...], *, dash: int, column: int) 
 
 def _flow_entry(entry: tuple[tuple[str, str], ...]) -> str:
     return "{" + ", ".join(f"{_key(k)}: {yt.render_scalar(v)}" for k, v in entry) + "}"
-
-
-def _verify(
-    before: list[Node | None], after: list[Node | None], edits: Sequence[Edit], *, path: str, loose: bool
-) -> None:
-    expected = _leaves(before)
-    shared = _shared_paths(before)
-    for edit in edits:
-        _expect(expected, edit, shared=shared, loose=loose)
-    if _leaves(after) != expected:
-        raise WriteBackError(
-            f"{path}: the edit did not produce the intended YAML; left unchanged, edit it by hand"
-        )
-
-
-Leaves = dict[tuple[int | str, ...], tuple[str, str]]
-
-
-def _leaves(docs: list[Node | None]) -> Leaves:
-    found: Leaves = {}
-    for index, doc in enumerate(docs):
-        for leaf_path, node in yt.walk(doc):
-            found[(index, *leaf_path)] = (
-                yt.tag_of(node),
-                str(node.value) if isinstance(node, ScalarNode) else "",
-            )
-    return found
-
-
-def _shared_paths(docs: list[Node | None]) -> dict[tuple[int | str, ...], list[tuple[int | str, ...]]]:
-    """Anchored leaves of the first document: the defining path (first in document order) mapped
-    to every path that shows the same node through an alias; changing the definition changes all."""
-    by_node: dict[int, list[tuple[int | str, ...]]] = {}
-    for leaf_path, node in yt.walk(docs[0] if docs else None):
-        by_node.setdefault(id(node), []).append((0, *leaf_path))
-    return {paths[0]: paths for paths in by_node.values() if len(paths) > 1}
-
-
-def _expect(
-    expected: Leaves,
-    edit: Edit,
-    *,
-    shared: dict[tuple[int | str, ...], list[tuple[int | str, ...]]],
-    loose: bool,
-) -> None:
-    target = (0, *edit.path)
-    if isinstance(edit, DeleteKey):
-        for leaf in [p for p in expected if p[: len(target)] == target]:
-            del expected[leaf]
-    elif isinstance(edit, AppendEntry):
-        count = len({p[len(target)] for p in expected if p[: len(target)] == target and len(p) > len(target)})
-        expected.pop(target, None)
-        for prefix in [target[:n] for n in range(1, len(target))]:
-            expected.pop(prefix, None)
-        expected.update({(*target, count, key): (STR_TAG, value) for key, value in edit.entry})
-    else:
-        old = expected.get(target)
-        if old is not None and old[1] == edit.value and (loose or old[0] == STR_TAG):
-            return
-        for prefix in [target[:n] for n in range(1, len(target))]:
-            expected.pop(prefix, None)
-        for leaf in shared.get(target, [target]):
-            expected[leaf] = (STR_TAG, edit.value)

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from kubernetes_asyncio.client import CustomObjectsApi
 from kubernetes_asyncio.client.exceptions import ApiException
+from tests.kube.conftest import APPS, application
+from tests.kube.fakeapi import FakeKube
 
 from image_updater.errors import ConfigError, TransientError
 from image_updater.kube import (
@@ -18,8 +20,6 @@ from image_updater.kube import (
     patch_application,
     update_with_retry,
 )
-from tests.kube.conftest import APPS, application
-from tests.kube.fakeapi import FakeKube
 
 
 @pytest.fixture
@@ -108,7 +108,8 @@ async def test_update_with_retry_rereads_after_a_conflict(apps: FakeKube, api: A
     assert stored is not None
     assert stored["spec"]["source"]["targetRevision"] == "v2"
     assert stored["metadata"]["annotations"] == {"by": "x"}  # the concurrent write survived
-    assert len(seen) == 2 and seen[0] != seen[1]
+    assert len(seen) == 2
+    assert seen[0] != seen[1]
     patches = apps.writes("PATCH")
     assert [p.content_type for p in patches] == ["application/merge-patch+json"] * 2
     assert (api.counter.requests, api.counter.errors) == (4, 1)

@@ -88,7 +88,7 @@ async def test_5xx_forever_is_unavailable_after_the_retries() -> None:
     registry = stub()
     answer_n_times(registry, 99, lambda: web.Response(status=500))
     async with running(registry, retries=2) as (client, _):
-        with pytest.raises(RegistryUnavailable, match=r"HTTP 500 for .*team/app \(3 attempts\)") as caught:
+        with pytest.raises(RegistryUnavailable, match=r"/team/app: HTTP 500 after 3 attempts$") as caught:
             await client.list_tags("team/app")
     assert caught.value.delay > 0
     assert registry.count("GET", "/tags/list") == 3
@@ -164,7 +164,7 @@ async def test_a_slow_registry_times_out_as_unavailable() -> None:
     registry.hooks.append(slow)
     try:
         async with running(registry, timeout=0.1, retries=1) as (client, _):
-            with pytest.raises(RegistryUnavailable, match=r"timed out .* after 2 attempts"):
+            with pytest.raises(RegistryUnavailable, match=r"/team/app: timed out after 2 attempts$"):
                 await client.list_tags("team/app")
     finally:
         release.set()

@@ -149,12 +149,12 @@ class Transport:
                 self._counter.record_failure(registry=self._registry)
                 if isinstance(exc, aiohttp.ClientSSLError):
                     raise RegistryUnavailable(
-                        f"TLS with {_host(url)} failed for {what}; check the registry's ca_file or insecure"
+                        f"TLS with {_about(url, what)} failed; check the registry's ca_file or insecure"
                     ) from exc
                 if last:
                     reason = "timed out" if isinstance(exc, TimeoutError) else "could not be reached"
                     raise RegistryUnavailable(
-                        f"{_host(url)} {reason} for {what} after {attempt + 1} attempts",
+                        f"{_about(url, what)}: {reason} after {attempt + 1} attempts",
                         delay=backoff(attempt + 1),
                     ) from exc
                 await self._sleep(backoff(attempt))
@@ -164,7 +164,8 @@ class Transport:
                 delay = retry_after(response.headers.get("Retry-After"), fallback=backoff(attempt))
                 if last:
                     raise RateLimited(
-                        f"{_host(url)} kept rate-limiting requests for {what} (HTTP 429)", delay=delay
+                        f"{_about(url, what)}: still rate-limited (HTTP 429) after {attempt + 1} attempts",
+                        delay=delay,
                     )
                 await self._sleep(delay)
                 continue
@@ -172,7 +173,7 @@ class Transport:
                 self._counter.record_failure(registry=self._registry)
                 if last:
                     raise RegistryUnavailable(
-                        f"{_host(url)} answered HTTP {response.status} for {what} ({attempt + 1} attempts)",
+                        f"{_about(url, what)}: HTTP {response.status} after {attempt + 1} attempts",
                         delay=backoff(attempt + 1),
                     )
                 await self._sleep(backoff(attempt))
@@ -208,16 +209,22 @@ class Transport:
 async def _read(resp: aiohttp.ClientResponse, *, max_bytes: int, what: str) -> bytes:
     if resp.content_length is not None and resp.content_length > max_bytes:
         raise RegistryProtocolError(
-            f"{_host(str(resp.url))} sent {resp.content_length} bytes for {what}; limit {max_bytes}"
+            f"{_about(str(resp.url), what)}: answer of {resp.content_length} bytes exceeds {max_bytes}"
         )
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(1 << 16):
         size += len(chunk)
         if size > max_bytes:
-            raise RegistryProtocolError(f"{_host(str(resp.url))} sent more than {max_bytes} bytes for {what}")
+            raise RegistryProtocolError(f"{_about(str(resp.url), what)}: answer exceeds {max_bytes} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _about(url: str, what: str) -> str:
+    """`what` (registry/repository), plus the answering host if it differs (token service, storage)."""
+    host = _host(url)
+    return what if what == host or what.startswith(host + "/") else f"{what} (via {host})"
 
 
 def _host(url: str) -> str:

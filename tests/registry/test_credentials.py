@@ -15,7 +15,7 @@ from devtools.registry import LocalRegistry
 
 from devtools import oci
 from image_updater.credentials import CredentialRef, Credentials, parse_credential_ref
-from image_updater.errors import CredentialError
+from image_updater.errors import CredentialError, InvalidCredentialRef
 from image_updater.refs import ImageRef
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.client import RegistryClient
@@ -334,3 +334,17 @@ async def test_pullsecret_against_htpasswd_registry(
             cache=MetadataCache(),
         )
         assert await client.list_tags(fresh_repo) == ["1.0.0"]
+
+
+async def test_for_endpoint_uses_the_endpoint_reference(secrets_dir: Path) -> None:
+    resolver = _resolver(secrets_dir)
+    assert await resolver.for_endpoint(GHCR)() == Credentials("bot", PASSWORD)
+    assert await resolver.for_endpoint(FOREVER)() is None
+
+
+def test_for_endpoint_names_the_endpoint_of_a_bad_reference() -> None:
+    endpoint = Endpoint(name="Quay", api_url="https://quay.io", credentials=f"robot:{PASSWORD}")
+    with pytest.raises(InvalidCredentialRef) as caught:
+        _resolver().for_endpoint(endpoint)
+    assert str(caught.value).startswith('registry "Quay": credential reference: unknown or missing type')
+    assert PASSWORD not in str(caught.value)

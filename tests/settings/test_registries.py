@@ -202,6 +202,9 @@ def _entry(**keys: str) -> str:
         ),
         pytest.param(_entry(insecure="1"), '"insecure" must be true or false, got 1', id="insecure-int"),
         pytest.param(_entry(name="42"), '"name" must be a string, got 42', id="name-int"),
+        pytest.param(_entry(name="{a: 1}"), '"name" must be a string, got a mapping', id="name-mapping"),
+        pytest.param(_entry(ca_file="[a]"), '"ca_file" must be a file path, got a list', id="ca-file-list"),
+        pytest.param(_entry(defaultns="1" * 100), "got 1111111111", id="long-value-shortened"),
         pytest.param(
             "registries:\n- {name: a, api_url: 'https://a.io', default: true, prefix: a.io}\n"
             "- {name: b, api_url: 'https://b.io', default: true, prefix: b.io}\n",
@@ -262,6 +265,7 @@ def test_error_names_the_source_file() -> None:
     [
         pytest.param(_entry(api_url="'https://bot:hunter2@ghcr.io'"), id="password-in-api-url"),
         pytest.param(_entry(credentials="42"), id="non-string-credentials"),
+        pytest.param(_entry(api_url="'ghcr.io@hunter2'"), id="at-sign-without-scheme"),
     ],
 )
 def test_errors_never_echo_secrets(text: str) -> None:

@@ -28,9 +28,10 @@ from image_updater.credentials import (
     Credentials,
     SecretSource,
     dockerconfig_credentials,
+    parse_credential_ref,
     parse_user_pass,
 )
-from image_updater.errors import CredentialError
+from image_updater.errors import CredentialError, InvalidCredentialRef
 from image_updater.settings.registries import Endpoint
 
 CredentialsProvider = Callable[[], Awaitable[Credentials | None]]  # what `RegistryClient` takes
@@ -85,6 +86,19 @@ class CredentialResolver:
             return await self.resolve(ref, endpoint=endpoint, cached=cached)
 
         return provide
+
+    def for_endpoint(self, endpoint: Endpoint) -> CredentialsProvider:
+        """The provider for an endpoint's own `credentials` (registry level, cached); anonymous if none.
+
+        Raises InvalidCredentialRef naming the endpoint when its reference does not parse.
+        """
+        if endpoint.credentials is None:
+            return self.provider(None, endpoint)
+        try:
+            ref = parse_credential_ref(endpoint.credentials)
+        except InvalidCredentialRef as exc:
+            raise InvalidCredentialRef(f'registry "{endpoint.name}": {exc}') from None
+        return self.provider(ref, endpoint)
 
     def _expired(self, fetched_at: float, endpoint: Endpoint) -> bool:
         return endpoint.credsexpire is not None and self._clock() - fetched_at >= endpoint.credsexpire

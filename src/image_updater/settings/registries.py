@@ -257,8 +257,14 @@ def _describe(exc: ValidationError, raw: dict[str, Any], *, source: str) -> str:
     if error["type"] == "missing":
         return f'{where}: missing required key "{key}" ({_EXPECTED[key]})'
     # A value in the wrong key may be a password pasted into "credentials": never echo that one.
-    got = "" if key == "credentials" else f", got {error['input']!r}"
+    got = "" if key == "credentials" else f", got {_shown(error['input'])}"
     return f'{where}: "{key}" must be {_EXPECTED[key]}{got}'
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
 
 
 def _endpoint(entry: _Entry, *, where: str) -> Endpoint:
@@ -280,7 +286,7 @@ def _endpoint(entry: _Entry, *, where: str) -> Endpoint:
 
 def _api_url(url: str, *, where: str) -> str:
     parts = urlsplit(url.rstrip("/"))
-    if parts.username is not None:
+    if "@" in url:
         # Never echo this URL: the part before "@" is a password more often than not.
         raise InvalidRegistryConfig(f'{where}: "api_url" must not carry credentials; use "credentials"')
     if parts.scheme not in ("http", "https") or parts.query or parts.fragment or not _host_ok(parts.netloc):

@@ -24,7 +24,7 @@ def denied(registry: str, status: int, repository: str, *, by: str = "") -> Regi
     """The error for a refused request: names registry and repository, points at the credentials."""
     return RegistryAuthError(
         f"{by}{registry} denied access to repository {repository!r} (HTTP {status}); "
-        "check the credentials configured for this registry"
+        "check the credentials configured for this registry and that the repository exists"
     )
 
 

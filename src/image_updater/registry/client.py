@@ -4,8 +4,13 @@ Reads only: ping, tag lists (paginated by `Link`), manifest digests (HEAD), mani
 configs, and `TagInfo` for the update strategies. Authentication is learnt from the registry's
 401 challenge on first use (`ping` is optional: there is no call order). Every request goes
 through `Transport` (limiter, counter, timeout, retries). Repository names are full paths in the
-registry (`library/nginx`): default namespaces are the caller's business. Limits: no writes, no
-schema1 manifests, no cross-repository mounts; tag lists are never cached.
+registry (`library/nginx`): default namespaces are the caller's business.
+
+Caching (`MetadataCache`, shared): manifests and configs by digest, and the digest each tag had,
+so `tag_info` on a known tag costs one HEAD when the tag has not moved. `fetch_manifest` by digest
+and `fetch_config` answer from that cache without asking the registry again. Tag lists are never
+cached. TLS: `endpoint.insecure` skips verification of the registry's own certificate;
+`endpoint.ca_file` adds a CA to the system trust store. Limits: no writes, no schema1 manifests.
 """
 
 from __future__ import annotations
@@ -48,7 +53,11 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class RegistryClient:
-    """Talks to one registry endpoint with one set of credentials, fetched when a challenge needs them."""
+    """Talks to one registry endpoint with one set of credentials, fetched when a challenge needs them.
+
+    `retries` (>= 0) is how many times a transient failure is retried; `clock` and `sleep` drive
+    token expiry and backoff (inject fakes in tests). Safe for concurrent use on one event loop.
+    """
 
     def __init__(
         self,

@@ -26,9 +26,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+
 from devtools.oci import push_image
 from devtools.registry import start_registry
-
 from image_updater import selection
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.client import RegistryClient

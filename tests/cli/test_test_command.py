@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from devtools.registry import LocalRegistry
 
 from devtools import oci
+from devtools.registry import LocalRegistry
 from image_updater.cli.main import cli
 
 BASE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

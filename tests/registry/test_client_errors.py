@@ -191,3 +191,26 @@ async def test_no_error_message_carries_credentials() -> None:
                 await call
             assert "s3cr3t" not in str(caught.value)
             assert "robot$user" not in str(caught.value)
+
+
+async def test_an_unexpected_status_is_a_protocol_error_and_a_failure() -> None:
+    registry = stub()
+    answer_n_times(registry, 1, lambda: web.Response(status=405))
+    counter = RequestCounter()
+    async with running(registry, counter=counter) as (client, _):
+        with pytest.raises(RegistryProtocolError, match="unexpected HTTP 405"):
+            await client.list_tags("team/app")
+    assert counter.failures() == 1
+
+
+async def test_a_broken_token_service_is_a_protocol_error() -> None:
+    registry = StubRegistry(auth="bearer")
+    registry.add_image("team/app", "1.0")
+
+    async def no_tokens(request: web.Request) -> web.Response | None:
+        return web.Response(status=404) if request.path == "/token" else None
+
+    registry.hooks.append(no_tokens)
+    async with running(registry) as (client, _):
+        with pytest.raises(RegistryProtocolError, match=r"token service .* HTTP 404"):
+            await client.list_tags("team/app")

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from aiohttp import web
 
 from image_updater.errors import RegistryNotFound, RegistryProtocolError
 from image_updater.registry import manifests
@@ -209,3 +210,29 @@ async def test_tag_info_for_a_single_image() -> None:
     assert full.labels == (("k", "v"),)
     assert full.platforms == (Platform("linux", "arm64", "v8"),)
     assert (other.created, other.platforms) == (None, (Platform("linux", "arm64", "v8"),))
+
+
+async def test_a_failing_child_raises_its_own_error_not_a_group() -> None:
+    stub = StubRegistry()
+    amd = stub.add_image("team/app", None, platform="linux/amd64")
+    stub.add_index("team/app", "1.0", [("linux/amd64", amd), ("linux/arm64", "sha256:" + "0" * 64)])
+    async with running(stub) as (client, _):
+        with pytest.raises(RegistryNotFound, match="team/app"):
+            await client.tag_info("team/app", "1.0", need_created=True)
+
+
+async def test_a_malformed_digest_header_is_a_protocol_error() -> None:
+    stub = StubRegistry(digest_header=False)
+    stub.add_image("team/app", "1.0")
+
+    async def bad_header(request: web.Request) -> web.Response | None:
+        return (
+            web.Response(headers={"Docker-Content-Digest": "md5 nonsense"})
+            if request.method == "HEAD"
+            else None
+        )
+
+    stub.hooks.append(bad_header)
+    async with running(stub) as (client, _):
+        with pytest.raises(RegistryProtocolError, match="malformed Docker-Content-Digest"):
+            await client.manifest_digest("team/app", "1.0")

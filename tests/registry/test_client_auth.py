@@ -141,7 +141,9 @@ async def test_basic_challenge_sends_credentials_on_each_request() -> None:
 
 async def test_basic_challenge_without_credentials_is_an_auth_error() -> None:
     async with running(stub_with_image(auth="basic")) as (client, _):
-        with pytest.raises(RegistryAuthError, match="requires credentials for repository 'team/app'; none configured"):
+        with pytest.raises(
+            RegistryAuthError, match="requires credentials for repository 'team/app'; none configured"
+        ):
             await client.list_tags("team/app")
 
 

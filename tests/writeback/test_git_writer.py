@@ -327,3 +327,20 @@ async def test_cache_is_reused_across_cycles(remote: Remote, https_auth: HttpsAu
     assert trace.counts["worktree"] == 2  # prune + add, once
     assert (trace.counts["fetch"], trace.counts["push"], trace.counts["ls-remote"]) == (3, 3, 0)
     assert len(list((tmp_path / "cache").glob("*/repo.git"))) == 1
+
+
+async def test_failing_edit_leaves_nothing_behind(
+    writer: GitWriter, remote: Remote, https_auth: HttpsAuth
+) -> None:
+    def broken(text: str | None) -> str | None:
+        raise InvalidWriteBackConfig("values.yaml: key image.tag is a mapping")
+
+    before = remote.tip()
+    edits = {"apps/a.yaml": set_tag("1"), "apps/b.yaml": broken}
+    with pytest.raises(InvalidWriteBackConfig, match=r"image\.tag"):
+        await writer.write(repo_url=remote.http_url, branch=MAIN, auth=https_auth, edits=edits, message="x")
+    tree = writer.cache.tree_dir(remote.http_url, "main")
+    status = subprocess.run(["git", "-C", str(tree), "status", "--porcelain"], capture_output=True, text=True)
+    assert status.stdout == ""
+    assert not (tree / "apps/a.yaml").exists()
+    assert remote.tip() == before

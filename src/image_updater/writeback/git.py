@@ -118,7 +118,8 @@ class GitWriter:
         check_paths(edits)
         options = CommitOptions(message=message, author=author or Author(), signing=signing, signoff=signoff)
         self.cache.workdir.mkdir(parents=True, exist_ok=True)
-        with git_auth.auth_environment(auth, known_hosts_file=self.cache.known_hosts_file) as env:
+        known_hosts = self.cache.known_hosts_file
+        with git_auth.auth_environment(auth, repo_url=repo_url, known_hosts_file=known_hosts) as env:
             runner = GitRunner(self.trace, env, git_auth.secrets_of(auth), self._timeout)
             await self.cache.ensure_repo(repo_url, runner)
             base = branch.base
@@ -136,15 +137,15 @@ class GitWriter:
         for attempt in range(1, self.retry.attempts + 1):
             tip = await self._fetch_tip(plan, runner)
             tree = await self.cache.worktree(plan.url, plan.write, runner, tip.start)
-            diff = await self._stage(tree, plan, runner, tip)
-            if not diff or plan.dry_run:
+            try:
+                result = await self._attempt(tree, plan, runner, tip, attempt)
+            except BaseException:  # leave nothing half-done: back to the clean remote tip
                 await self.cache.reset(tree, runner, tip.start)
-                return WriteResult(commit=None, branch=plan.write, diff=diff, attempts=attempt)
-            await runner.run(*commit_args(plan.options), cwd=tree, stdin=plan.options.message)
-            commit = (await runner.run("rev-parse", "HEAD", cwd=tree)).stdout.strip()
-            if await self._push(tree, plan, runner, tip):
-                return WriteResult(commit=commit, branch=plan.write, diff=diff, attempts=attempt)
-            await self.cache.reset(tree, runner, tip.start)
+                raise
+            if plan.dry_run:
+                await self.cache.reset(tree, runner, tip.start)
+            if result is not None:
+                return result
             if attempt < self.retry.attempts:
                 await asyncio.sleep(self.retry.delay(attempt, self._rng))
         raise PushConflict(
@@ -152,6 +153,19 @@ class GitWriter:
             f"{self.retry.attempts} times because the branch kept moving; will retry",
             delay=self.retry.max_delay,
         )
+
+    async def _attempt(
+        self, tree: Path, plan: _Plan, runner: GitRunner, tip: _Tip, attempt: int
+    ) -> WriteResult | None:
+        """Edit, commit and push once; None when the push lost a race and must be redone."""
+        diff = await self._stage(tree, plan, runner)
+        if not diff or plan.dry_run:
+            return WriteResult(commit=None, branch=plan.write, diff=diff, attempts=attempt)
+        await runner.run(*commit_args(plan.options), cwd=tree, stdin=plan.options.message)
+        commit = (await runner.run("rev-parse", "HEAD", cwd=tree)).stdout.strip()
+        if await self._push(tree, plan, runner, tip):
+            return WriteResult(commit=commit, branch=plan.write, diff=diff, attempts=attempt)
+        return None
 
     async def _fetch_tip(self, plan: _Plan, runner: GitRunner) -> _Tip:
         if not plan.forced:
@@ -172,13 +186,9 @@ class GitWriter:
                 ) from err
             raise
 
-    async def _stage(self, tree: Path, plan: _Plan, runner: GitRunner, tip: _Tip) -> str:
+    async def _stage(self, tree: Path, plan: _Plan, runner: GitRunner) -> str:
         """Apply the edits and stage them; the staged diff ("" when nothing changed)."""
-        try:
-            changed = apply_edits(tree, plan.edits)
-        except BaseException:
-            await self.cache.reset(tree, runner, tip.start)
-            raise
+        changed = apply_edits(tree, plan.edits)
         if not changed:
             return ""
         await runner.run("add", "-A", "--", *[f":(literal){path}" for path in changed], cwd=tree)
@@ -194,7 +204,6 @@ class GitWriter:
             return True
         if status is not None and status[0] == "!" and any(c in status + out.stderr for c in _CONFLICTS):
             return False
-        await self.cache.reset(tree, runner, tip.start)
         remote = [
             ln.removeprefix("remote:").strip() for ln in out.stderr.splitlines() if ln.startswith("remote:")
         ]

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeAlias
+from urllib.parse import urlsplit
 
 from image_updater.credentials import SecretSource
 from image_updater.errors import CredentialError, InvalidWriteBackConfig
@@ -140,13 +141,20 @@ def _from_repo_creds(entries: list[dict[str, bytes]], repo_url: str) -> GitAuth 
 
 
 @contextmanager
-def auth_environment(auth: GitAuth | None, *, known_hosts_file: Path) -> Iterator[dict[str, str]]:
-    """Environment entries that hand `auth` to git; an SSH key file exists only inside the block."""
+def auth_environment(
+    auth: GitAuth | None, *, repo_url: str, known_hosts_file: Path
+) -> Iterator[dict[str, str]]:
+    """Environment entries that hand `auth` to git; an SSH key file exists only inside the block.
+
+    The Basic header is scoped to the repository's origin (`http.<scheme://host/>.extraHeader`),
+    so a redirect to another host does not carry it along.
+    """
     if isinstance(auth, HttpsAuth):
         token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+        origin = urlsplit(repo_url)
         yield {
             "GIT_CONFIG_COUNT": "1",
-            "GIT_CONFIG_KEY_0": "http.extraHeader",
+            "GIT_CONFIG_KEY_0": f"http.{origin.scheme}://{origin.netloc}/.extraHeader",
             "GIT_CONFIG_VALUE_0": f"Authorization: Basic {token}",
         }
         return

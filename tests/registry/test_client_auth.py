@@ -7,14 +7,17 @@ import asyncio
 import aiohttp
 import pytest
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from image_updater.credentials import Credentials
 from image_updater.errors import RegistryAuthError
 from image_updater.registry import auth
+from image_updater.registry.authenticating import Authenticator
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.client import RegistryClient
 from image_updater.registry.counting import RequestCounter
 from image_updater.registry.limits import RequestLimiter
+from image_updater.registry.transport import Response, Transport
 from image_updater.settings.registries import Endpoint
 
 from . import PASSWORD, USER, FakeClock, StubRegistry, basic, running, serve
@@ -264,3 +267,35 @@ async def test_credentials_are_not_asked_for_while_a_token_is_valid() -> None:
         for _ in range(3):
             await client.list_tags("team/app")
     assert calls == 1
+
+
+async def test_credentials_are_not_sent_to_a_plain_http_realm_of_a_tls_registry() -> None:
+    async with aiohttp.ClientSession() as session:
+        clock = FakeClock()
+        transport = Transport(
+            session=session,
+            api_url="https://r.io",
+            registry="r.io",
+            counter=RequestCounter(),
+            limiter=RequestLimiter(limit=None),
+            timeout=aiohttp.ClientTimeout(total=1),
+            retries=0,
+            sleep=clock.sleep,
+        )
+
+        async def provider() -> Credentials | None:
+            return ALICE
+
+        authenticator = Authenticator(
+            registry="r.io", https=True, transport=transport, credentials=provider, clock=clock
+        )
+        response = Response(
+            401,
+            CIMultiDictProxy(CIMultiDict({"WWW-Authenticate": 'Bearer realm="http://r.io/token"'})),
+            b"",
+            "https://r.io/v2/a/tags/list",
+        )
+        authenticator.learn(response, repository="a")
+        with pytest.raises(RegistryAuthError, match="plain-HTTP token service") as caught:
+            await authenticator.authorization(repository="a")
+        assert PASSWORD not in str(caught.value)

@@ -31,17 +31,28 @@ def denied(registry: str, status: int, repository: str, *, by: str = "") -> Regi
 class Authenticator:
     """What to put in `Authorization` for a repository of one registry, learning from 401 challenges."""
 
-    __slots__ = ("_challenge", "_clock", "_credentials", "_locks", "_registry", "_tokens", "_transport")
+    __slots__ = (
+        "_challenge",
+        "_clock",
+        "_credentials",
+        "_https",
+        "_locks",
+        "_registry",
+        "_tokens",
+        "_transport",
+    )
 
     def __init__(
         self,
         *,
         registry: str,
+        https: bool,
         transport: Transport,
         credentials: CredentialsProvider | None,
         clock: Callable[[], float],
     ) -> None:
         self._registry = registry
+        self._https = https
         self._transport = transport
         self._credentials = credentials
         self._clock = clock
@@ -97,6 +108,12 @@ class Authenticator:
         credentials = await self._credentials() if self._credentials is not None else None
         headers = {"Authorization": auth.basic_header(credentials)} if credentials is not None else {}
         where = f"{self._registry}/{repository}"
+        realm = challenge.param("realm")
+        if credentials is not None and self._https and not realm.startswith("https://"):
+            # A TLS registry pointing us at a plain-HTTP token service would expose the password.
+            raise RegistryAuthError(
+                f"{self._registry} sends credentials for {where} to a plain-HTTP token service; refused"
+            )
         response = await self._transport.send(
             kind="token",
             method="GET",

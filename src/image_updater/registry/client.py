@@ -90,7 +90,11 @@ class RegistryClient:
             ssl_context=ssl_context,
         )
         self._auth = Authenticator(
-            registry=self._registry, transport=self._transport, credentials=credentials, clock=clock
+            registry=self._registry,
+            https=self._api.startswith("https://"),
+            transport=self._transport,
+            credentials=credentials,
+            clock=clock,
         )
 
     @property

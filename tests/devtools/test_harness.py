@@ -9,10 +9,10 @@ from pathlib import Path
 
 import jwt
 import pytest
-from devtools.registry import LocalRegistry, RegistryStartError, start_registry
-from devtools.tokenserver import TokenServer
 
 from devtools import oci
+from devtools.registry import LocalRegistry, RegistryStartError, start_registry
+from devtools.tokenserver import TokenServer
 
 CREATED = dt.datetime(2024, 3, 1, 8, 30, tzinfo=dt.UTC)
 
@@ -95,6 +95,8 @@ def test_tags_written_on_disk_are_served_at_once(registry: LocalRegistry, fresh_
     tags = oci.list_tags(registry.url, fresh_repo)
     assert len(tags) == 302  # plus seed-0 and seed-1
     assert oci.manifest_digest(registry.url, fresh_repo, "1.0.299") == mapping["1.0.299"]
+    oci.delete_manifest(registry.url, fresh_repo, mapping["1.0.0"])  # takes its disk-written tags along
+    assert len(oci.list_tags(registry.url, fresh_repo)) == 151
 
 
 def test_tags_on_disk_need_a_pushed_manifest(registry: LocalRegistry, fresh_repo: str) -> None:

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
-from devtools.registry import LocalRegistry, start_registry, start_token_registry
-from devtools.tokenserver import TokenServer
 
 from devtools import oci
+from devtools.registry import LocalRegistry, start_registry, start_token_registry
+from devtools.tokenserver import TokenServer
 
 REGISTRY_USER = "tester"
 REGISTRY_PASSWORD = "correct-horse-battery"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from kubernetes_asyncio.client import ApiClient, Configuration
-from tests.kube.fakeapi import FakeKube
 
 from image_updater.kube import Api
+from tests.kube.fakeapi import FakeKube
 
 APPS = ("argoproj.io/v1alpha1", "applications")
 

@@ -48,6 +48,7 @@ DISCOVERY = {
         ],
     },
 }
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")  # strconv.ParseBool; the Python client sends "True"
 MERGE, JSON_PATCH, APPLY, STRATEGIC = (
     "application/merge-patch+json",
     "application/json-patch+json",
@@ -259,7 +260,7 @@ class FakeKube:
             raise ApiError(405, "MethodNotAllowed", f"{request.method} is not supported on {request.path}")
         selector = request.query.get("labelSelector", "")
         match = _matcher(group_version, plural, namespace, selector)
-        if request.query.get("watch") in ("true", "1"):
+        if request.query.get("watch") in GO_TRUE:
             return await self._watch(request, match)
         items = [copy.deepcopy(o) for k, o in sorted(self.objects.items()) if match(k, o)]
         kind = RESOURCES[(group_version, plural)][0]

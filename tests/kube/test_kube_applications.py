@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from kubernetes_asyncio.client import CustomObjectsApi
 from kubernetes_asyncio.client.exceptions import ApiException
-from tests.kube.conftest import APPS, application
-from tests.kube.fakeapi import FakeKube
 
 from image_updater.errors import ConfigError, TransientError
 from image_updater.kube import (
@@ -20,6 +18,8 @@ from image_updater.kube import (
     patch_application,
     update_with_retry,
 )
+from tests.kube.conftest import APPS, application
+from tests.kube.fakeapi import FakeKube
 
 
 @pytest.fixture

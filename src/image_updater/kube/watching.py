@@ -44,7 +44,7 @@ async def snapshot_applications(
 ) -> Snapshot:
     """Applications of one namespace (every namespace when None) and the list's resourceVersion."""
     func, args = _lister(api, namespace)
-    request = func(*args, label_selector=label_selector or "")
+    request = func(*args, **_selector(label_selector))
     listing = await call(api, request, action=f"list Applications in {_scope(namespace)}")
     items, version = listing.get("items") or [], (listing.get("metadata") or {}).get("resourceVersion")
     return Snapshot(tuple(items), str(version or ""))
@@ -67,8 +67,8 @@ async def watch_applications(
             func,
             *args,
             resource_version=resource_version,
-            label_selector=label_selector or "",
             timeout_seconds=timeout_seconds,
+            **_selector(label_selector),
         )
         try:
             async for event in stream:
@@ -93,6 +93,10 @@ def _lister(api: Api, namespace: str | None) -> tuple[Any, tuple[str, ...]]:
     if namespace is None:
         return custom.list_cluster_custom_object, (GROUP, VERSION, PLURAL)
     return custom.list_namespaced_custom_object, (GROUP, VERSION, namespace, PLURAL)
+
+
+def _selector(label_selector: str | None) -> dict[str, Any]:
+    return {"label_selector": label_selector} if label_selector else {}
 
 
 def _scope(namespace: str | None) -> str:

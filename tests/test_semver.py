@@ -263,6 +263,7 @@ INVALID_CONSTRAINTS = [
     pytest.param("1.2.3-01", '"1.2.3-01" is not a version', id="prerelease-leading-zero"),
     pytest.param("1x.2", '"1x.2" is not a version', id="mixed-wildcard"),
     pytest.param("99999999999999999999", "is not a version", id="overflow"),
+    pytest.param("1 || " * 205, "longer than 1024 characters", id="too-long"),
 ]
 
 
@@ -286,6 +287,12 @@ def test_invalid_constraint(text: str, fragment: str) -> None:
 )
 def test_mentions_prerelease(text: str, mentions: bool) -> None:
     assert Constraint(text).mentions_prerelease is mentions
+
+
+def test_long_but_allowed_constraint() -> None:
+    many = " || ".join(f"1.0.{patch}" for patch in range(100))  # 986 characters
+    assert len(many) <= 1024
+    assert Constraint(many).check(Version("1.0.99"))
 
 
 def test_constraint_text_and_equality() -> None:

@@ -7,7 +7,8 @@ rewritten to `>= A, <= B` first. An empty constraint is an error (use `*`).
 
 Pre-releases are decided per alternative: if any comparison in it names a pre-release
 (`>=1.0.0-0 <2.0.0`), every pre-release is judged by plain precedence there; otherwise
-pre-releases never match it. Limits: Masterminds' `IncludePrerelease` switch is not offered.
+pre-releases never match it. Limits: Masterminds' `IncludePrerelease` switch is not offered, and
+constraints longer than 1024 characters are rejected (Masterminds has no limit).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ _OPS = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^"
 _RANGE = re.compile(f"{_WS}*({_CV}){_WS}+-{_WS}+({_CV}){_WS}*")
 _COMPARISON = re.compile(f"{_WS}*({_OPS}){_WS}*({_CV})")
 _SPACE_CHARS = " \t\n\f\r"
+_RANGE_DASH = re.compile(f"{_WS}-{_WS}")
+# Go's regexp is linear; Python's backtracks, and the unanchored range search is quadratic in the
+# worst case. No real constraint comes near this, and it keeps a hostile one to milliseconds.
+_MAX_LENGTH = 1024
 _WILDCARDS = frozenset({"x", "X", "*"})
 _EXAMPLES = (
     'write comparisons such as ">=1.2 <2.0", "~1.2", "^1.2.3" or "1.2.x", separated by spaces '
@@ -39,6 +44,8 @@ _EXAMPLES = (
 
 def _rewrite_ranges(text: str) -> str:
     """`1.2 - 1.4.5` becomes `>= 1.2, <= 1.4.5 `, replacing each matched text's first occurrence."""
+    if not _RANGE_DASH.search(text):
+        return text
     rewritten = text
     for match in _RANGE.finditer(text):
         rewritten = rewritten.replace(match.group(0), f">= {match.group(1)}, <= {match.group(11)} ", 1)
@@ -134,6 +141,8 @@ class Constraint:
     _alternatives: tuple[_Alternative, ...] = field(compare=False)
 
     def __init__(self, text: str) -> None:
+        if len(text) > _MAX_LENGTH:
+            raise ValueError(f"invalid constraint {quote(text)}: longer than {_MAX_LENGTH} characters")
         segments = _rewrite_ranges(text).split("||")
         object.__setattr__(self, "original", text)
         object.__setattr__(self, "_alternatives", tuple(_alternative(text, s) for s in segments))

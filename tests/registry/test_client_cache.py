@@ -85,3 +85,20 @@ def test_lru_eviction() -> None:
     assert cache.manifest(registry="r", digest="sha256:a") is not None
     assert cache.tag_digest(registry="r", repository="x", tag="t") == "sha256:a"
     assert cache.tag_digest(registry="r", repository="y", tag="t") is None
+
+
+async def test_a_tag_moved_to_known_content_costs_only_the_head() -> None:
+    stub = StubRegistry()
+    first = stub.add_image("team/app", "1.0", created="2024-01-01T00:00:00Z")
+    counter = RequestCounter()
+    async with running(stub, counter=counter) as (client, _):
+        await client.tag_info("team/app", "1.0", need_created=True)
+        second = stub.add_image("team/app", "1.0", created="2025-01-01T00:00:00Z")
+        await client.tag_info("team/app", "1.0", need_created=True)
+        stub.manifests[("team/app", "1.0")] = stub.manifests[("team/app", first)]  # moved back
+        before = counter.by_kind()
+        info = await client.tag_info("team/app", "1.0", need_created=True)
+    assert (info.digest, second != first) == (first, True)
+    after = counter.by_kind()
+    assert after["manifest_head"] == before["manifest_head"] + 1
+    assert (after["manifest_get"], after["blob_get"]) == (before["manifest_get"], before["blob_get"])

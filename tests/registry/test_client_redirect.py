@@ -82,3 +82,22 @@ async def test_a_redirect_loop_is_a_protocol_error_without_the_signed_url() -> N
 )
 def test_origin(a: str, b: str, same: bool) -> None:
     assert (origin(a) == origin(b)) is same
+
+
+async def test_a_same_origin_redirect_keeps_authorization() -> None:
+    stub = StubRegistry(auth="basic")
+    stub.add_image("team/app", "1.0")
+
+    async def moved(request: web.Request) -> web.Response | None:
+        if request.path.startswith("/v2/old/"):
+            return web.Response(
+                status=308, headers={"Location": request.path.replace("/v2/old/", "/v2/team/")}
+            )
+        return None
+
+    stub.hooks.append(moved)
+    async with running(stub, credentials=Credentials(USER, PASSWORD)) as (client, _):
+        assert await client.list_tags("old/app") == ["1.0"]
+    # old → team (401, challenge learnt), then again with credentials: old → team
+    assert [s.path.split("/")[2] for s in stub.seen] == ["old", "team", "old", "team"]
+    assert stub.seen[-1].authorization is not None

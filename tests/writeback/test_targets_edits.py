@@ -233,3 +233,17 @@ def test_render_scalar_stays_a_string(value: str, rendered: str) -> None:
 
 def test_render_scalar_keeps_single_quotes() -> None:
     assert yamltext.render_scalar("it's", style="'") == "'it''s'"
+
+
+def test_helm_two_images_on_one_parameter_last_wins() -> None:
+    first = ManifestImage(alias="a", image=ImageRef("ghcr.io", "org/a", Tag("1.0.0")), helm=REPO)
+    second = ManifestImage(alias="b", image=ImageRef("ghcr.io", "org/b", Tag("2.0.0")), helm=REPO)
+    text = "image:\n  repository: ghcr.io/org/x\n  tag: v0\n"
+    assert helmvalues.apply(text, [first, second]) == "image:\n  repository: ghcr.io/org/b\n  tag: 2.0.0\n"
+
+
+def test_helm_creates_a_missing_parent_once_for_two_keys() -> None:
+    text = "replicaCount: 1\n"
+    assert helmvalues.apply(text, [API_HELM]) == (
+        "replicaCount: 1\nimage:\n  repository: ghcr.io/org/api\n  tag: v1.5.0\n"
+    )

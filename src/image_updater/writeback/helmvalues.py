@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ruamel.yaml.nodes import MappingNode
+from ruamel.yaml.nodes import MappingNode, Node
 
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.writeback import yamledit
@@ -33,23 +33,24 @@ _STEP = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
 def apply(text: str | None, images: Sequence[ManifestImage], *, path: str = "values.yaml") -> str:
     """`text` with every image written; None (no file yet) starts a new file with a header comment."""
     result = text if text is not None else HEADER + "\n"
-    for image in images:
-        result = yamledit.apply(result, _edits(result, image, path=path), path=path, multi=True)
-    return result
+    documents = yt.compose_documents(result, path=path)
+    root = documents[0] if documents else None
+    edits = {edit.path: edit for image in images for edit in _edits(root, image)}  # last image wins
+    return yamledit.apply(result, list(edits.values()), path=path, multi=True, documents=documents)
 
 
-def _edits(text: str, image: ManifestImage, *, path: str) -> list[SetValue]:
+def _edits(root: Node | None, image: ManifestImage) -> list[SetValue]:
     ref, params = image.image, image.helm
     if params.spec:
-        return [SetValue(_param_path(text, params.spec, path=path), str(ref))]
+        return [SetValue(_param_path(root, params.spec), str(ref))]
     edits = []
-    name_path = _param_path(text, params.name, path=path)
-    existing = yamledit.current(text, name_path, path=path)
+    name_path = _param_path(root, params.name)
+    existing = yamledit.current(root, name_path)
     if existing is None or not _equivalent(existing, ref.name, ref.repository):
         edits.append(SetValue(name_path, ref.name))
     if ref.tag:
         tag = f"{ref.tag}@{ref.digest}" if ref.digest else ref.tag
-        edits.append(SetValue(_param_path(text, params.tag, path=path), tag))
+        edits.append(SetValue(_param_path(root, params.tag), tag))
     return edits
 
 
@@ -58,10 +59,8 @@ def _equivalent(existing: str, name: str, repository: str) -> bool:
     return same_image_name(existing, name) or (normal_image_name(existing) == existing == repository)
 
 
-def _param_path(text: str, name: str, *, path: str) -> Path:
+def _param_path(root: Node | None, name: str) -> Path:
     """`images[0].tag` → ("images", 0, "tag"); a top-level key spelled `name` exactly wins."""
-    docs = yt.compose_documents(text, path=path)
-    root = docs[0] if docs else None
     if isinstance(root, MappingNode) and yt.find_pair(root, name) is not None:
         return (name,)
     steps: list[str | int] = []

@@ -25,27 +25,48 @@ from image_updater.writeback.edits import AppendEntry, DeleteKey, Edit, SetValue
 from image_updater.writeback.yamltext import STR_TAG, Path, show
 
 
-def apply(text: str, edits: Sequence[Edit], *, path: str, loose: bool = False, multi: bool = False) -> str:
+def apply(
+    text: str,
+    edits: Sequence[Edit],
+    *,
+    path: str,
+    loose: bool = False,
+    multi: bool = False,
+    documents: list[Node | None] | None = None,
+) -> str:
     """Apply `edits` to the first document of `text`; `multi` allows (and keeps) further documents.
 
     `loose`: the reader types every field as a string (kustomize), so an equal value written
-    unquoted, like `newTag: 1.10`, is already right and stays untouched.
+    unquoted, like `newTag: 1.10`, is already right and stays untouched. `documents`: `text`
+    already composed by the caller. Values of existing keys are replaced in one pass over one
+    parse (large values files); edits that add or remove lines then run one at a time.
     """
-    original = yt.compose_documents(text, path=path)
+    original = documents if documents is not None else yt.compose_documents(text, path=path)
     for document in original:
         yt.check_unique_keys(document, path=path)
     if len(original) > 1 and not multi:
         raise WriteBackError(f"{path} holds {len(original)} YAML documents; keep a single document in it")
-    result = text
+    editor = _Editor(text, path=path, loose=loose, documents=original)
+    spans: list[tuple[int, int, str]] = []
+    structural: list[Edit] = []
     for edit in edits:
+        span = editor.replacement(edit) if isinstance(edit, SetValue) else None
+        if span is None or any(span[0] < end and start < span[1] for start, end, _ in spans):
+            structural.append(edit)
+        else:
+            spans.append(span)
+    result = text
+    for start, end, replacement in sorted(spans, reverse=True):
+        result = result[:start] + replacement + result[end:]
+    for edit in structural:
         result = _Editor(result, path=path, loose=loose).apply(edit)
     yamlcheck.verify(original, yt.compose_documents(result, path=path), edits, path=path, loose=loose)
     return result
 
 
-def current(text: str, target: Path, *, path: str) -> str | None:
-    """The scalar text at `target` in the first document, None when absent or not a scalar."""
-    node: Node | None = (yt.compose_documents(text, path=path) or [None])[0]
+def current(root: Node | None, target: Path) -> str | None:
+    """The scalar text at `target` under `root`, None when absent or not a scalar."""
+    node = root
     for step in target:
         if isinstance(node, MappingNode) and isinstance(step, str) and (pair := yt.find_pair(node, step)):
             node = pair[1]
@@ -59,10 +80,12 @@ def current(text: str, target: Path, *, path: str) -> str | None:
 class _Editor:
     """One edit against one text; `apply` returns the new text."""
 
-    def __init__(self, text: str, *, path: str, loose: bool) -> None:
+    def __init__(
+        self, text: str, *, path: str, loose: bool, documents: list[Node | None] | None = None
+    ) -> None:
         self.text, self.path, self.loose = text, path, loose
         self.nl = yt.newline_of(text)
-        docs = yt.compose_documents(text, path=path) or [None]
+        docs = (documents if documents is not None else yt.compose_documents(text, path=path)) or [None]
         # an empty document composes to a null scalar
         self.root = None if isinstance(docs[0], ScalarNode) and yt.tag_of(docs[0]) == yt.NULL_TAG else docs[0]
         self.multi = len(docs) > 1
@@ -70,16 +93,38 @@ class _Editor:
     def apply(self, edit: Edit) -> str:
         if self.root is None:
             return self._fill_empty(edit)
-        if not isinstance(self.root, MappingNode) or yt.is_flow(self.root):
-            raise WriteBackError(f"{self.path} does not hold a block mapping at the top; cannot edit it")
-        parent, key = self._parent(self.root, edit.path)
+        parent, key = self._parent(self._top(), edit.path)
         if isinstance(edit, SetValue):
             return self._set(parent, key, edit)
         if isinstance(edit, DeleteKey):
             return self._delete(parent, key)
         return self._append(parent, key, edit)
 
+    def replacement(self, edit: SetValue) -> tuple[int, int, str] | None:
+        """The (start, end, text) splice that sets an existing value; None when keys must be added.
+        An equal value is the empty splice at 0."""
+        if self.root is None:
+            return None
+        parent, rest = self._parent(self._top(), edit.path)
+        pair = yt.find_pair(parent, str(rest[0])) if isinstance(rest[0], str) else None
+        if pair is None or len(rest) > 1:
+            return None
+        key, value = pair
+        if not isinstance(value, ScalarNode):
+            raise WriteBackError(f"{self.path}: {show(edit.path)} is not a single value; check the key path")
+        if _same(value, edit.value, loose=self.loose):
+            return 0, 0, ""
+        start, end = yt.value_span(self.text, key, value)
+        style = value.style if value.style in ("'", '"') and not yt.is_alias_use(key, value) else None
+        scalar = yt.render_scalar(edit.value, style=style)
+        return start, end, (" " + scalar if start == end else scalar)
+
     # navigation ---------------------------------------------------------------------------------
+
+    def _top(self) -> MappingNode:
+        if not isinstance(self.root, MappingNode) or yt.is_flow(self.root):
+            raise WriteBackError(f"{self.path} does not hold a block mapping at the top; cannot edit it")
+        return self.root
 
     def _parent(self, root: MappingNode, path: Path) -> tuple[MappingNode, Path]:
         """The deepest existing mapping on `path` and the rest of `path` from there."""
@@ -105,20 +150,12 @@ class _Editor:
     # edits -------------------------------------------------------------------------------------
 
     def _set(self, parent: MappingNode, rest: Path, edit: SetValue) -> str:
+        span = self.replacement(edit)
+        if span is not None:
+            start, end, scalar = span
+            return self.text[:start] + scalar + self.text[end:]
         pair = yt.find_pair(parent, str(rest[0])) if isinstance(rest[0], str) else None
-        if pair is None or (len(rest) > 1 and _is_empty(pair[1])):
-            return self._insert(parent, rest, edit.value, after=edit.after, empty=pair)
-        key, value = pair
-        if not isinstance(value, ScalarNode) or (len(rest) > 1):
-            raise WriteBackError(f"{self.path}: {show(edit.path)} is not a single value; check the key path")
-        if _same(value, edit.value, loose=self.loose):
-            return self.text
-        start, end = yt.value_span(self.text, key, value)
-        style = value.style if value.style in ("'", '"') and not yt.is_alias_use(key, value) else None
-        scalar = yt.render_scalar(edit.value, style=style)
-        if start == end:
-            scalar = " " + scalar
-        return self.text[:start] + scalar + self.text[end:]
+        return self._insert(parent, rest, edit.value, after=edit.after, empty=pair)
 
     def _delete(self, parent: MappingNode, rest: Path) -> str:
         pair = yt.find_pair(parent, str(rest[0])) if len(rest) == 1 else None

@@ -37,7 +37,7 @@ def newline_of(text: str) -> str:
 def compose_documents(text: str, *, path: str) -> list[Node | None]:
     """Every document of `text` as position-carrying nodes (None for an empty document)."""
     try:
-        return [cast(Node | None, doc) for doc in YAML(typ="rt").compose_all(text)]
+        return [cast(Node | None, doc) for doc in YAML(typ="safe", pure=True).compose_all(text)]
     except YAMLError as err:
         raise WriteBackError(f"{path} is not valid YAML ({_describe(err)}); fix it by hand") from err
 

@@ -17,7 +17,7 @@ from typing import Final
 from image_updater.semver._version import Version
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Comparator:
     """`op` applied to `bound`; the dirty flags say which parts of the bound were wildcards."""
 

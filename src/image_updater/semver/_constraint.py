@@ -109,15 +109,15 @@ def _comparator(text: str, comparison: re.Match[str]) -> Comparator:
             "(numbers, with x, X or * as wildcards)"
         ) from err
     return Comparator(
-        comparison.group(1),
-        version,
+        op=comparison.group(1),
+        bound=version,
         dirty=bool(wildcard),
         minor_dirty=wildcard == "minor",
         patch_dirty=wildcard == "patch",
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Alternative:
     """An AND group; `prereleases` is true when one of its comparisons names a pre-release."""
 
@@ -130,7 +130,7 @@ class _Alternative:
 
 def _alternative(text: str, segment: str) -> _Alternative:
     comparators = tuple(_comparator(text, found) for found in _comparisons(text, segment))
-    return _Alternative(comparators, prereleases=any(c.bound.prerelease for c in comparators))
+    return _Alternative(comparators=comparators, prereleases=any(c.bound.prerelease for c in comparators))
 
 
 @dataclass(frozen=True, slots=True, init=False, repr=False)

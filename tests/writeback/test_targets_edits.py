@@ -247,3 +247,15 @@ def test_helm_creates_a_missing_parent_once_for_two_keys() -> None:
     assert helmvalues.apply(text, [API_HELM]) == (
         "replicaCount: 1\nimage:\n  repository: ghcr.io/org/api\n  tag: v1.5.0\n"
     )
+
+
+def test_argocd_source_keeps_the_spelling_of_unmanaged_values() -> None:
+    text = (
+        "helm:\n  parameters:\n  - name: a\n    value: 1.10\n  - name: b\n    value: 'yes'\n"
+        "  - name: image.tag\n    value: v1\n    forcestring: true\n"
+    )
+    assert argocd_source.apply(text, [API], kind="helm") == (
+        "helm:\n  parameters:\n  - name: a\n    value: 1.10\n  - name: b\n    value: 'yes'\n"
+        "  - name: image.name\n    value: ghcr.io/org/api\n    forcestring: true\n"
+        "  - name: image.tag\n    value: v1.5.0\n    forcestring: true\n"
+    )

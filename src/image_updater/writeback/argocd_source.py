@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 
 from image_updater.errors import WriteBackError
 from image_updater.writeback import yamltext as yt
@@ -60,7 +60,9 @@ def _split_header(text: str) -> tuple[str, str]:
 
 def _load(body: str, *, path: str) -> dict[str, Any]:
     try:
-        data = YAML(typ="safe", pure=True).load(body)
+        yaml = YAML(typ="rt")
+        yaml.preserve_quotes = True
+        data = yaml.load(body)
     except YAMLError as err:
         raise WriteBackError(
             f"{path} is not valid YAML ({str(err).splitlines()[0]}); fix or delete it"
@@ -133,12 +135,13 @@ def _merge_images(entries: list[Any], images: Sequence[ManifestImage]) -> None:
 
 
 def _quoted(value: Any) -> Any:
-    """Strings that would not read back as strings get Go-yaml's double quotes."""
+    """Strings that would not read back as strings get Go-yaml's double quotes; values read from
+    the file keep their own spelling (ruamel's round-trip types: `1.10` stays `1.10`)."""
     if isinstance(value, dict):
         return {key: _quoted(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_quoted(item) for item in value]
-    if isinstance(value, str) and not yt.is_plain_string(value):
+    if isinstance(value, str) and not isinstance(value, ScalarString) and not yt.is_plain_string(value):
         return DoubleQuotedScalarString(value)
     return value
 

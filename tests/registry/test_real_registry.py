@@ -8,7 +8,7 @@ metadata, moving and deleted tags, and what a warm cache costs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -52,6 +52,7 @@ async def client_for(
     counter: RequestCounter | None = None,
     cache: MetadataCache | None = None,
     clock: Callable[[], float] | None = None,
+    provider: Callable[[], Awaitable[Credentials | None]] | None = None,
 ) -> AsyncIterator[RegistryClient]:
     async def provide() -> Credentials | None:
         return credentials
@@ -60,7 +61,7 @@ async def client_for(
         yield RegistryClient(
             session=session,
             endpoint=Endpoint(name="local", api_url=registry.url),
-            credentials=provide,
+            credentials=provider or provide,
             counter=counter or RequestCounter(),
             limiter=RequestLimiter(limit=None),
             cache=cache or MetadataCache(),
@@ -98,6 +99,52 @@ async def test_reads_tags_digests_and_metadata_in_every_auth_mode(
     assert sorted(tags) == ["1.0.0", "1.1.0"]
     assert head == digest
     assert (info.digest, info.created, info.platforms, info.labels) == (digest, T1, (AMD64,), (("a", "b"),))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "scheme"),
+    [
+        pytest.param("registry", None, id="anonymous"),
+        pytest.param("registry_htpasswd", "basic", id="htpasswd"),
+        pytest.param("registry_token", "bearer", id="token"),
+    ],
+)
+async def test_ping_reports_the_challenge(
+    request: pytest.FixtureRequest, fixture: str, scheme: str | None
+) -> None:
+    registry: LocalRegistry = request.getfixturevalue(fixture)
+    async with client_for(registry) as client:
+        challenge = await client.ping()
+    assert (challenge.scheme if challenge else None) == scheme
+
+
+async def test_credentials_are_not_resolved_when_the_registry_wants_none(
+    registry: LocalRegistry, fresh_repo: str
+) -> None:
+    oci.push_image(registry.url, fresh_repo, "1.0", created=T1)
+    calls = []
+
+    async def provide() -> Credentials | None:
+        calls.append(1)
+        return Credentials("someone", "something")
+
+    async with client_for(registry, provider=provide) as client:
+        await client.tag_info(fresh_repo, "1.0", need_created=True)
+    assert calls == []
+
+
+async def test_tokens_are_per_repository_and_reused(
+    registry_token: LocalRegistry, token_server: TokenServer, registry_auth: oci.BasicAuth, fresh_repo: str
+) -> None:
+    repositories = [f"{fresh_repo}/a", f"{fresh_repo}/b"]
+    for repository in repositories:
+        oci.push_image(registry_token.url, repository, "1.0", created=T1, auth=registry_auth)
+    before = token_server.tokens_issued
+    async with client_for(registry_token, Credentials(*registry_auth)) as client:
+        for repository in repositories * 2:
+            await client.tag_info(repository, "1.0", need_created=True)
+    scopes = [token.scopes for token in token_server.issued[before:]]
+    assert scopes == [(f"repository:{repository}:pull",) for repository in repositories]
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from devtools.registry import LocalRegistry
 
 from devtools import oci
+from devtools.registry import LocalRegistry
 from image_updater.credentials import CredentialRef, Credentials, parse_credential_ref
 from image_updater.errors import CredentialError, InvalidCredentialRef
 from image_updater.refs import ImageRef

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from image_updater.semver._comparators import Comparator
-from image_updater.semver._version import Version, quote
+from image_updater.semver._version import Version, VersionSyntaxError, quote
 
 # The same patterns as Masterminds, so that odd inputs split the same way. Whitespace is Go's
 # ASCII `\s`; `|` inside the number classes is literal, as it is in Go (`1|2` fails later).
@@ -57,9 +57,10 @@ def _improper(text: str, segment: str) -> ValueError:
         return ValueError(f'invalid constraint {quote(text)}: it is empty; write "*" to accept any release')
     if not segment.strip(_SPACE_CHARS):
         return ValueError(f'invalid constraint {quote(text)}: an alternative around "||" is empty')
-    return ValueError(
-        f"invalid constraint {quote(text)}: cannot read {quote(segment.strip(_SPACE_CHARS))}; {_EXAMPLES}"
-    )
+    shown = segment.strip(_SPACE_CHARS)
+    if shown not in text:  # a hyphen range was rewritten: quote what the user wrote instead
+        shown = text.strip(_SPACE_CHARS)
+    return ValueError(f"invalid constraint {quote(text)}: cannot read {quote(shown)}; {_EXAMPLES}")
 
 
 def _skip_spaces(segment: str, position: int) -> int:
@@ -103,11 +104,12 @@ def _comparator(text: str, comparison: re.Match[str]) -> Comparator:
     bound, wildcard = _bound(comparison)
     try:
         version = Version(bound)
-    except ValueError as err:
-        raise ValueError(
-            f"invalid constraint {quote(text)}: {quote(comparison.group(2))} is not a version "
-            "(numbers, with x, X or * as wildcards)"
-        ) from err
+    except VersionSyntaxError as err:
+        written = quote(comparison.group(2))
+        reason = (
+            f"{written} is not a version (numbers, x, X or *)" if err.shape else f"in {written}, {err.reason}"
+        )
+        raise ValueError(f"invalid constraint {quote(text)}: {reason}") from err
     return Comparator(
         op=comparison.group(1),
         bound=version,

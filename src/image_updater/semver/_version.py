@@ -35,6 +35,15 @@ def quote(text: str) -> str:
     return json.dumps(shown)
 
 
+class VersionSyntaxError(ValueError):
+    """A ValueError for one version text; `reason` is the part after the quoted text."""
+
+    def __init__(self, text: str, reason: str, *, shape: bool = False) -> None:
+        super().__init__(f"invalid semantic version {quote(text)}: {reason}")
+        self.reason = reason
+        self.shape = shape  # the text is not shaped like a version at all
+
+
 def _uint64(digits: str) -> int | None:
     """The value of an ASCII digit string if it fits Go's uint64, else None (leading zeros allowed)."""
     significant = digits.lstrip("0")
@@ -52,10 +61,8 @@ def _identifier_key(identifier: str) -> _Identifier:
 def _check_prerelease(text: str, prerelease: str) -> None:
     for identifier in prerelease.split("."):
         if identifier.isdigit() and len(identifier) > 1 and identifier.startswith("0"):
-            raise ValueError(
-                f"invalid semantic version {quote(text)}: numeric pre-release identifier "
-                f"{quote(identifier)} must not start with 0"
-            )
+            reason = f"numeric pre-release identifier {quote(identifier)} must not start with 0"
+            raise VersionSyntaxError(text, reason)
 
 
 def _number(text: str, group: str | None) -> int:
@@ -63,9 +70,7 @@ def _number(text: str, group: str | None) -> int:
         return 0
     value = _uint64(group.lstrip("."))
     if value is None:
-        raise ValueError(
-            f"invalid semantic version {quote(text)}: {quote(group.lstrip('.'))} is larger than {_UINT64_MAX}"
-        )
+        raise VersionSyntaxError(text, f"{quote(group.lstrip('.'))} is larger than {_UINT64_MAX}")
     return value
 
 
@@ -73,7 +78,7 @@ def _parse(text: str) -> tuple[int, int, int, str, str]:
     """(major, minor, patch, prerelease, metadata) of `text`, coerced like Masterminds' NewVersion."""
     match = _LOOSE.fullmatch(text)
     if match is None:
-        raise ValueError(f"invalid semantic version {quote(text)}: {_SHAPE}")
+        raise VersionSyntaxError(text, _SHAPE, shape=True)
     prerelease = match.group(5) or ""
     _check_prerelease(text, prerelease)
     major, minor, patch = (_number(text, match.group(i)) for i in (1, 2, 3))

@@ -259,3 +259,18 @@ def test_argocd_source_keeps_the_spelling_of_unmanaged_values() -> None:
         "  - name: image.name\n    value: ghcr.io/org/api\n    forcestring: true\n"
         "  - name: image.tag\n    value: v1.5.0\n    forcestring: true\n"
     )
+
+
+def test_empty_flow_root_is_replaced() -> None:
+    assert helmvalues.apply("{}\n", [API_HELM]) == "image:\n  repository: ghcr.io/org/api\n  tag: v1.5.0\n"
+    assert (
+        kustomization.apply("# k\n{}\n", [API]) == "# k\nimages:\n- name: ghcr.io/org/api\n  newTag: v1.5.0\n"
+    )
+
+
+def test_kustomize_image_without_tag_or_digest_only_renames() -> None:
+    text = "images:\n- name: nginx\n  newTag: 1.0 # pinned\n"
+    image = ManifestImage(alias=None, image=ImageRef("ghcr.io", "mirror/nginx"), kustomize_name="nginx")
+    assert kustomization.apply(text, [image]) == (
+        "images:\n- name: nginx\n  newName: ghcr.io/mirror/nginx\n  newTag: 1.0 # pinned\n"
+    )

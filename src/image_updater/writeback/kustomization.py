@@ -62,11 +62,9 @@ def _edits(entries: list[Entry], image: ManifestImage) -> list[Edit]:
     name = image.kustomize_name or ref.name
     by_name = [i for i, e in enumerate(entries) if same_image_name(e.get("name", ""), name)]
     by_new = [i for i, e in enumerate(entries) if same_image_name(e.get("newName", "\0"), ref.name)]
-    wanted: dict[str, str | None] = {
-        "newName": None if same_image_name(ref.name, name) else ref.name,
-        "newTag": ref.tag,
-        "digest": ref.digest,
-    }
+    wanted: dict[str, str | None] = {"newName": None if same_image_name(ref.name, name) else ref.name}
+    if ref.tag or ref.digest:  # `name=newName` alone leaves tag and digest as they are
+        wanted |= {"newTag": ref.tag, "digest": ref.digest}
     if by_name:
         return _update(by_name[0], entries[by_name[0]], wanted)
     if by_new:

@@ -86,8 +86,11 @@ class _Editor:
         self.text, self.path, self.loose = text, path, loose
         self.nl = yt.newline_of(text)
         docs = (documents if documents is not None else yt.compose_documents(text, path=path)) or [None]
-        # an empty document composes to a null scalar
-        self.root = None if isinstance(docs[0], ScalarNode) and yt.tag_of(docs[0]) == yt.NULL_TAG else docs[0]
+        # an empty document composes to a null scalar; `{}` is as empty, and is replaced
+        self.root = None if _is_empty(docs[0]) else docs[0]
+        self.empty_span = (
+            (docs[0].start_mark.index, docs[0].end_mark.index) if docs[0] is not None else (0, 0)
+        )
         self.multi = len(docs) > 1
 
     def apply(self, edit: Edit) -> str:
@@ -251,6 +254,9 @@ class _Editor:
             lines = [f"{_key(str(edit.path[0]))}:", *_entry_lines(edit.entry, dash=0, column=2)]
         else:
             lines = _nested_lines(cast(tuple[str, ...], edit.path), edit.value, indent=0, step=2)
+        start, end = self.empty_span
+        if self.text[start:end].strip() in ("{}", "[]"):
+            return self.text[:start] + self.nl.join(lines) + self.text[end:]
         return self._insert_lines(self.text.count("\n") + 1, lines)
 
     def _insert_lines(self, line: int, lines: list[str]) -> str:
@@ -280,7 +286,9 @@ class _Editor:
         return 0
 
 
-def _is_empty(node: Node) -> bool:
+def _is_empty(node: Node | None) -> bool:
+    if node is None:
+        return True
     if isinstance(node, ScalarNode):
         return yt.tag_of(node) == yt.NULL_TAG
     return isinstance(node, MappingNode | SequenceNode) and yt.is_flow(node) and not node.value

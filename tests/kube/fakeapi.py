@@ -145,6 +145,7 @@ class FakeKube:
         self.compacted = 0
         self._rv = itertools.count(1000)
         self._before_write: list[Callable[[], None]] = []
+        self._failures: list[tuple[int, str]] = []
         self._tick = asyncio.Event()  # set (and replaced) on every change: wakes the watches
         self._closing = False
 
@@ -169,6 +170,10 @@ class FakeKube:
     def before_next_write(self, hook: Callable[[], None]) -> None:
         """Run `hook` just before the next PUT/PATCH is applied (a concurrent writer sneaking in)."""
         self._before_write.append(hook)
+
+    def fail_next(self, code: int, reason: str) -> None:
+        """Answer the next request with this Status instead of serving it (403, 500, 429, ...)."""
+        self._failures.append((code, reason))
 
     def compact(self) -> None:
         """Forget the watch history: watches from an older resourceVersion get 410 Expired."""
@@ -239,6 +244,9 @@ class FakeKube:
             )
         )
         try:
+            if self._failures:
+                code, reason = self._failures.pop(0)
+                raise ApiError(code, reason, f"injected {reason} for {request.method} {request.path}")
             return await handler(request)  # type: ignore[no-any-return]
         except ApiError as err:
             return _json(status_body(err.code, err.reason, err.message), err.code)

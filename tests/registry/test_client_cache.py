@@ -7,7 +7,7 @@ from image_updater.registry.counting import RequestCounter
 from image_updater.registry.manifests import ImageConfig, Manifest
 from image_updater.selection.types import Platform
 
-from . import StubRegistry, running
+from . import FakeClock, StubRegistry, running
 
 
 def multi_arch(stub: StubRegistry, created: str = "2024-01-01T00:00:00Z") -> str:
@@ -102,3 +102,21 @@ async def test_a_tag_moved_to_known_content_costs_only_the_head() -> None:
     after = counter.by_kind()
     assert after["manifest_head"] == before["manifest_head"] + 1
     assert (after["manifest_get"], after["blob_get"]) == (before["manifest_get"], before["blob_get"])
+
+
+async def test_a_recently_confirmed_tag_costs_nothing_until_its_window_passes() -> None:
+    stub = StubRegistry()
+    stub.add_image("team/app", "1.0")
+    clock = FakeClock()
+    counter = RequestCounter()
+    async with running(stub, counter=counter, clock=clock) as (client, _):
+        await client.tag_info("team/app", "1.0", need_created=True, trust_for=600)
+        cold = counter.total()
+        clock.now += 60
+        await client.tag_info("team/app", "1.0", need_created=True, trust_for=600)
+        assert counter.total() == cold  # inside the window: no request at all
+        moved = stub.add_image("team/app", "1.0", created="2030-01-01T00:00:00Z")
+        clock.now += 600
+        info = await client.tag_info("team/app", "1.0", need_created=True, trust_for=600)
+    assert info.digest == moved  # past the window the HEAD notices the move
+    assert counter.total("manifest_head") == 1

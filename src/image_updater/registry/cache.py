@@ -2,7 +2,8 @@
 
 Content addressed by a digest never changes, so parsed manifests and image configs are kept by
 (registry, digest) without expiry. Tags move, so for them only a tag → digest memo is kept, per
-(registry, repository): a known tag is revalidated with a HEAD (free on Docker Hub) and its
+(registry, repository), with the time it was last confirmed: a known tag is revalidated with a
+HEAD (free on Docker Hub) once its memo is older than the caller's trust window, and its
 metadata re-fetched only when the digest moved. Bounded: least recently used entries are evicted
 beyond `max_entries`. The runtime creates one cache and passes it to every client; nothing is global.
 """
@@ -14,7 +15,7 @@ from collections import OrderedDict
 from image_updater.registry.manifests import ImageConfig, Manifest
 
 _Key = tuple[str, str, str, str]  # (kind, registry, repository or "", digest or tag)
-_Value = Manifest | ImageConfig | str
+_Value = Manifest | ImageConfig | tuple[str, float]
 
 
 class MetadataCache:
@@ -45,11 +46,18 @@ class MetadataCache:
 
     def tag_digest(self, *, registry: str, repository: str, tag: str) -> str | None:
         """The digest `tag` pointed at when last seen, or None if never seen (or evicted)."""
-        value = self._get(("tag", registry, repository, tag))
-        return value if isinstance(value, str) else None
+        memo = self.tag_memo(registry=registry, repository=repository, tag=tag)
+        return memo[0] if memo else None
 
-    def put_tag_digest(self, *, registry: str, repository: str, tag: str, digest: str) -> None:
-        self._put(("tag", registry, repository, tag), digest)
+    def tag_memo(self, *, registry: str, repository: str, tag: str) -> tuple[str, float] | None:
+        """(digest, time it was confirmed) for `tag`, or None if never seen (or evicted)."""
+        value = self._get(("tag", registry, repository, tag))
+        return value if isinstance(value, tuple) else None
+
+    def put_tag_digest(
+        self, *, registry: str, repository: str, tag: str, digest: str, confirmed_at: float = 0.0
+    ) -> None:
+        self._put(("tag", registry, repository, tag), (digest, confirmed_at))
 
     def _get(self, key: _Key) -> _Value | None:
         value = self._entries.get(key)

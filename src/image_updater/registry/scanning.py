@@ -3,7 +3,8 @@
 Owns the order of registry calls for one image, so the cost rules live in one place:
 - tags are listed every time (one request per page);
 - a strategy that ranks by metadata (newest-build) gets metadata for every admitted tag, with
-  bounded concurrency; the client's digest-keyed cache makes unchanged tags cheap;
+  bounded concurrency; the client's digest-keyed cache makes unchanged tags cheap, and a tag
+  confirmed within `trust_tags_for` seconds costs no request at all;
 - any other strategy ranks on names alone, then walks the ranking best-first and fetches
   metadata only while it must: to check platforms, or to learn the winner's digest when the
   caller or the strategy needs it. With neither, a scan costs the tag-list pages and nothing more.
@@ -33,6 +34,7 @@ class ScanRequest:
     policy: UpdatePolicy
     platforms: tuple[Platform, ...] = ()
     want_digest: bool = False  # resolve the winner's digest even if the strategy does not need it
+    trust_tags_for: float = 0.0  # seconds a tag→digest memo is trusted without a HEAD (newest-build)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,11 @@ async def _fetch_all(
     async def one(tag: str) -> TagInfo:
         async with gate:
             return await client.tag_info(
-                request.repository, tag, platforms=request.platforms, need_created=True
+                request.repository,
+                tag,
+                platforms=request.platforms,
+                need_created=True,
+                trust_for=request.trust_tags_for,
             )
 
     async with asyncio.TaskGroup() as group:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from devtools.git_ssh import GitSshServer
 
+from devtools.git_ssh import GitSshServer
 from image_updater.errors import GitError, InvalidWriteBackConfig
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth, SshKeyAuth

@@ -231,20 +231,18 @@ def write_tags_on_disk(root: Path, repository: str, tags: Mapping[str, str]) -> 
 
 
 def seed_many_tags(
-    registry: tuple[str, Path],
+    registry_url: str,
+    root: Path,
     repository: str,
     tags: Sequence[str],
     *,
     created: Sequence[dt.datetime],
     auth: BasicAuth | None = None,
 ) -> dict[str, str]:
-    """Push one image per `created` date, then point `tags` at them round-robin on disk.
-
-    `registry` is (url, storage root). Returns tag → digest. For benchmarks and "many tags" tests.
-    """
-    url, root = registry
+    """Push one image per `created` date (tags `seed-0`, `seed-1`, ...), then point `tags` at them
+    round-robin by writing into the storage `root`. Returns tag → digest. For "many tags" tests."""
     digests = [
-        push_image(url, repository, f"seed-{number}", created=when, auth=auth)
+        push_image(registry_url, repository, f"seed-{number}", created=when, auth=auth)
         for number, when in enumerate(created)
     ]
     mapping = {tag: digests[number % len(digests)] for number, tag in enumerate(tags)}

@@ -87,7 +87,8 @@ def test_retag_moves_a_tag_and_delete_removes_its_tags(registry: LocalRegistry, 
 
 def test_tags_written_on_disk_are_served_at_once(registry: LocalRegistry, fresh_repo: str) -> None:
     mapping = oci.seed_many_tags(
-        (registry.url, registry.root),
+        registry.url,
+        registry.root,
         fresh_repo,
         [f"1.0.{patch}" for patch in range(300)],
         created=[CREATED, CREATED + dt.timedelta(hours=1)],

@@ -312,7 +312,7 @@ async def test_thousands_of_tags_come_in_one_listing(registry: LocalRegistry, fr
     tags = [
         f"0.{minor}.{patch}" for minor in range(11) for patch in range(100)
     ]  # more than one page of n=1000
-    oci.seed_many_tags((registry.url, registry.root), fresh_repo, tags, created=[T1, T2])
+    oci.seed_many_tags(registry.url, registry.root, fresh_repo, tags, created=[T1, T2])
     async with client_for(registry) as client:
         listed = await client.list_tags(fresh_repo)
     assert len(listed) == len(tags) + 2

@@ -278,6 +278,7 @@ async def test_ten_concurrent_writers_all_land(
     assert {r.commit for r in results} == {c for c, _, s in remote.log() if s != "initial"}
     if shared_writer:
         assert all(r.attempts == 1 for r in results)
+        assert one.locked_branches == 0
 
 
 @pytest.mark.parametrize(
@@ -344,3 +345,18 @@ async def test_failing_edit_leaves_nothing_behind(
     assert status.stdout == ""
     assert not (tree / "apps/a.yaml").exists()
     assert remote.tip() == before
+
+
+async def test_lock_is_per_branch_not_per_repository(
+    writer: GitWriter, remote: Remote, https_auth: HttpsAuth
+) -> None:
+    async def write_to(branch: TargetBranch) -> None:
+        edits = {"apps/shop/values.yaml": set_tag("8.0.0")}
+        await writer.write(repo_url=remote.http_url, branch=branch, auth=https_auth, edits=edits, message="m")
+
+    async with writer.lock(remote.http_url, "main"):
+        await asyncio.wait_for(write_to(TargetBranch(base="main", write="other")), 60)  # not blocked
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(write_to(MAIN), 1.0)  # waits for the held lock
+    assert remote.show("apps/shop/values.yaml", "other") == "image:\n  tag: 8.0.0\n"
+    assert writer.locked_branches == 0

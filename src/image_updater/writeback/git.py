@@ -17,8 +17,9 @@ clone is reset to the remote tip. Either way nothing half-done is left behind. F
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,11 +95,32 @@ class GitWriter:
         self.retry = retry if retry is not None else RetryPolicy()
         self._rng = rng if rng is not None else random.Random()
         self._timeout = timeout
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
-    def lock(self, repo_url: str, branch: str) -> asyncio.Lock:
-        """The lock serialising writes to one branch of one repository."""
-        return self._locks.setdefault((repo_url, branch), asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def lock(self, repo_url: str, branch: str) -> AsyncIterator[None]:
+        """Hold the lock serialising writes to one branch of one repository.
+
+        Entries are dropped when no one holds or waits for them, so per-change write branches
+        (`image-updater-{{.SHA256}}`) do not accumulate locks over a long run.
+        """
+        key = (repo_url, branch)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    @property
+    def locked_branches(self) -> int:
+        """How many (repository, branch) locks are held or awaited right now."""
+        return len(self._locks)
 
     async def write(
         self,

@@ -214,6 +214,26 @@ async def test_single_arch_platform_and_created(registry: LocalRegistry, fresh_r
     assert (other.created, other.platforms) == (None, (arm_v7,))
 
 
+@pytest.fixture(scope="module")
+def multi_arch(registry: LocalRegistry) -> dict[str, tuple[str, str]]:
+    """media types → (repository, index digest) of an amd64 (T1) + arm64/v8 (T3) + attestation index.
+    Pushed once per module: the tests below only read it."""
+    pushed = {}
+    for media_types in ("oci", "docker"):
+        repository = f"t/real-registry-multi-arch-{media_types}"
+        platforms = [("linux/amd64", T1), ("linux/arm64/v8", T3)]
+        digest = oci.push_index(
+            registry.url,
+            repository,
+            "2.0",
+            platforms=platforms,
+            media_types=media_types,
+            with_attestation=True,
+        )
+        pushed[media_types] = (repository, digest)
+    return pushed
+
+
 @pytest.mark.parametrize("media_types", ["oci", "docker"])
 @pytest.mark.parametrize(
     ("wanted", "created"),
@@ -226,18 +246,11 @@ async def test_single_arch_platform_and_created(registry: LocalRegistry, fresh_r
     ],
 )
 async def test_multi_arch_created_is_the_newest_kept_child(
-    registry: LocalRegistry, fresh_repo: str, media_types: oci.MediaTypes, wanted, created
+    registry: LocalRegistry, multi_arch: dict[str, tuple[str, str]], media_types: str, wanted, created
 ) -> None:
-    index = oci.push_index(
-        registry.url,
-        fresh_repo,
-        "2.0",
-        platforms=[("linux/amd64", T1), ("linux/arm64/v8", T3)],
-        media_types=media_types,
-        with_attestation=True,
-    )
+    repository, index = multi_arch[media_types]
     async with client_for(registry) as client:
-        info = await client.tag_info(fresh_repo, "2.0", platforms=wanted, need_created=True)
+        info = await client.tag_info(repository, "2.0", platforms=wanted, need_created=True)
     assert info.digest == index
     assert info.created == created
     assert info.platforms == (AMD64, ARM64)  # the attestation manifest is not a platform

@@ -90,6 +90,11 @@ ERRORS = {
         WriteBackError,
         "first YAML document is empty",
     ),
+    "helm-anchored-mapping-is-not-grown": (
+        lambda: helmvalues.apply("image: &img\n  repository: ghcr.io/org/api\nother: *img\n", [API_HELM]),
+        WriteBackError,
+        r"image is anchored \(&img\); change it by hand",
+    ),
     "argocd-source-not-a-mapping": (
         lambda: argocd_source.apply("- a\n", [API], kind="helm"),
         WriteBackError,

@@ -97,6 +97,11 @@ class _Editor:
         if self.root is None:
             return self._fill_empty(edit)
         parent, key = self._parent(self._top(), edit.path)
+        if isinstance(edit, SetValue) and (span := self.replacement(edit)) is not None:
+            return self.text[: span[0]] + span[2] + self.text[span[1] :]
+        if getattr(parent, "anchor", None):
+            where = show(edit.path[: len(edit.path) - len(key)]) or "the top level"
+            raise WriteBackError(f"{self.path}: {where} is anchored (&{parent.anchor}); change it by hand")
         if isinstance(edit, SetValue):
             return self._set(parent, key, edit)
         if isinstance(edit, DeleteKey):
@@ -153,10 +158,6 @@ class _Editor:
     # edits -------------------------------------------------------------------------------------
 
     def _set(self, parent: MappingNode, rest: Path, edit: SetValue) -> str:
-        span = self.replacement(edit)
-        if span is not None:
-            start, end, scalar = span
-            return self.text[:start] + scalar + self.text[end:]
         pair = yt.find_pair(parent, str(rest[0])) if isinstance(rest[0], str) else None
         return self._insert(parent, rest, edit.value, after=edit.after, empty=pair)
 
@@ -183,8 +184,8 @@ class _Editor:
         if pair is None or _is_empty(pair[1]):
             return self._insert_sequence(parent, rest, edit.entry, empty=pair)
         key, seq = pair
-        if not isinstance(seq, SequenceNode) or yt.is_alias_use(key, seq):
-            raise WriteBackError(f"{self.path}: {show(edit.path)} is not a list; check the file")
+        if not isinstance(seq, SequenceNode) or yt.is_alias_use(key, seq) or getattr(seq, "anchor", None):
+            raise WriteBackError(f"{self.path}: {show(edit.path)} is not a plain list; change it by hand")
         if yt.is_flow(seq):
             close = cast(int, seq.end_mark.index) - 1
             sep = ", " if yt.items(seq) else ""

@@ -321,10 +321,9 @@ async def test_a_warm_cache_costs_one_head_per_unchanged_tag(
 
 
 async def test_thousands_of_tags_come_in_one_listing(registry: LocalRegistry, fresh_repo: str) -> None:
-    # distribution 2.8.2 ignores `n` and sends no Link header: the client must take the whole page.
-    tags = [
-        f"0.{minor}.{patch}" for minor in range(11) for patch in range(100)
-    ]  # more than one page of n=1000
+    # distribution 2.8.2 ignores `n` and sends no Link header: the client must take the whole page,
+    # here more than the n=1000 it asks for.
+    tags = [f"0.{minor}.{patch}" for minor in range(11) for patch in range(100)]
     oci.seed_many_tags(registry.url, registry.root, fresh_repo, tags, created=[T1, T2])
     async with client_for(registry) as client:
         listed = await client.list_tags(fresh_repo)

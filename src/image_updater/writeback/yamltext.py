@@ -35,7 +35,10 @@ def newline_of(text: str) -> str:
 
 
 def compose_documents(text: str, *, path: str) -> list[Node | None]:
-    """Every document of `text` as position-carrying nodes (None for an empty document)."""
+    """Every document of `text` as position-carrying nodes (an empty document is a null scalar).
+
+    The safe composer is enough and about twice as fast as round-trip: comments are never needed,
+    because the file is never dumped, only spliced."""
     try:
         return [cast(Node | None, doc) for doc in YAML(typ="safe", pure=True).compose_all(text)]
     except YAMLError as err:

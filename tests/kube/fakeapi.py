@@ -293,7 +293,13 @@ class FakeKube:
             self._record(int(current["metadata"]["resourceVersion"]), "DELETED", key, current)
             return _json(current)
         if request.method == "PUT":
-            return _json(self._write(key, current, await _body_json(request)))
+            new = await _body_json(request)
+            if RESOURCES[key[:2]][1] and not new.get("metadata", {}).get("resourceVersion"):
+                # custom resources do not allow unconditional updates (Leases and Secrets do)
+                raise ApiError(
+                    422, "Invalid", "metadata.resourceVersion: Invalid value: 0x0: must be specified"
+                )
+            return _json(self._write(key, current, new))
         if request.method == "PATCH":
             return _json(self._write(key, current, await self._patched(request, key, current)))
         raise ApiError(405, "MethodNotAllowed", f"{request.method} is not supported on {request.path}")

@@ -67,6 +67,9 @@ async def test_replace_with_a_stale_resource_version_conflicts(custom: Any, fake
     fresh["spec"]["project"] = "p3"
     stored = await custom.replace_namespaced_custom_object(*GUESTBOOK, fresh)
     assert stored["metadata"]["generation"] == 3
+    del fresh["metadata"]["resourceVersion"]
+    code, _ = await status_of(custom.replace_namespaced_custom_object(*GUESTBOOK, fresh))
+    assert code == 422  # custom resources allow no unconditional update
 
 
 @pytest.mark.parametrize(

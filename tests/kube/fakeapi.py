@@ -7,6 +7,10 @@ resources, 400 for a JSON patch that is not a list or an apply without fieldMana
 selectors, and watches that resume after a resourceVersion (an `ERROR` event with a 410 Status
 when it has been compacted away, as the real server streams it). Every request is recorded.
 Not served: pagination, field selectors, subresources, admission, apply's field ownership.
+
+Test hooks: `put`/`modify` write as another client would; `before_next_write` runs a concurrent
+write just before the next PUT/PATCH (to provoke a 409); `fail_next` answers the next request
+with a Status of your choice; `compact` forgets the watch history.
 """
 
 from __future__ import annotations

@@ -18,11 +18,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from image_updater import selection
-from image_updater.registry.client import RegistryClient
 from image_updater.selection import TagFilter, UpdatePolicy
 from image_updater.selection.types import Platform, Rejection, Selection, TagInfo
+
+
+class TagSource(Protocol):
+    """What a scan needs from a registry: `RegistryClient`, or a per-cycle wrapper sharing tag lists."""
+
+    async def list_tags(self, repository: str) -> list[str]: ...
+
+    async def manifest_digest(self, repository: str, reference: str) -> str: ...
+
+    async def tag_info(
+        self,
+        repository: str,
+        tag: str,
+        *,
+        platforms: tuple[Platform, ...] = (),
+        need_created: bool,
+        trust_for: float = 0.0,
+    ) -> TagInfo: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +63,7 @@ class ScanResult:
     selection: Selection
 
 
-async def scan(client: RegistryClient, request: ScanRequest, *, concurrency: int = 20) -> ScanResult:
+async def scan(client: TagSource, request: ScanRequest, *, concurrency: int = 20) -> ScanResult:
     """Select the best tag of `request.repository`; see the module docstring for the call order."""
     tags = tuple(await client.list_tags(request.repository))
     admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=request.policy)
@@ -59,7 +77,7 @@ async def scan(client: RegistryClient, request: ScanRequest, *, concurrency: int
 
 
 async def _fetch_all(
-    client: RegistryClient, request: ScanRequest, tags: Sequence[str], *, concurrency: int
+    client: TagSource, request: ScanRequest, tags: Sequence[str], *, concurrency: int
 ) -> list[TagInfo]:
     gate = asyncio.Semaphore(concurrency)
 
@@ -78,7 +96,7 @@ async def _fetch_all(
     return [task.result() for task in tasks]
 
 
-async def _walk(client: RegistryClient, request: ScanRequest, ranked: list[TagInfo]) -> Selection:
+async def _walk(client: TagSource, request: ScanRequest, ranked: list[TagInfo]) -> Selection:
     """Best-first: fetch metadata only until a candidate satisfies the platform filter."""
     needs_fetch = bool(request.platforms) or request.want_digest or request.policy.needs_digest
     if not needs_fetch or not ranked:

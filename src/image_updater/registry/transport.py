@@ -73,8 +73,11 @@ def backoff(attempt: int) -> float:
     return min(BACKOFF_CAP, BACKOFF_BASE * 2.0**attempt) * (0.5 + random.random() / 2)
 
 
-def retry_after(value: str | None, *, fallback: float) -> float:
-    """Seconds to wait per `Retry-After` (delta-seconds or HTTP date), within [0, MAX_RETRY_AFTER]."""
+def retry_after(value: str | None, *, fallback: float, now: datetime | None = None) -> float:
+    """Seconds to wait per `Retry-After` (delta-seconds or HTTP date), within [0, MAX_RETRY_AFTER].
+
+    An HTTP date is compared with `now` (default: the wall clock, as the registry's is).
+    """
     if not value:
         return fallback
     value = value.strip()
@@ -86,7 +89,7 @@ def retry_after(value: str | None, *, fallback: float) -> float:
         return fallback
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return min(max(0.0, (when - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER)
+    return min(max(0.0, (when - (now or datetime.now(UTC))).total_seconds()), MAX_RETRY_AFTER)
 
 
 class Transport:

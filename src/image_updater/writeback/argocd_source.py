@@ -88,7 +88,7 @@ def _list_at(data: dict[str, Any], section: str, key: str, *, path: str) -> list
     return found
 
 
-def _helm_values(image: ManifestImage) -> list[tuple[str, str]]:
+def helm_values(image: ManifestImage) -> list[tuple[str, str]]:
     """(parameter, value) pairs: spec `repo:tag[@digest]`, else name = repository with registry and
     tag = `tag[@digest]` (no tag, no tag parameter)."""
     ref = image.image
@@ -103,17 +103,17 @@ def _helm_values(image: ManifestImage) -> list[tuple[str, str]]:
 def _upsert_parameters(params: list[Any], images: Sequence[ManifestImage], *, path: str) -> None:
     if not all(isinstance(p, dict) and "name" in p for p in params):
         raise WriteBackError(f"{path}: every helm.parameters entry needs a name; fix or delete the file")
-    wanted = {name: value for image in images for name, value in _helm_values(image)}
+    wanted = {name: value for image in images for name, value in helm_values(image)}
     kept = [p for p in params if str(p["name"]) not in wanted]
     new = [{"name": name, "value": value, "forcestring": True} for name, value in wanted.items()]
     params[:] = sorted(kept + new, key=lambda p: str(p["name"]))
 
 
-def _kustomize_entry(image: ManifestImage) -> str:
+def kustomize_entry(image: ManifestImage) -> str:
     return f"{image.kustomize_name}={image.image}" if image.kustomize_name else str(image.image)
 
 
-def _entry_name(entry: str) -> str:
+def entry_name(entry: str) -> str:
     """The image an override string is for: `orig` of `orig=new:tag`, else the name before tag/digest."""
     if "=" in entry:
         return entry.split("=", 1)[0]
@@ -125,9 +125,9 @@ def _entry_name(entry: str) -> str:
 
 def _merge_images(entries: list[Any], images: Sequence[ManifestImage]) -> None:
     for image in images:
-        new = _kustomize_entry(image)
+        new = kustomize_entry(image)
         for index, entry in enumerate(entries):
-            if same_image_name(_entry_name(str(entry)), _entry_name(new)):
+            if same_image_name(entry_name(str(entry)), entry_name(new)):
                 entries[index] = new
                 break
         else:

@@ -1,0 +1,147 @@
+"""Where the controller gets Applications and Secrets: the cluster, or directories of manifests.
+
+Both sources answer the same questions, so the cycle does not know which one it runs on:
+which Applications exist (filtered by name globs and a label selector), how to read a Secret,
+where Argo CD repository credentials are, and whether Applications can be patched (only in a
+cluster: the `argocd` write-back method is refused in directory mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import re2
+
+from image_updater.credentials import SecretSource
+from image_updater.errors import ConfigError, CredentialError
+from image_updater.kube import applications as kube_apps
+from image_updater.kube.calling import Api
+from image_updater.kube.secrets import ClusterSecrets
+from image_updater.selection.filters import glob_to_regexp
+from image_updater.sources.applications_dir import load_applications
+from image_updater.sources.secret_files import SecretFiles
+
+REPO_SECRET_LABEL = "argocd.argoproj.io/secret-type"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Application manifests, and one line per thing that could not be read."""
+
+    applications: tuple[Mapping[str, Any], ...]
+    problems: tuple[str, ...] = ()
+
+
+class ApplicationSource(Protocol):
+    """Lists Applications; `api` is the cluster connection, None in directory mode."""
+
+    api: Api | None
+
+    async def list(self) -> Listing: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AppFilter:
+    """`--match-application-name` globs (any matches) and `--match-application-label` selector."""
+
+    name_globs: tuple[str, ...] = ()
+    label_selector: str | None = None
+
+    def names(self, name: str) -> bool:
+        if not self.name_globs:
+            return True
+        return any(re2.fullmatch(glob_to_regexp(g), name) for g in self.name_globs)
+
+
+class DirectorySource:
+    """Application manifests under a directory (read fresh each cycle)."""
+
+    api: Api | None = None
+
+    def __init__(self, directory: Path, *, app_filter: AppFilter) -> None:
+        self._directory = directory
+        self._filter = app_filter
+
+    async def list(self) -> Listing:
+        loaded = await asyncio.to_thread(load_applications, self._directory)
+        kept = [
+            app
+            for app in loaded.applications
+            if self._filter.names(_name(app)) and matches_labels(_labels(app), self._filter.label_selector)
+        ]
+        return Listing(tuple(kept), loaded.problems)
+
+
+class ClusterSource:
+    """Applications from the Kubernetes API (the label selector is applied by the server)."""
+
+    def __init__(self, api: Api, *, namespaces: Sequence[str], app_filter: AppFilter) -> None:
+        self.api: Api | None = api
+        self._namespaces = tuple(namespaces)
+        self._filter = app_filter
+
+    async def list(self) -> Listing:
+        assert self.api is not None
+        found = await kube_apps.list_applications(
+            self.api, namespaces=self._namespaces, label_selector=self._filter.label_selector
+        )
+        return Listing(tuple(app for app in found if self._filter.names(_name(app))))
+
+
+class RepoCredsFromSecrets:
+    """Argo CD repository credentials (`repository`/`repo-creds` Secrets) of one namespace."""
+
+    def __init__(
+        self, *, files: SecretFiles | None = None, cluster: ClusterSecrets | None = None, namespace: str
+    ):
+        self._files, self._cluster, self._namespace = files, cluster, namespace
+
+    async def list_repository_secrets(self) -> list[dict[str, bytes]]:
+        if self._cluster is not None:
+            return [dict(s.data) for s in await self._cluster.list_repository_secrets(self._namespace)]
+        if self._files is None:
+            raise CredentialError("no Secrets are configured for git:repocreds (use --secrets-dir)")
+        everything = await asyncio.to_thread(self._files.read_all)
+        return [data for (namespace, _), data in sorted(everything.items()) if namespace == self._namespace]
+
+
+def secret_source(*, secrets_dir: Path | None, api: Api | None) -> SecretSource | None:
+    """Secrets from the cluster when connected, else from `--secrets-dir` (None: no Secrets)."""
+    if api is not None:
+        return ClusterSecrets(api)
+    return SecretFiles(secrets_dir) if secrets_dir is not None else None
+
+
+def matches_labels(labels: Mapping[str, str], selector: str | None) -> bool:
+    """Equality-based selectors (`a=b`, `a==b`, `a!=b`, `a`, `!a`), comma-separated, all must hold."""
+    for term in (t.strip() for t in (selector or "").split(",") if t.strip()):
+        if "!=" in term:
+            key, value = (p.strip() for p in term.split("!=", 1))
+            ok = labels.get(key) != value
+        elif "=" in term:
+            key, value = (p.strip() for p in term.replace("==", "=").split("=", 1))
+            ok = labels.get(key) == value
+        elif term.startswith("!"):
+            ok = term[1:].strip() not in labels
+        elif " in " in term or " notin " in term:
+            raise ConfigError(f"label selector {selector!r}: set-based terms need a cluster; use key=value")
+        else:
+            ok = term in labels
+        if not ok:
+            return False
+    return True
+
+
+def _name(app: Mapping[str, Any]) -> str:
+    meta = app.get("metadata")
+    return str(meta.get("name", "")) if isinstance(meta, Mapping) else ""
+
+
+def _labels(app: Mapping[str, Any]) -> Mapping[str, str]:
+    meta = app.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}

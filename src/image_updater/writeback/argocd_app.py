@@ -1,0 +1,80 @@
+"""The `argocd` write-back method: the Application's own parameter overrides. Pure.
+
+Mutates a copy of the Application manifest the way Argo CD's `argocd app set` would: for a Helm
+source, `helm.parameters` entries `{name, value, forceString: true}` are upserted by name; for a
+Kustomize source, `kustomize.images` override strings replace the entry for the same image (Docker
+Hub spelled out or not) or are appended. Multi-source Applications get the edit on
+`spec.sources[index]`. The Kubernetes adapter sends the difference as a merge patch.
+
+Limits: an override made this way is lost when the Application itself is re-applied from Git
+(e.g. by an ApplicationSet); the git method is the durable one.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from image_updater.errors import WriteBackError
+from image_updater.writeback.argocd_source import entry_name, helm_values, kustomize_entry
+from image_updater.writeback.model import ManifestImage, SourceKind, same_image_name
+
+
+def updated_application(
+    manifest: Mapping[str, Any],
+    *,
+    source_index: int,
+    multi_source: bool,
+    kind: SourceKind,
+    images: Sequence[ManifestImage],
+) -> dict[str, Any] | None:
+    """A copy of `manifest` with `images` written into the chosen source; None if nothing changes."""
+    new = copy.deepcopy(dict(manifest))
+    source = _source(new, source_index=source_index, multi_source=multi_source)
+    if kind == "helm":
+        _upsert(_list(source, "helm", "parameters"), images)
+    else:
+        _merge(_list(source, "kustomize", "images"), images)
+    return None if new == manifest else new
+
+
+def _source(app: dict[str, Any], *, source_index: int, multi_source: bool) -> dict[str, Any]:
+    spec = app.get("spec")
+    if not isinstance(spec, dict):
+        raise WriteBackError("the Application has no spec")
+    source = spec["sources"][source_index] if multi_source else spec.get("source")
+    if not isinstance(source, dict):
+        raise WriteBackError("the Application has no source to write the images to")
+    return source
+
+
+def _list(source: dict[str, Any], block: str, key: str) -> list[Any]:
+    section = source.setdefault(block, {}) or {}
+    source[block] = section
+    items = section.setdefault(key, []) or []
+    section[key] = items
+    return items
+
+
+def _upsert(params: list[Any], images: Sequence[ManifestImage]) -> None:
+    wanted = {name: value for image in images for name, value in helm_values(image)}
+    for name, value in wanted.items():
+        entry = {"name": name, "value": value, "forceString": True}
+        index = next((i for i, p in enumerate(params) if isinstance(p, dict) and p.get("name") == name), None)
+        if index is None:
+            params.append(entry)
+        else:
+            params[index] = {**params[index], **entry}
+
+
+def _merge(entries: list[Any], images: Sequence[ManifestImage]) -> None:
+    for image in images:
+        new = kustomize_entry(image)
+        index = next(
+            (i for i, e in enumerate(entries) if same_image_name(entry_name(str(e)), entry_name(new))), None
+        )
+        if index is None:
+            entries.append(new)
+        else:
+            entries[index] = new

@@ -102,6 +102,19 @@ async def test_losing_the_lease_cancels_the_work(fake: FakeKube, api: Api) -> No
     assert holder(fake) == "intruder"  # not ours, so not released
 
 
+async def test_a_failed_renewal_within_the_deadline_is_tolerated(fake: FakeKube, api: Api) -> None:
+    started: list[str] = []
+    leader = asyncio.create_task(run_as_leader(api, terms=terms("a"), on_started=forever(started, "a")))
+    await wait_until(lambda: bool(started))
+    fake.fail_next(503, "ServiceUnavailable")
+    fake.fail_next(500, "InternalError")
+    await asyncio.sleep(RENEW_SECONDS)
+    assert not leader.done()
+    assert holder(fake) == "a"
+    await stop(leader)
+    assert holder(fake) is None
+
+
 async def test_work_that_returns_releases_the_lease(fake: FakeKube, api: Api) -> None:
     done: list[str] = []
 

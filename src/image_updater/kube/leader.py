@@ -126,8 +126,8 @@ class _Elector:
         """One attempt; True when the Lease is ours afterwards. Transient API failures count as no."""
         try:
             self.holding = await self._attempt()
-        except TransientError:
-            self.holding = False
+        except TransientError:  # we may still hold it; the renew deadline decides
+            return False
         return self.holding
 
     async def release(self) -> None:

@@ -29,7 +29,7 @@ from image_updater.writeback.git_auth import GitAuth
 from image_updater.writeback.git_branches import TargetBranch
 from image_updater.writeback.git_cli import GitRunner, GitTrace
 from image_updater.writeback.git_commit import Author, CommitOptions, Signing, commit_args
-from image_updater.writeback.git_edits import Edit, apply_edits, check_paths
+from image_updater.writeback.git_edits import Edit, EditPlanner, apply_edits, check_paths, resolve_edits
 from image_updater.writeback.git_repo import GitRepoCache
 
 # The branch moved under us: refused by the client's check, or lost a race in the server's ref update.
@@ -63,7 +63,7 @@ class _Plan:
     url: str
     base: str
     write: str
-    edits: Mapping[str, Edit]
+    edits: Mapping[str, Edit] | EditPlanner
     options: CommitOptions
     dry_run: bool
 
@@ -128,16 +128,18 @@ class GitWriter:
         repo_url: str,
         branch: TargetBranch,
         auth: GitAuth | None,
-        edits: Mapping[str, Edit],
+        edits: Mapping[str, Edit] | EditPlanner,
         message: str,
         author: Author | None = None,
         signing: Signing | None = None,
         signoff: bool = False,
         dry_run: bool = False,
     ) -> WriteResult:
-        """Apply `edits` (repository-relative path → edit) on the tip of the write branch and push."""
+        """Apply `edits` (repository-relative path → edit, or a planner of them) on the tip of the write
+        branch and push."""
         git_auth.check_repo_url(repo_url)
-        check_paths(edits)
+        if not callable(edits):
+            check_paths(edits)
         options = CommitOptions(message=message, author=author or Author(), signing=signing, signoff=signoff)
         self.cache.workdir.mkdir(parents=True, exist_ok=True)
         known_hosts = self.cache.known_hosts_file
@@ -147,7 +149,14 @@ class GitWriter:
             base = branch.base
             if base in ("", "HEAD"):
                 base = await self.cache.default_branch(repo_url, runner)
-            plan = _Plan(repo_url, base, branch.write or base, dict(edits), options, dry_run)
+            plan = _Plan(
+                repo_url,
+                base,
+                branch.write or base,
+                edits if callable(edits) else dict(edits),
+                options,
+                dry_run,
+            )
             async with self.lock(repo_url, plan.write):
                 try:
                     return await self._write_locked(plan, runner)
@@ -210,7 +219,7 @@ class GitWriter:
 
     async def _stage(self, tree: Path, plan: _Plan, runner: GitRunner) -> str:
         """Apply the edits and stage them; the staged diff ("" when nothing changed)."""
-        changed = apply_edits(tree, plan.edits)
+        changed = apply_edits(tree, resolve_edits(tree, plan.edits))
         if not changed:
             return ""
         await runner.run("add", "-A", "--", *[f":(literal){path}" for path in changed], cwd=tree)

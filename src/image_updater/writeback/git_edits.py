@@ -15,6 +15,10 @@ from typing import TypeAlias
 from image_updater.errors import InvalidWriteBackConfig, WriteBackError
 
 Edit: TypeAlias = Callable[[str | None], str | None]
+Reader: TypeAlias = Callable[[str], str | None]
+# Edits that depend on what else is in the tree (which kustomization file exists, whether a source
+# is Kustomize or Helm): called with a reader of the fetched tip, again after every push conflict.
+EditPlanner: TypeAlias = Callable[[Reader], Mapping[str, Edit]]
 
 
 def check_paths(paths: Iterable[str]) -> None:
@@ -45,6 +49,26 @@ def merge_edits(groups: Iterable[Mapping[str, Edit]]) -> dict[str, Edit]:
         for path, edit in group.items():
             merged.setdefault(path, []).append(edit)
     return {path: edits[0] if len(edits) == 1 else chain_edits(*edits) for path, edits in merged.items()}
+
+
+def reader(tree: Path) -> Reader:
+    """Read repository-relative files of `tree` (None when absent), confined to it."""
+    root = tree.resolve()
+
+    def read(path: str) -> str | None:
+        check_paths([path])
+        return _read(_inside(root, path), path)
+
+    return read
+
+
+def resolve_edits(tree: Path, edits: Mapping[str, Edit] | EditPlanner) -> Mapping[str, Edit]:
+    """`edits` as a map: a planner is asked now, against `tree`; its paths are checked like any."""
+    if not callable(edits):
+        return edits
+    planned = edits(reader(tree))
+    check_paths(planned)
+    return planned
 
 
 def apply_edits(tree: Path, edits: Mapping[str, Edit]) -> list[str]:

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.writeback import argocd_source, helmvalues, kustomization, paths
-from image_updater.writeback.git_edits import Edit
+from image_updater.writeback.git_edits import Edit, Reader
 from image_updater.writeback.model import KUSTOMIZATION_NAMES, ManifestImage, SourceKind, WriteTarget
-
-Reader = Callable[[str], str | None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,253 @@
+"""Write-back for one cycle: group the changes by where they go, write each group once.
+
+git: Applications whose changes go to the same (repository, branch, credentials) are written in
+one commit and one push (`batch=False` gives one commit per Application); each group's edits are
+planned against the fetched tip, so file discovery and source-type detection see what is there.
+argocd: the Application's own parameter overrides, as a merge patch with conflict retries.
+Errors are returned per Application, never raised: one failing group does not stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from image_updater.annotations import AppSettings, ImageSettings
+from image_updater.applications import Application, AppSource
+from image_updater.changes import Change
+from image_updater.credentials import SecretSource
+from image_updater.errors import CredentialError, ImageUpdaterError, InvalidWriteBackConfig
+from image_updater.kube import applications as kube_apps
+from image_updater.kube.calling import Api
+from image_updater.templates import Template
+from image_updater.writeback import argocd_app
+from image_updater.writeback.git import GitWriter
+from image_updater.writeback.git_auth import GitAuth, RepoCredsSource, resolve_git_credentials
+from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
+from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
+from image_updater.writeback.git_edits import Edit, Reader, merge_edits
+from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget, parse_write_back_target
+from image_updater.writeback.planning import AppTarget, plan_edits
+
+
+@dataclass(frozen=True, slots=True)
+class PendingApp:
+    """An Application with the changes the cycle decided for it."""
+
+    app: Application
+    settings: AppSettings
+    changes: tuple[tuple[ImageSettings, Change], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What happened to one Application's changes: `commit` (git), `patched` (argocd), or `error`."""
+
+    app: Application
+    changes: tuple[Change, ...]
+    commit: str | None = None
+    patched: bool = False
+    diff: str = ""
+    error: ImageUpdaterError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitSettings:
+    """Author, message template, signing and sign-off for git write-back."""
+
+    template: Template
+    author: Author = field(default_factory=Author)
+    signing: Signing | None = None
+    signoff: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _GitJob:
+    pending: PendingApp
+    repo_url: str
+    branch: TargetBranch
+    auth: GitAuth | None
+    target: AppTarget
+    message: str
+
+
+class WriteBack:
+    """Performs the writes of one cycle; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        git: GitWriter,
+        api: Api | None,
+        secrets: SecretSource | None,
+        repo_creds: RepoCredsSource,
+        commit: CommitSettings,
+        controller_namespace: str,
+        dry_run: bool,
+        batch: bool = True,
+    ) -> None:
+        self._git, self._api, self._secrets, self._repo_creds = git, api, secrets, repo_creds
+        self._commit, self._namespace, self._dry_run, self._batch = (
+            commit,
+            controller_namespace,
+            dry_run,
+            batch,
+        )
+
+    async def write_all(self, pending: Sequence[PendingApp]) -> list[Written]:
+        """Write every Application's changes; one `Written` per Application."""
+        argocd = [p for p in pending if p.settings.write_back_method == "argocd"]
+        results = [await self._argocd(p) for p in argocd]
+        jobs: list[_GitJob] = []
+        for item in pending:
+            if item.settings.write_back_method == "argocd":
+                continue
+            try:
+                jobs.append(await self._git_job(item))
+            except ImageUpdaterError as err:
+                results.append(_failed(item, err))
+        groups = self._group(jobs)
+        for outcome in await asyncio.gather(*(self._write_group(g) for g in groups)):
+            results += outcome
+        return results
+
+    async def _argocd(self, item: PendingApp) -> Written:
+        try:
+            if self._api is None:
+                raise InvalidWriteBackConfig(
+                    f"application {item.app.key}: write-back-method argocd needs a cluster; in directory "
+                    "mode use write-back-method: git"
+                )
+            source = choose_source(item.app, target=None)
+            kind = source.kind
+            if kind not in ("helm", "kustomize"):
+                raise InvalidWriteBackConfig(
+                    f"application {item.app.key}: source type is unknown ({kind or 'none'}); "
+                    "argocd write-back needs a Helm or Kustomize source"
+                )
+            images = _manifest_images(item)
+
+            def mutate(manifest: dict[str, object]) -> dict[str, object] | None:
+                return argocd_app.updated_application(
+                    manifest,
+                    source_index=source.index,
+                    multi_source=item.app.multi_source,
+                    kind=kind,
+                    images=images,
+                )
+
+            if self._dry_run:
+                changed = mutate(dict(item.app.manifest)) is not None
+                return Written(item.app, _changes(item), patched=False, diff="would patch" if changed else "")
+            stored = await kube_apps.update_with_retry(self._api, item.app.namespace, item.app.name, mutate)
+            return Written(item.app, _changes(item), patched=stored is not None)
+        except ImageUpdaterError as err:
+            return _failed(item, err)
+
+    async def _git_job(self, item: PendingApp) -> _GitJob:
+        target = parse_write_back_target(item.settings.write_back_target)
+        source = choose_source(item.app, target=target)
+        repo_url = item.settings.git_repository or source.repo_url
+        if not repo_url:
+            raise InvalidWriteBackConfig(
+                f"application {item.app.key}: no repository to write to; set git-repository"
+            )
+        revision = next(
+            (s.target_revision for s in item.app.sources if s.repo_url == repo_url), source.target_revision
+        )
+        branch = parse_git_branch(item.settings.git_branch or "", target_revision=revision).target(
+            changes=_changes(item), app_name=item.app.name, app_namespace=item.app.namespace
+        )
+        auth = await self._auth(item, repo_url)
+        kind = source.kind if source.kind in ("helm", "kustomize") else None
+        app_target = AppTarget(
+            app_name=item.app.name,
+            app_namespace=item.app.namespace,
+            controller_namespace=self._namespace,
+            target=target,
+            source_path=source.path,
+            kind=kind,
+            images=_manifest_images(item),
+        )
+        message = commit_message(self._commit.template, app_name=item.app.name, changes=_changes(item))
+        return _GitJob(item, repo_url, branch, auth, app_target, message)
+
+    async def _auth(self, item: PendingApp, repo_url: str) -> GitAuth | None:
+        method = item.settings.write_back_method
+        if method.startswith("git:secret:") and self._secrets is None:
+            raise CredentialError(
+                f"{method}: no Secrets are available (give --secrets-dir, or run in a cluster)"
+            )
+        return await resolve_git_credentials(
+            method,
+            repo_url=repo_url,
+            secrets=self._secrets,  # type: ignore[arg-type]
+            app_namespace=item.app.namespace,
+            repo_creds=self._repo_creds,
+        )
+
+    def _group(self, jobs: Sequence[_GitJob]) -> list[list[_GitJob]]:
+        if not self._batch:
+            return [[job] for job in jobs]
+        groups: dict[tuple[str, TargetBranch, str], list[_GitJob]] = {}
+        for job in jobs:
+            groups.setdefault((job.repo_url, job.branch, repr(job.auth)), []).append(job)
+        return list(groups.values())
+
+    async def _write_group(self, group: Sequence[_GitJob]) -> list[Written]:
+        first = group[0]
+        targets = [job.target for job in group]
+
+        def planner(read: Reader) -> Mapping[str, Edit]:
+            return merge_edits(plan_edits(read, target) for target in targets)
+
+        try:
+            result = await self._git.write(
+                repo_url=first.repo_url,
+                branch=first.branch,
+                auth=first.auth,
+                edits=planner,
+                message=combine_messages([job.message for job in group]),
+                author=self._commit.author,
+                signing=self._commit.signing,
+                signoff=self._commit.signoff,
+                dry_run=self._dry_run,
+            )
+        except ImageUpdaterError as err:
+            return [_failed(job.pending, err) for job in group]
+        return [
+            Written(job.pending.app, _changes(job.pending), commit=result.commit, diff=result.diff)
+            for job in group
+        ]
+
+
+def choose_source(app: Application, *, target: WriteTarget | None) -> AppSource:
+    """The source to write, as upstream: an explicit target's type wins, else the first Helm or
+    Kustomize source, else the first source."""
+    wanted = {"helmvalues": "helm", "kustomization": "kustomize"}.get(target.kind if target else "")
+    if wanted:
+        return next((s for s in app.sources if s.kind == wanted), app.sources[0])
+    return next((s for s in app.sources if s.kind in ("helm", "kustomize")), app.sources[0])
+
+
+def _manifest_images(item: PendingApp) -> tuple[ManifestImage, ...]:
+    return tuple(
+        ManifestImage(
+            alias=image.spec.alias,
+            image=change.new,
+            kustomize_name=image.kustomize_name,
+            helm=HelmParams(
+                name=image.helm_name or "image.name", tag=image.helm_tag or "image.tag", spec=image.helm_spec
+            ),
+        )
+        for image, change in item.changes
+    )
+
+
+def _changes(item: PendingApp) -> tuple[Change, ...]:
+    return tuple(change for _, change in item.changes)
+
+
+def _failed(item: PendingApp, err: ImageUpdaterError) -> Written:
+    return Written(item.app, _changes(item), error=err)

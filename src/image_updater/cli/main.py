@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from image_updater import __version__
+from image_updater.cli.run_command import run_command
 from image_updater.cli.test_command import test_command
 
 
@@ -21,6 +22,7 @@ def version(short: bool) -> None:
 
 
 cli.add_command(test_command)
+cli.add_command(run_command)
 
 
 def main() -> None:

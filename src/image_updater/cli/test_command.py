@@ -10,14 +10,13 @@ import asyncio
 import json
 import logging
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import click
 
 from image_updater.errors import ConfigError, ImageUpdaterError
-from image_updater.runtime import logs
+from image_updater.runtime import explaining, logs
 from image_updater.runtime.tagcheck import CheckOptions, CheckReport, check_image
 
 EXIT_CHOSEN, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_FAILED = 0, 1, 2, 3
@@ -96,16 +95,10 @@ def _print_explanation(report: CheckReport) -> None:
 
 
 def _no_match_message(report: CheckReport) -> str:
-    reasons = Counter(_reason_kind(r.reason) for r in report.result.selection.rejected)
-    listed = len(report.result.tags)
-    if not listed:
-        return f"no tag matched: the registry lists no tags for {report.image.name}"
-    summary = ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
-    return f"no tag matched: {listed} tags listed; dropped: {summary}. Run with --explain to see each tag."
-
-
-def _reason_kind(reason: str) -> str:
-    return reason.split(":", 1)[0].split(";", 1)[0]
+    text = explaining.no_match(
+        report.result.selection, listed=len(report.result.tags), image=report.image.name
+    )
+    return f"{text}. Run with --explain to see each tag." if report.result.tags else text
 
 
 def _requests_summary(requests: dict[str, int] | Any) -> str:

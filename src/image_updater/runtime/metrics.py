@@ -41,8 +41,6 @@ class Metrics:
         self.images_updated_errors = Counter(
             f"{NS}_images_updated_errors_total", "Images whose update failed", registry=r
         )
-        self.k8s_requests = Counter(f"{NS}_k8s_api_requests_total", "Kubernetes API requests", registry=r)
-        self.k8s_errors = Counter(f"{NS}_k8s_api_errors_total", "Kubernetes API errors", registry=r)
         self.cycle_seconds = Histogram(
             f"{NS}_cycle_duration_seconds",
             "Duration of one update cycle",
@@ -59,6 +57,20 @@ class Metrics:
         Kinds `failed` and `rate_limited` feed their own metrics; every other kind is a request.
         """
         self.registry.register(_RegistryRequests(snapshot))
+
+    def watch_kubernetes(self, counts: Callable[[], tuple[int, int]]) -> None:
+        """Export Kubernetes API (requests, errors) as upstream's k8s_api counters; read live."""
+        self.registry.register(_KubernetesRequests(counts))
+
+
+class _KubernetesRequests(Collector):
+    def __init__(self, counts: Callable[[], tuple[int, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        requests, errors = self._counts()
+        yield CounterMetricFamily(f"{NS}_k8s_api_requests", "Kubernetes API requests", value=requests)
+        yield CounterMetricFamily(f"{NS}_k8s_api_errors", "Kubernetes API errors", value=errors)
 
 
 class _RegistryRequests(Collector):

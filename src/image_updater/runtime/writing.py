@@ -116,14 +116,13 @@ class WriteBack:
         try:
             if self._api is None:
                 raise InvalidWriteBackConfig(
-                    f"application {item.app.key}: write-back-method argocd needs a cluster; in directory "
-                    "mode use write-back-method: git"
+                    "write-back-method argocd needs a cluster; in directory mode use write-back-method: git"
                 )
             source = choose_source(item.app, target=None)
             kind = source.kind
             if kind not in ("helm", "kustomize"):
                 raise InvalidWriteBackConfig(
-                    f"application {item.app.key}: source type is unknown ({kind or 'none'}); "
+                    f"source type is unknown ({kind or 'none'}); "
                     "argocd write-back needs a Helm or Kustomize source"
                 )
             images = _manifest_images(item)
@@ -150,9 +149,7 @@ class WriteBack:
         source = choose_source(item.app, target=target)
         repo_url = item.settings.git_repository or source.repo_url
         if not repo_url:
-            raise InvalidWriteBackConfig(
-                f"application {item.app.key}: no repository to write to; set git-repository"
-            )
+            raise InvalidWriteBackConfig("no repository to write to; set the git-repository annotation")
         revision = next(
             (s.target_revision for s in item.app.sources if s.repo_url == repo_url), source.target_revision
         )

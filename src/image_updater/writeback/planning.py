@@ -48,7 +48,7 @@ def plan_edits(read: Reader, app: AppTarget) -> dict[str, Edit]:
         app_namespace=app.app_namespace,
         controller_namespace=app.controller_namespace,
     )
-    kind = app.kind or detect_kind(read, app.source_path, app=f"{app.app_namespace}/{app.app_name}")
+    kind = app.kind or detect_kind(read, app.source_path)
     images = app.images
 
     def edit(text: str | None) -> str | None:
@@ -57,7 +57,7 @@ def plan_edits(read: Reader, app: AppTarget) -> dict[str, Edit]:
     return {path: edit}
 
 
-def detect_kind(read: Reader, source_path: str, *, app: str) -> SourceKind:
+def detect_kind(read: Reader, source_path: str) -> SourceKind:
     """kustomize or helm, from the files at `source_path`, as Argo CD itself decides."""
     directory = paths.resolve(".", source_path=source_path)
     if any(read(posixpath.join(directory, n)) is not None for n in KUSTOMIZATION_NAMES):
@@ -65,7 +65,7 @@ def detect_kind(read: Reader, source_path: str, *, app: str) -> SourceKind:
     if read(posixpath.join(directory, "Chart.yaml")) is not None:
         return "helm"
     raise InvalidWriteBackConfig(
-        f"application {app}: cannot tell whether {directory!r} is Kustomize or Helm (no kustomization.yaml "
+        f"cannot tell whether {directory!r} is Kustomize or Helm (no kustomization.yaml "
         "or Chart.yaml); add a kustomize: or helm: block to the source, or set write-back-target"
     )
 

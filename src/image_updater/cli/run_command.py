@@ -1,0 +1,201 @@
+"""`image-updater run`: the controller. Every flag can also be set by environment variable
+(argocd-image-updater's names where it has one, else `IMAGE_UPDATER_<FLAG>`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from image_updater.errors import ConfigError, ImageUpdaterError
+from image_updater.runtime import logs
+from image_updater.runtime.controller import RunSettings, run
+from image_updater.settings.registries import parse_duration
+from image_updater.writeback.git_commit import Author, Signing
+
+EXIT_OK, EXIT_ERRORS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _duration(_: click.Context, param: click.Parameter, value: str) -> float:
+    text = value.strip()
+    try:
+        return float(text) if text.replace(".", "", 1).isdigit() else parse_duration(text)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a duration like 2m, 30s or 1h", param=param) from None
+
+
+def _env(name: str) -> str:
+    return f"IMAGE_UPDATER_{name}"
+
+
+@click.command("run")
+@click.option(
+    "--interval",
+    default="2m",
+    envvar=_env("INTERVAL"),
+    callback=_duration,
+    show_default=True,
+    help="Time between cycles (Go duration); 0 runs once.",
+)
+@click.option(
+    "--once", is_flag=True, envvar=_env("ONCE"), help="Run one cycle and exit (status 1 if any error)."
+)
+@click.option(
+    "--dry-run", is_flag=True, envvar=_env("DRY_RUN"), help="Do everything but write; log the diffs."
+)
+@click.option(
+    "--max-concurrency",
+    default=10,
+    type=click.IntRange(1, 1000),
+    envvar=_env("MAX_CONCURRENCY"),
+    show_default=True,
+)
+@click.option("--health-port", default=8080, type=int, envvar=_env("HEALTH_PORT"), show_default=True)
+@click.option("--metrics-port", default=8081, type=int, envvar=_env("METRICS_PORT"), show_default=True)
+@click.option(
+    "--match-application-name", multiple=True, envvar=_env("MATCH_APPLICATION_NAME"), help="Glob; repeatable."
+)
+@click.option("--match-application-label", envvar=_env("MATCH_APPLICATION_LABEL"), help="Label selector.")
+@click.option(
+    "--applications-namespace",
+    "--application-namespace",
+    multiple=True,
+    envvar=_env("APPLICATIONS_NAMESPACE"),
+    help="Repeatable; default all namespaces.",
+)
+@click.option(
+    "--argocd-namespace",
+    default="argocd",
+    envvar="ARGOCD_NAMESPACE",
+    show_default=True,
+    help="The controller's namespace (Leases, repository Secrets, .argocd-source naming).",
+)
+@click.option(
+    "--applications-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar=_env("APPLICATIONS_DIR"),
+    help="Read Application manifests from this directory instead of a cluster.",
+)
+@click.option(
+    "--secrets-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar=_env("SECRETS_DIR"),
+    help="Secret manifests for pullsecret:/secret:/git:secret: references (directory mode).",
+)
+@click.option(
+    "--registries-conf-path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar=_env("REGISTRIES_CONF_PATH"),
+)
+@click.option(
+    "--git-workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar=_env("GIT_WORKDIR"),
+    help="Where working clones are kept between cycles (default: a temp dir).",
+)
+@click.option(
+    "--git-commit-user", default="argocd-image-updater", envvar="GIT_COMMIT_USER", show_default=True
+)
+@click.option(
+    "--git-commit-email", default="noreply@argoproj.io", envvar="GIT_COMMIT_EMAIL", show_default=True
+)
+@click.option(
+    "--git-commit-message-path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="GIT_COMMIT_MESSAGE_PATH",
+)
+@click.option("--git-commit-signing-key", envvar="GIT_COMMIT_SIGNING_KEY")
+@click.option(
+    "--git-commit-signing-method",
+    type=click.Choice(["openpgp", "ssh"]),
+    default="openpgp",
+    envvar="GIT_COMMIT_SIGNING_METHOD",
+    show_default=True,
+)
+@click.option("--git-commit-sign-off", is_flag=True, envvar="GIT_COMMIT_SIGN_OFF")
+@click.option(
+    "--git-commit-per-application",
+    is_flag=True,
+    envvar=_env("GIT_COMMIT_PER_APPLICATION"),
+    help="One commit per Application instead of one per repository branch and cycle.",
+)
+@click.option(
+    "--tag-revalidate-interval",
+    default="30m",
+    envvar=_env("TAG_REVALIDATE_INTERVAL"),
+    callback=_duration,
+    show_default=True,
+    help="How long a tag's digest is trusted before a HEAD checks it (newest-build).",
+)
+@click.option("--disable-kube-events", is_flag=True, envvar=_env("DISABLE_KUBE_EVENTS"))
+@click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False), envvar="KUBECONFIG")
+@click.option(
+    "--leader-election/--no-leader-election",
+    default=None,
+    envvar=_env("LEADER_ELECTION"),
+    help="Default: on in a cluster (unless --once), off in directory mode.",
+)
+@click.option(
+    "--loglevel",
+    default="info",
+    envvar="IMAGE_UPDATER_LOGLEVEL",
+    show_default=True,
+    type=click.Choice(["trace", "debug", "info", "warn", "error"], case_sensitive=False),
+)
+@click.option(
+    "--logformat",
+    default="text",
+    envvar="IMAGE_UPDATER_LOGFORMAT",
+    show_default=True,
+    type=click.Choice(["text", "json"], case_sensitive=False),
+)
+def run_command(loglevel: str, logformat: str, **flags: Any) -> None:
+    """Watch registries and keep the images of annotated Applications current."""
+    logs.configure(level=loglevel, fmt=logformat)
+    try:
+        settings = _settings(flags)
+        status = asyncio.run(run(settings))
+    except ConfigError as err:
+        click.echo(f"error: {err}", err=True)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    except ImageUpdaterError as err:
+        click.echo(f"error: {err}", err=True)
+        raise SystemExit(EXIT_ERRORS) from None
+    except Exception as err:  # a bug of ours: one line; the traceback only at debug level
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        click.echo(f"error: internal error ({type(err).__name__}); rerun with --loglevel debug", err=True)
+        raise SystemExit(EXIT_ERRORS) from None
+    raise SystemExit(status)
+
+
+def _settings(flags: dict[str, Any]) -> RunSettings:
+    key = flags["git_commit_signing_key"]
+    extra: dict[str, Any] = {"git_workdir": flags["git_workdir"]} if flags["git_workdir"] else {}
+    return RunSettings(
+        interval=0.0 if flags["once"] else flags["interval"],
+        once=flags["once"] or flags["interval"] == 0,
+        dry_run=flags["dry_run"],
+        max_concurrency=flags["max_concurrency"],
+        health_port=flags["health_port"],
+        metrics_port=flags["metrics_port"],
+        name_globs=tuple(flags["match_application_name"]),
+        label_selector=flags["match_application_label"],
+        namespaces=tuple(flags["applications_namespace"]),
+        controller_namespace=flags["argocd_namespace"],
+        registries_conf=flags["registries_conf_path"],
+        applications_dir=flags["applications_dir"],
+        secrets_dir=flags["secrets_dir"],
+        kubeconfig=flags["kubeconfig"],
+        git_author=Author(name=flags["git_commit_user"], email=flags["git_commit_email"]),
+        git_message_path=flags["git_commit_message_path"],
+        git_signing=Signing(method=flags["git_commit_signing_method"], key=key) if key else None,
+        git_signoff=flags["git_commit_sign_off"],
+        git_batch=not flags["git_commit_per_application"],
+        kube_events=not flags["disable_kube_events"],
+        leader_election=flags["leader_election"],
+        trust_tags_for=flags["tag_revalidate_interval"],
+        **extra,
+    )

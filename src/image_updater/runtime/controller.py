@@ -1,0 +1,260 @@
+"""`image-updater run`: build the long-lived clients, then run cycles until told to stop.
+
+Every long-running piece starts here: the probe and metrics servers, leader election (in a
+cluster), and the cycle loop. Cycles never overlap; a cycle longer than the interval is logged
+with its duration. SIGTERM/SIGINT let the cycle in progress (and so any write) finish, then the
+process exits. With `--once` (or interval 0) exactly one cycle runs and the exit status says
+whether every Application went through cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import structlog
+
+from image_updater.errors import ConfigError, ImageUpdaterError, InvalidWriteBackConfig
+from image_updater.kube.calling import Api
+from image_updater.kube.connecting import connect
+from image_updater.kube.leader import LeaseTerms, run_as_leader
+from image_updater.kube.secrets import ClusterSecrets
+from image_updater.registry.credentials import CredentialResolver
+from image_updater.runtime import servers
+from image_updater.runtime.appsources import (
+    AppFilter,
+    ApplicationSource,
+    ClusterSource,
+    DirectorySource,
+    RepoCredsFromSecrets,
+    secret_source,
+)
+from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport
+from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.registries import RegistryPool
+from image_updater.runtime.tagcheck import load_registries_conf
+from image_updater.runtime.writing import CommitSettings, WriteBack
+from image_updater.sources.secret_files import SecretFiles
+from image_updater.templates import Template, compile_template
+from image_updater.writeback.git import GitWriter
+from image_updater.writeback.git_commit import DEFAULT_COMMIT_TEMPLATE, Author, Signing
+from image_updater.writeback.git_repo import GitRepoCache
+
+log = structlog.get_logger("image_updater.controller")
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """Everything `run` was told, already validated by the CLI."""
+
+    interval: float = 120.0
+    once: bool = False
+    dry_run: bool = False
+    max_concurrency: int = 10
+    health_port: int = 8080
+    metrics_port: int = 8081
+    name_globs: tuple[str, ...] = ()
+    label_selector: str | None = None
+    namespaces: tuple[str, ...] = ()
+    controller_namespace: str = "argocd"
+    registries_conf: Path | None = None
+    applications_dir: Path | None = None
+    secrets_dir: Path | None = None
+    kubeconfig: Path | None = None
+    git_workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "image-updater-git")
+    git_author: Author = field(default_factory=Author)
+    git_message_path: Path | None = None
+    git_signing: Signing | None = None
+    git_signoff: bool = False
+    git_batch: bool = True
+    kube_events: bool = True
+    leader_election: bool | None = None  # None: on in a cluster, off in directory mode
+    trust_tags_for: float = 1800.0
+
+
+async def run(settings: RunSettings) -> int:
+    """Run until stopped (or once); the process exit status."""
+    registries = load_registries_conf(settings.registries_conf)
+    commit = CommitSettings(
+        template=_commit_template(settings.git_message_path),
+        author=settings.git_author,
+        signing=settings.git_signing,
+        signoff=settings.git_signoff,
+    )
+    async with _cluster(settings) as api, aiohttp.ClientSession() as session:
+        source = _source(settings, api)
+        secrets = secret_source(secrets_dir=settings.secrets_dir, api=api)
+        metrics = Metrics()
+        pool = RegistryPool(
+            session=session,
+            resolver=CredentialResolver(secrets=secrets, environ=os.environ, clock=time.monotonic),
+        )
+        metrics.watch_registry_requests(pool.counter.snapshot)
+        if api is not None:
+            metrics.watch_kubernetes(lambda: (api.counter.requests, api.counter.errors))
+        writer = WriteBack(
+            git=GitWriter(cache=GitRepoCache(settings.git_workdir)),
+            api=api,
+            secrets=secrets,
+            repo_creds=RepoCredsFromSecrets(
+                files=SecretFiles(settings.secrets_dir) if settings.secrets_dir else None,
+                cluster=ClusterSecrets(api) if api else None,
+                namespace=settings.controller_namespace,
+            ),
+            commit=commit,
+            controller_namespace=settings.controller_namespace,
+            dry_run=settings.dry_run,
+            batch=settings.git_batch,
+        )
+        options = CycleOptions(
+            max_concurrency=settings.max_concurrency,
+            trust_tags_for=settings.trust_tags_for,
+            dry_run=settings.dry_run,
+            kube_events=settings.kube_events,
+        )
+        cycle = Cycle(
+            source=source, registries=registries, pool=pool, writer=writer, metrics=metrics, options=options
+        )
+        health = servers.Health()
+        async with _servers(settings, metrics, health):
+            loop = _Loop(cycle=cycle, settings=settings, health=health)
+            if api is not None and _leader_election(settings):
+                terms = LeaseTerms(
+                    namespace=settings.controller_namespace,
+                    name="argocd-image-updater-leader",
+                    identity=_identity(),
+                )
+                await run_as_leader(api, terms=terms, on_started=loop.run)
+            else:
+                await loop.run()
+            return loop.exit_status
+
+
+@dataclass(slots=True)
+class _Loop:
+    cycle: Cycle
+    settings: RunSettings
+    health: servers.Health
+    exit_status: int = 0
+
+    async def run(self) -> None:
+        stop = asyncio.Event()
+        with _signals(stop):
+            while True:
+                report = await self._one()
+                self.health.ready = True
+                if self.settings.once or self.settings.interval <= 0:
+                    self.exit_status = 1 if report is None or report.errors else 0
+                    return
+                if report is not None and report.seconds > self.settings.interval:
+                    log.warning(
+                        "cycle took longer than the interval",
+                        seconds=round(report.seconds, 1),
+                        interval=self.settings.interval,
+                    )
+                wait = max(0.0, self.settings.interval - (report.seconds if report else 0.0))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+                if stop.is_set():
+                    log.info("stopping after the last cycle, as asked")
+                    return
+
+    async def _one(self) -> CycleReport | None:
+        try:
+            report = await self.cycle.run()
+        except ImageUpdaterError as err:
+            log.error("cycle failed", error=str(err))
+            return None
+        log.info(
+            "cycle done",
+            applications=report.applications,
+            images=report.images_checked,
+            updated=sum(len(w.changes) for w in report.updated),
+            errors=len(report.errors),
+            seconds=round(report.seconds, 2),
+        )
+        return report
+
+
+def _source(settings: RunSettings, api: Api | None) -> ApplicationSource:
+    app_filter = AppFilter(name_globs=settings.name_globs, label_selector=settings.label_selector)
+    if settings.applications_dir is not None:
+        return DirectorySource(settings.applications_dir, app_filter=app_filter)
+    assert api is not None
+    return ClusterSource(api, namespaces=settings.namespaces, app_filter=app_filter)
+
+
+@contextlib.asynccontextmanager
+async def _cluster(settings: RunSettings) -> AsyncIterator[Api | None]:
+    if settings.applications_dir is not None:
+        yield None
+        return
+    api = await connect(kubeconfig=settings.kubeconfig)
+    try:
+        yield api
+    finally:
+        await api.client.close()
+
+
+@contextlib.asynccontextmanager
+async def _servers(settings: RunSettings, metrics: Metrics, health: servers.Health) -> AsyncIterator[None]:
+    health_port = 0 if settings.once else settings.health_port
+    ports = {port for port in (health_port, settings.metrics_port) if port > 0}
+    runners = []
+    try:
+        for port in sorted(ports):
+            app = servers.build_app(
+                metrics=metrics if port == settings.metrics_port else None,
+                health=health if port == health_port else None,
+            )
+            runners.append(await servers.serve(app, host="0.0.0.0", port=port))  # noqa: S104 - a pod's probes and scrapes come from outside
+        yield
+    except OSError as err:
+        raise ConfigError(f"cannot listen on port {err.filename or ''}: {err.strerror}") from err
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+
+
+@contextlib.contextmanager
+def _signals(stop: asyncio.Event) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def _commit_template(path: Path | None) -> Template:
+    text = DEFAULT_COMMIT_TEMPLATE
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise InvalidWriteBackConfig(
+                f"cannot read the commit message template {path}: {err.strerror}"
+            ) from err
+    return compile_template(text, name=str(path or "default commit message"))
+
+
+def _leader_election(settings: RunSettings) -> bool:
+    return settings.leader_election if settings.leader_election is not None else not settings.once
+
+
+def _identity() -> str:
+    return os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"

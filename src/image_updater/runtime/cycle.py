@@ -1,0 +1,252 @@
+"""One update cycle: Applications → images → registries → changes → write-back → events, metrics.
+
+The one place that maps errors to outcomes. Each Application is parsed on its own: a broken one
+is reported (log line naming the app and key, error metric, Warning event) and the others go on.
+Registry work is shared: one client per (registry, credentials), one tag list per repository
+per cycle however many Applications watch it, metadata cached across cycles. Nothing below this
+module logs; everything it learns is logged here, once, with the app, image and registry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from image_updater import annotations as app_annotations
+from image_updater import applications
+from image_updater.annotations import AppSettings
+from image_updater.applications import Application
+from image_updater.changes import Change
+from image_updater.errors import ImageUpdaterError
+from image_updater.kube import events
+from image_updater.kube.calling import Api
+from image_updater.registry.scanning import ScanRequest, ScanResult, scan
+from image_updater.runtime import explaining, planning
+from image_updater.runtime.appsources import ApplicationSource
+from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.planning import ImageCheck
+from image_updater.runtime.registries import CycleTags, RegistryPool
+from image_updater.runtime.writing import PendingApp, WriteBack, Written
+from image_updater.settings.registries import RegistryConfig, api_repository
+
+log = structlog.get_logger("image_updater.cycle")
+
+
+@dataclass(frozen=True, slots=True)
+class CycleOptions:
+    """Knobs of a cycle."""
+
+    max_concurrency: int = 10
+    trust_tags_for: float = 1800.0  # seconds a tag's digest is trusted before a HEAD revalidates it
+    dry_run: bool = False
+    kube_events: bool = True
+
+
+@dataclass(slots=True)
+class CycleReport:
+    """What one cycle did, for logs, tests and the demo."""
+
+    applications: int = 0
+    images_checked: int = 0
+    skipped: list[planning.Skip] = field(default_factory=list)
+    written: list[Written] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failed_apps: list[tuple[Application, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def updated(self) -> list[Written]:
+        return [w for w in self.written if w.error is None and (w.commit or w.patched)]
+
+
+class Cycle:
+    """Runs cycles over long-lived clients; one instance per process."""
+
+    def __init__(
+        self,
+        *,
+        source: ApplicationSource,
+        registries: RegistryConfig,
+        pool: RegistryPool,
+        writer: WriteBack,
+        metrics: Metrics,
+        options: CycleOptions,
+    ) -> None:
+        self._source, self._registries, self._pool = source, registries, pool
+        self._writer, self._metrics, self._options = writer, metrics, options
+
+    async def run(self) -> CycleReport:
+        """One full cycle. Raises only when Applications cannot be listed at all."""
+        started = time.monotonic()
+        report = CycleReport()
+        apps = await self._parsed_apps(report)
+        checks: list[ImageCheck] = []
+        for app, settings in apps:
+            found, skipped = planning.images_to_check(app, settings)
+            checks += found
+            report.skipped += skipped
+            for skip in skipped:
+                log.info("skipping image", app=skip.app, image=skip.image, reason=skip.reason)
+        pending = await self._changes(apps, checks, report)
+        report.written = await self._writer.write_all(pending)
+        await self._account_writes(report)
+        await self._warning_events(report)
+        report.seconds = time.monotonic() - started
+        self._metrics.cycle_seconds.observe(report.seconds)
+        return report
+
+    async def _parsed_apps(self, report: CycleReport) -> list[tuple[Application, AppSettings]]:
+        listing = await self._source.list()
+        for problem in listing.problems:
+            self._error(report, problem, app=None)
+        parsed: list[tuple[Application, AppSettings]] = []
+        for manifest in listing.applications:
+            try:
+                app = applications.from_manifest(manifest)
+                if not app_annotations.is_managed(app.annotations):
+                    continue
+                settings = app_annotations.parse(app.annotations, app=app.key)
+            except ImageUpdaterError as err:
+                self._error(report, str(err), app=None)
+                continue
+            for warning in settings.warnings:
+                log.warning(warning, app=app.key)
+            self._metrics.images_watched.labels(application=app.name).set(len(settings.images))
+            parsed.append((app, settings))
+        report.applications = len(parsed)
+        self._metrics.applications_watched.set(len(parsed))
+        return parsed
+
+    async def _changes(
+        self,
+        apps: Sequence[tuple[Application, AppSettings]],
+        checks: Sequence[ImageCheck],
+        report: CycleReport,
+    ) -> list[PendingApp]:
+        gate = asyncio.Semaphore(self._options.max_concurrency)
+        cycle_tags: dict[int, CycleTags] = {}
+
+        async def one(check: ImageCheck) -> ScanResult | ImageUpdaterError:
+            async with gate:
+                try:
+                    return await self._scan(check, cycle_tags)
+                except ImageUpdaterError as err:
+                    return err
+
+        results = await asyncio.gather(*(one(check) for check in checks))
+        report.images_checked = len(checks)
+        self._metrics.images_checked.inc(len(checks))
+        by_app: dict[str, PendingApp] = {}
+        for check, result in zip(checks, results, strict=True):
+            change = self._decide(check, result, report)
+            if change is None:
+                continue
+            app, settings = check.app, next(s for a, s in apps if a is check.app)
+            previous = by_app.get(app.key)
+            items = (*previous.changes, (check.image, change)) if previous else ((check.image, change),)
+            by_app[app.key] = PendingApp(app=app, settings=settings, changes=items)
+        return list(by_app.values())
+
+    async def _scan(self, check: ImageCheck, cycle_tags: dict[int, CycleTags]) -> ScanResult:
+        spec = check.image.spec
+        endpoint = self._registries.resolve(spec.image)
+        client = self._pool.client(endpoint, check.image.pull_secret)
+        tags = cycle_tags.setdefault(id(client), CycleTags(client))
+        request = ScanRequest(
+            repository=api_repository(endpoint, spec.image),
+            tag_filter=check.image.tag_filter,
+            policy=check.image.policy,
+            platforms=check.image.platforms,
+            trust_tags_for=self._options.trust_tags_for,
+        )
+        return await scan(tags, request)
+
+    def _decide(
+        self, check: ImageCheck, result: ScanResult | ImageUpdaterError, report: CycleReport
+    ) -> Change | None:
+        image = check.image.spec.image.name
+        if isinstance(result, ImageUpdaterError):
+            self._image_error(report, check, str(result))
+            return None
+        chosen = result.selection.chosen
+        if chosen is None:
+            reason = explaining.no_match(result.selection, listed=len(result.tags), image=image)
+            log.info("no update", app=check.app.key, image=image, reason=reason)
+            return None
+        change = planning.decide(check, chosen)
+        if change is None:
+            log.debug("up to date", app=check.app.key, image=image, tag=chosen.name)
+        return change
+
+    async def _account_writes(self, report: CycleReport) -> None:
+        for written in report.written:
+            app = written.app
+            if written.error is not None:
+                self._metrics.images_updated_errors.inc(len(written.changes))
+                self._metrics.images_errors.labels(application=app.name).inc(len(written.changes))
+                self._error(report, f"application {app.key}: write-back failed: {written.error}", app=app)
+                continue
+            for change in written.changes:
+                log.info(
+                    "would update"
+                    if self._options.dry_run
+                    else "updated"
+                    if written.commit or written.patched
+                    else "already written",
+                    app=app.key,
+                    image=change.new.name,
+                    old=str(change.old.tag or ""),
+                    new=str(change.new.tag or "") + (f"@{change.new.digest}" if change.new.digest else ""),
+                    commit=written.commit,
+                )
+            if self._options.dry_run and written.diff:
+                log.info("dry run: would write", app=app.key, diff=written.diff)
+            if written.commit or written.patched:
+                self._metrics.images_updated.labels(application=app.name).inc(len(written.changes))
+                await self._event(app, written)
+
+    def _image_error(self, report: CycleReport, check: ImageCheck, message: str) -> None:
+        self._metrics.images_errors.labels(application=check.app.name).inc()
+        self._metrics.images_updated_errors.inc()
+        self._error(report, f"application {check.app.key}: {message}", app=check.app)
+
+    def _error(self, report: CycleReport, message: str, *, app: Application | None) -> None:
+        report.errors.append(message)
+        self._metrics.applications_errors.inc()
+        log.error(message)
+        if app is not None:
+            report.failed_apps.append((app, message))
+
+    @property
+    def _api(self) -> Api | None:
+        return self._source.api
+
+    async def _event(self, app: Application, written: Written) -> None:
+        if self._api is None or not self._options.kube_events:
+            return
+        try:
+            await events.emit_images_updated(
+                self._api, application=dict(app.manifest), changes=written.changes
+            )
+        except ImageUpdaterError as err:
+            log.warning("cannot record event", app=app.key, error=str(err))
+
+    async def _warning_events(self, report: CycleReport) -> None:
+        if self._api is None or not self._options.kube_events:
+            return
+        for app, message in report.failed_apps:
+            try:
+                await events.emit_event(
+                    self._api,
+                    application=dict(app.manifest),
+                    reason="ImageUpdateFailed",
+                    message=message,
+                    type_="Warning",
+                    annotations={},
+                )
+            except ImageUpdaterError as err:
+                log.warning("cannot record event", app=app.key, error=str(err))

@@ -1,0 +1,184 @@
+"""`image-updater run --once --applications-dir` end to end: the seed article's Applications against
+a real registry and a real git server (smart HTTP, Basic auth). Every example updates correctly,
+a second run changes nothing, a newer tag gives exactly one more commit, and broken Applications
+fail alone with clear messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from devtools import git_http, gitops_sample, oci
+from devtools.registry import LocalRegistry, start_registry
+from image_updater.cli.main import cli
+
+P = gitops_sample.P
+
+
+@dataclass(frozen=True)
+class Setup:
+    registry: LocalRegistry
+    bare: Path
+    repo_url: str
+    apps: Path
+    secrets: Path
+    workdir: Path
+
+    def run(self, *extra: str, apps: Path | None = None) -> Result:
+        args = [
+            "run",
+            "--once",
+            "--applications-dir",
+            str(apps or self.apps),
+            "--secrets-dir",
+            str(self.secrets),
+        ]
+        args += ["--git-workdir", str(self.workdir), "--metrics-port", "0", "--health-port", "0", *extra]
+        return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.bare), *args], capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def show(self, path: str, branch: str = "main") -> str:
+        return self.git("show", f"{branch}:{path}")
+
+    def commits(self, branch: str = "main") -> list[str]:
+        return self.git("log", "--format=%an|%s", branch).splitlines()
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    with start_registry(tmp_path / "registry") as registry:
+        gitops_sample.push_images(registry.url)
+        root = tmp_path / "git"
+        root.mkdir()
+        bare = git_http.make_bare_repo(root, "manifests.git", files=gitops_sample.repo_files(registry.host))
+        gitops_sample.create_env_branches(bare)
+        with git_http.serve(root, credentials=(gitops_sample.GIT_USER, gitops_sample.GIT_PASSWORD)) as server:
+            url = server.url_for("manifests.git")
+            gitops_sample.write_applications(tmp_path / "apps", registry=registry.host, repo_url=url)
+            gitops_sample.write_secrets(tmp_path / "secrets", repo_url=url)
+            yield Setup(registry, bare, url, tmp_path / "apps", tmp_path / "secrets", tmp_path / "work")
+
+
+def test_every_seed_example_updates_and_a_second_run_changes_nothing(setup: Setup) -> None:
+    host = setup.registry.host
+    result = setup.run()
+    assert result.exit_code == 0, result.output
+
+    production = setup.show("apps/api-service/overlays/production/kustomization.yaml")
+    assert production == gitops_sample.KUSTOMIZATION + f"images:\n- name: {host}/org/api\n  newTag: v1.5.0\n"
+
+    values = setup.show("charts/api/values.yaml")
+    assert "  tag: v2.1.0  # set by image-updater\n" in values
+    assert f"  repository: {host}/org/api\n" in values
+
+    platform = setup.show("apps/platform/kustomization.yaml")
+    migrator = oci.manifest_digest(setup.registry.url, "org/migrator", "latest")
+    assert f"- name: {host}/org/api\n  newTag: v2.1.0\n" in platform
+    assert f"- name: {host}/org/worker\n  newTag: 1.3.0\n" in platform
+    assert f"- name: {host}/org/migrator\n  newTag: latest\n  digest: {migrator}\n" in platform
+
+    dev = setup.show("apps/api/overlays/dev/.argocd-source-api-dev.yaml", "deploy/dev")
+    assert dev == f"kustomize:\n  images:\n  - {host}/org/api:main-9e8d7c6\n"
+    staging = setup.show("apps/api/overlays/staging/.argocd-source-api-staging.yaml", "deploy/staging")
+    assert f"{host}/org/api:v1.6.0-rc.1" in staging
+    prod = setup.show("apps/api/overlays/prod/.argocd-source-api-prod.yaml", "deploy/prod")
+    assert f"{host}/org/api:v1.5.0" in prod
+
+    main_log = setup.commits("main")
+    assert (
+        main_log[0] == "argocd-image-updater|build: automatic update of 3 applications"
+    )  # one batched commit
+    assert len(main_log) == 2
+    for branch in gitops_sample.ENV_BRANCHES:
+        assert setup.commits(branch)[0].startswith("argocd-image-updater|build: automatic update of api-")
+
+    tips = {b: setup.git("rev-parse", b) for b in ("main", *gitops_sample.ENV_BRANCHES)}
+    again = setup.run()
+    assert again.exit_code == 0, again.output
+    assert {b: setup.git("rev-parse", b) for b in tips} == tips
+
+
+def test_a_newer_release_gives_one_more_commit(setup: Setup) -> None:
+    assert setup.run().exit_code == 0
+    before = len(setup.commits("deploy/prod"))
+    oci.push_image(setup.registry.url, "org/api", "v1.5.1", created=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    assert setup.run().exit_code == 0
+    assert len(setup.commits("deploy/prod")) == before + 1
+    assert setup.commits("deploy/prod")[0].endswith("api-prod")
+    assert "v1.5.1" in setup.git("show", "deploy/prod")
+    assert f"{setup.registry.host}/org/api:v1.5.1" in setup.show(
+        "apps/api/overlays/prod/.argocd-source-api-prod.yaml", "deploy/prod"
+    )
+
+
+def test_dry_run_writes_nothing(setup: Setup) -> None:
+    tips = {b: setup.git("rev-parse", b) for b in ("main", *gitops_sample.ENV_BRANCHES)}
+    result = setup.run("--dry-run")
+    assert result.exit_code == 0, result.output
+    assert {b: setup.git("rev-parse", b) for b in tips} == tips
+    assert "would update" in result.output
+
+
+def test_broken_applications_fail_alone(setup: Setup, tmp_path: Path) -> None:
+    apps = tmp_path / "mixed"
+    apps.mkdir()
+    good = (setup.apps / "api-prod.yaml").read_text().replace("name: api-prod", "name: good")
+    (apps / "good.yaml").write_text(good)
+    host, url = setup.registry.host, setup.repo_url
+    broken = {
+        "bad-strategy": {
+            "image-list": f"api={host}/org/api",
+            "api.update-strategy": "newest",
+            "write-back-method": "git",
+        },
+        "bad-regexp": {
+            "image-list": f"api={host}/org/api",
+            "api.allow-tags": "regexp:([",
+            "write-back-method": "git",
+        },
+        "missing-secret": {
+            "image-list": f"api={host}/org/api",
+            "write-back-method": "git:secret:argocd/nope",
+        },
+        "unreachable": {"image-list": "api=127.0.0.1:9/org/api", "write-back-method": "git"},
+        "bad-git-auth": {
+            "image-list": f"api={host}/org/api",
+            "write-back-method": "git:secret:argocd/wrong-git",
+        },
+        "argocd-in-dir-mode": {"image-list": f"api={host}/org/api", "write-back-method": "argocd"},
+    }
+    for name, notes in broken.items():
+        (apps / f"{name}.yaml").write_text(
+            gitops_sample.application(name, path="apps/api/overlays/dev", repo_url=url, annotations=notes)
+        )
+    (setup.secrets / "wrong-git.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: wrong-git, namespace: argocd}\n"
+        "stringData: {username: bot, password: not-the-password}\n"
+    )
+    (apps / "not-yaml.yaml").write_text("metadata: [unclosed\n")
+    result = setup.run(apps=apps)
+    assert result.exit_code == 1
+    output = result.output
+    assert "update-strategy 'newest' is unknown" in output
+    assert "regexp:([" in output
+    assert "Secret argocd/nope" in output
+    assert "127.0.0.1:9" in output
+    assert "application argocd/bad-git-auth: write-back failed" in output
+    assert "argocd/argocd-in-dir-mode: write-back failed: write-back-method argocd needs a cluster" in output
+    assert "not-yaml.yaml" in output
+    assert "not-the-password" not in output
+    assert "Traceback" not in output
+    assert f"{host}/org/api:v1.5.0" in setup.show(
+        "apps/api/overlays/prod/.argocd-source-good.yaml", "deploy/prod"
+    )

@@ -1,7 +1,11 @@
-"""`make demo`: a local registry, a few pushed images, and `image-updater test` for each strategy.
+"""`make demo`: the whole loop on one machine, no cluster, no docker, no network.
 
-Idempotent: everything lives in ./demo-work (recreated each run) and the registry process is
-stopped on exit, also on failure. Needs no cluster, no docker, no network.
+A local OCI registry receives a series of image tags; a local git server holds a GitOps repository
+laid out as in the "ArgoCD Image Updater" article (dev/staging/prod overlays, a Helm chart, a
+multi-container app); six Argo CD Application manifests carry the article's annotations.
+`image-updater run --once --applications-dir ...` then writes the new tags back to git. A newer
+release is pushed and a second run adds exactly the commits it should. Idempotent: everything
+lives in ./demo-work (recreated each run); servers are stopped on exit, also on failure.
 """
 
 from __future__ import annotations
@@ -10,108 +14,130 @@ import shlex
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from devtools.oci import move_tag, push_image, push_index
+from devtools import git_http, gitops_sample
+from devtools.oci import push_image
 from devtools.registry import start_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "demo-work"
-CLI = ROOT / ".venv" / "bin" / "argocd-image-updater"
+BIN = ROOT / ".venv" / "bin"
+BRANCHES = ("main", *gitops_sample.ENV_BRANCHES)
 
 
 def main() -> int:
+    started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir()
     with start_registry(WORK / "registry") as registry:
-        host = registry.host
-        _say(f"Started a local OCI registry (Debian docker-registry) at {registry.url}.")
-        _push_samples(registry.url)
-        api, migrator = f"{host}/org/api", f"{host}/org/migrator"
-        _run(
-            "Production: semver inside >=1.0.0 <2.0.0, pre-releases ignored",
-            api,
-            "--update-strategy",
-            "semver",
-            "--semver-constraint",
-            ">=1.0.0 <2.0.0",
-            "--ignore-tags",
-            "regexp:(-rc|-alpha|-beta)",
+        gitops_sample.push_images(registry.url)
+        _say(f"Local registry at {registry.url}: pushed org/api (v0.9.0 … v2.1.0, an rc, main-<sha>),")
+        _say("org/worker (1.2.0, 1.3.0, 2.0.0) and org/migrator:latest (amd64 + arm64).")
+        git_root = WORK / "git"
+        git_root.mkdir()
+        bare = git_http.make_bare_repo(
+            git_root, "manifests.git", files=gitops_sample.repo_files(registry.host)
         )
-        _run(
-            "Staging: release candidates",
-            api,
-            "--update-strategy",
-            "semver",
-            "--semver-constraint",
-            ">=1.0.0-rc.0",
-            "--allow-tags",
-            r"regexp:^v[0-9]+\.[0-9]+\.[0-9]+-rc",
-        )
-        _run(
-            "Dev: newest build of main-<sha> (legacy name 'latest')",
-            api,
-            "--update-strategy",
-            "latest",
-            "--allow-tags",
-            "regexp:^main-[a-f0-9]{7}$",
-        )
-        _run("Alphabetical", api, "--update-strategy", "alphabetical", "--allow-tags", "regexp:^main-")
-        _run(
-            "Digest: track the mutable tag 'latest' (multi-arch index)",
-            f"{migrator}:latest",
-            "--update-strategy",
-            "digest",
-        )
-        move_tag_to_new_build(registry.url)
-        _run(
-            "Digest again after 'latest' was pushed anew: the digest moved",
-            f"{migrator}:latest",
-            "--update-strategy",
-            "digest",
-        )
-        _run(
-            "Why was each tag kept or dropped? (--explain)",
-            api,
-            "--semver-constraint",
-            ">=1.0.0 <2.0.0",
-            "--explain",
-        )
-        _run("Nothing matches: exit status 1 and the reason", api, "--semver-constraint", ">=3.0.0", expect=1)
-        _run("Bad input: exit status 2 and one line", api, "--update-strategy", "newest", expect=2)
-    _say("Done: the registry is stopped and demo-work/ holds its data.")
+        gitops_sample.create_env_branches(bare)
+        with git_http.serve(
+            git_root, credentials=(gitops_sample.GIT_USER, gitops_sample.GIT_PASSWORD)
+        ) as server:
+            url = server.url_for("manifests.git")
+            gitops_sample.write_applications(WORK / "applications", registry=registry.host, repo_url=url)
+            gitops_sample.write_secrets(WORK / "secrets", repo_url=url)
+            _say(f"Local git server at {url} (Basic auth): main, deploy/dev, deploy/staging, deploy/prod.")
+            _say("Six Application manifests with the article's annotations are in demo-work/applications/.")
+            _section("What would production get? (the troubleshooting view)")
+            _run(
+                BIN / "argocd-image-updater",
+                "test",
+                f"{registry.host}/org/api",
+                "--semver-constraint",
+                ">=1.0.0 <2.0.0",
+                "--ignore-tags",
+                "regexp:(-rc|-alpha|-beta)",
+                "--explain",
+            )
+            tips = _tips(bare)
+            _section("First run: image-updater run --once")
+            _run_controller()
+            _show_history(bare, tips)
+            _say("In words: production and the multi-container platform app (main) got their semver releases")
+            _say("in kustomization.yaml, in ONE batched commit together with the Helm chart's values.yaml;")
+            _say("dev got the newest main-<sha> build, staging the release candidate, prod the newest 1.x")
+            _say(
+                "release, each as .argocd-source-<app>.yaml on its own branch; the migrator is pinned by digest."
+            )
+            tips = _tips(bare)
+            _section("Second run with nothing new: no commit")
+            _run_controller()
+            _say("unchanged" if _tips(bare) == tips else "UNEXPECTED: something changed")
+            push_image(registry.url, "org/api", "v1.5.1", created=datetime(2026, 11, 20, tzinfo=UTC))
+            _section("CI pushed org/api:v1.5.1 — third run")
+            _run_controller()
+            _show_history(bare, tips)
+            _say("In words: v1.5.1 is inside '>=1.0.0 <2.0.0', so production (main) and prod (deploy/prod)")
+            _say("each got one more commit; dev, staging and the 2.x apps were left alone.")
+    _say(f"Done in {time.monotonic() - started:.0f} s. Servers stopped; demo-work/ keeps the data.")
+    _say(f"Look: git --git-dir {bare.relative_to(ROOT)} log --all --oneline --author=argocd-image-updater")
     return 0
 
 
-def _push_samples(url: str) -> None:
-    base = datetime(2026, 11, 1, tzinfo=UTC)
-    for day, tag in enumerate(["v0.9.0", "v1.0.0", "v1.4.2", "v1.5.0", "v1.6.0-rc.1", "v2.0.0"]):
-        push_image(url, "org/api", tag, created=base + timedelta(days=day))
-    for hour, tag in enumerate(["main-3f2a1bc", "main-9e8d7c6", "main-0a1b2c3", "feature-x-1234567"]):
-        push_image(url, "org/api", tag, created=base + timedelta(days=10, hours=hour))
-    push_index(url, "org/migrator", "latest", platforms=[("linux/amd64", base), ("linux/arm64/v8", base)])
-    _say("Pushed org/api (semver, rc and main-<sha> tags) and org/migrator:latest (amd64 + arm64).")
-
-
-def move_tag_to_new_build(url: str) -> None:
-    later = datetime(2026, 11, 20, tzinfo=UTC)
-    digest = push_index(
-        url, "org/migrator", "build-2", platforms=[("linux/amd64", later), ("linux/arm64/v8", later)]
+def _run_controller() -> None:
+    _run(
+        BIN / "image-updater",
+        "run",
+        "--once",
+        "--applications-dir",
+        str(WORK / "applications"),
+        "--secrets-dir",
+        str(WORK / "secrets"),
+        "--git-workdir",
+        str(WORK / "clones"),
+        "--metrics-port",
+        "0",
+        "--health-port",
+        "0",
     )
-    move_tag(url, "org/migrator", "latest", digest)
-    _say("Pushed a new org/migrator build and moved 'latest' to it.")
 
 
-def _run(title: str, image: str, *flags: str, expect: int = 0) -> None:
-    argv = [str(CLI), "test", image, *flags]
-    shown = " ".join(shlex.quote(a) for a in ["argocd-image-updater", "test", image, *flags])
-    print(f"\n### {title}\n$ {shown}", flush=True)
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    print((done.stdout + done.stderr).rstrip())
-    print(f"(exit status {done.returncode})")
-    if done.returncode != expect:
-        raise SystemExit(f"demo failed: expected exit status {expect}, got {done.returncode}")
+def _tips(bare: Path) -> dict[str, str]:
+    return {b: _git(bare, "rev-parse", b).strip() for b in BRANCHES}
+
+
+def _show_history(bare: Path, before: dict[str, str]) -> None:
+    for branch in BRANCHES:
+        new = _git(bare, "log", "--format=%h %an: %s", f"{before[branch]}..{branch}").strip()
+        if not new:
+            continue
+        print(f"\n--- {branch}: new commits by argocd-image-updater\n{new}")
+        print(_git(bare, "diff", "--stat", before[branch], branch).rstrip())
+        print(_git(bare, "diff", "-U1", before[branch], branch).rstrip())
+
+
+def _git(bare: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "--git-dir", str(bare), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _run(*argv: object) -> None:
+    words = [str(a) for a in argv]
+    shown = " ".join(
+        shlex.quote(w if not w.startswith(str(ROOT)) else str(Path(w).relative_to(ROOT))) for w in words
+    )
+    print(f"$ {shown}", flush=True)
+    done = subprocess.run(words, capture_output=True, text=True, check=False)
+    print((done.stdout + done.stderr).rstrip(), flush=True)
+    if done.returncode != 0:
+        raise SystemExit(f"demo failed: exit status {done.returncode}")
+
+
+def _section(title: str) -> None:
+    print(f"\n### {title}", flush=True)
 
 
 def _say(text: str) -> None:

@@ -68,9 +68,7 @@ def main() -> int:
             _say("In words: production and the multi-container platform app (main) got their semver releases")
             _say("in kustomization.yaml, in ONE batched commit together with the Helm chart's values.yaml;")
             _say("dev got the newest main-<sha> build, staging the release candidate, prod the newest 1.x")
-            _say(
-                "release, each as .argocd-source-<app>.yaml on its own branch; the migrator is pinned by digest."
-            )
+            _say("release, each as .argocd-source-<app>.yaml on its own branch; the migrator is pinned.")
             tips = _tips(bare)
             _section("Second run with nothing new: no commit")
             _run_controller()

@@ -49,6 +49,7 @@ def repo_files(registry: str) -> dict[str, str]:
     files["apps/platform/kustomization.yaml"] = KUSTOMIZATION
     files["charts/api/Chart.yaml"] = "apiVersion: v2\nname: api\nversion: 0.1.0\n"
     files["charts/api/values.yaml"] = VALUES.format(registry=registry)
+    files["envs/prod/values.yaml"] = VALUES.format(registry=registry)  # for a chart from a Helm repository
     return files
 
 

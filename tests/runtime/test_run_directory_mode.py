@@ -182,3 +182,39 @@ def test_broken_applications_fail_alone(setup: Setup, tmp_path: Path) -> None:
     assert f"{host}/org/api:v1.5.0" in setup.show(
         "apps/api/overlays/prod/.argocd-source-good.yaml", "deploy/prod"
     )
+
+
+def test_multi_source_helm_values_in_another_repository(setup: Setup, tmp_path: Path) -> None:
+    apps = tmp_path / "multi"
+    apps.mkdir()
+    host = setup.registry.host
+    (apps / "multi.yaml").write_text(
+        f"""\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: api-chart
+  namespace: argocd
+  annotations:
+    {P}image-list: api={host}/org/api:~1.4
+    {P}api.helm.image-name: image.repository
+    {P}api.helm.image-tag: image.tag
+    {P}write-back-method: git
+    {P}write-back-target: helmvalues
+spec:
+  sources:
+  - repoURL: https://charts.example.com
+    chart: api
+    targetRevision: 0.1.0
+    helm:
+      valueFiles:
+      - $values/envs/prod/values.yaml
+  - repoURL: {setup.repo_url}
+    targetRevision: main
+    ref: values
+"""
+    )
+    result = setup.run(apps=apps)
+    assert result.exit_code == 0, result.output
+    assert "  tag: v1.4.2  # set by image-updater\n" in setup.show("envs/prod/values.yaml")
+    assert "v1.4.2" not in setup.show("charts/api/values.yaml")

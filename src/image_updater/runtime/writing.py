@@ -147,6 +147,7 @@ class WriteBack:
     async def _git_job(self, item: PendingApp) -> _GitJob:
         target = parse_write_back_target(item.settings.write_back_target)
         source = choose_source(item.app, target=target)
+        target, source = values_reference(item.app, target, source)
         repo_url = item.settings.git_repository or source.repo_url
         if not repo_url:
             raise InvalidWriteBackConfig("no repository to write to; set the git-repository annotation")
@@ -226,6 +227,27 @@ def choose_source(app: Application, *, target: WriteTarget | None) -> AppSource:
     if wanted:
         return next((s for s in app.sources if s.kind == wanted), app.sources[0])
     return next((s for s in app.sources if s.kind in ("helm", "kustomize")), app.sources[0])
+
+
+def values_reference(
+    app: Application, target: WriteTarget, source: AppSource
+) -> tuple[WriteTarget, AppSource]:
+    """Resolve a Helm values file that lives in another source of a multi-source Application.
+
+    `helmvalues:$values/envs/prod.yaml` (or a bare `helmvalues` on a chart whose first value file
+    is `$values/...`) means the file `envs/prod.yaml` at the root of the source with `ref: values`,
+    as Argo CD reads it; that source's repository and revision are where the commit goes.
+    """
+    if target.kind != "helmvalues":
+        return target, source
+    path = target.path or next(iter(source.value_files), None) if source.kind == "helm" else target.path
+    if not path or not path.startswith("$"):
+        return target, source
+    ref, _, rest = path[1:].partition("/")
+    holder = next((s for s in app.sources if s.ref == ref), None)
+    if holder is None or not rest:
+        raise InvalidWriteBackConfig(f"values file {path!r} names ref {ref!r}, but no source has ref: {ref}")
+    return WriteTarget(kind="helmvalues", path="/" + rest), holder
 
 
 def _manifest_images(item: PendingApp) -> tuple[ManifestImage, ...]:

@@ -103,6 +103,9 @@ def test_every_seed_example_updates_and_a_second_run_changes_nothing(setup: Setu
     for branch in gitops_sample.ENV_BRANCHES:
         assert setup.commits(branch)[0].startswith("argocd-image-updater|build: automatic update of api-")
 
+    message = setup.git("log", "-1", "--format=%B", "main")
+    assert "updates image org/api tag 'v1.0.0' to 'v2.1.0'" in message  # old tag read from values.yaml
+    assert "updates image org/api tag '' to 'v1.5.0'" in message  # production had no images: entry yet
     tips = {b: setup.git("rev-parse", b) for b in ("main", *gitops_sample.ENV_BRANCHES)}
     again = setup.run()
     assert again.exit_code == 0, again.output
@@ -116,7 +119,9 @@ def test_a_newer_release_gives_one_more_commit(setup: Setup) -> None:
     assert setup.run().exit_code == 0
     assert len(setup.commits("deploy/prod")) == before + 1
     assert setup.commits("deploy/prod")[0].endswith("api-prod")
-    assert "v1.5.1" in setup.git("show", "deploy/prod")
+    assert "updates image org/api tag 'v1.5.0' to 'v1.5.1'" in setup.git(
+        "log", "-1", "--format=%B", "deploy/prod"
+    )
     assert f"{setup.registry.host}/org/api:v1.5.1" in setup.show(
         "apps/api/overlays/prod/.argocd-source-api-prod.yaml", "deploy/prod"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from image_updater.annotations import AppSettings, ImageSettings
 from image_updater.applications import Application, AppSource
@@ -20,6 +20,7 @@ from image_updater.credentials import SecretSource
 from image_updater.errors import CredentialError, ImageUpdaterError, InvalidWriteBackConfig
 from image_updater.kube import applications as kube_apps
 from image_updater.kube.calling import Api
+from image_updater.refs import Digest, Tag
 from image_updater.templates import Template
 from image_updater.writeback import argocd_app
 from image_updater.writeback.git import GitWriter
@@ -29,6 +30,7 @@ from image_updater.writeback.git_commit import Author, Signing, combine_messages
 from image_updater.writeback.git_edits import Edit, Reader, merge_edits
 from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget, parse_write_back_target
 from image_updater.writeback.planning import AppTarget, plan_edits
+from image_updater.writeback.reading import current_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,19 @@ class _GitJob:
     branch: TargetBranch
     auth: GitAuth | None
     target: AppTarget
-    message: str
+
+    def changes(self, read: Reader) -> tuple[Change, ...]:
+        """The changes, with an unknown old tag (no Argo CD status) read from the target file."""
+        known = []
+        for (_, change), image in zip(self.pending.changes, self.target.images, strict=True):
+            if change.old.tag is None and change.old.digest is None:
+                tag, _, digest = (current_tag(read, self.target, image) or "").partition("@")
+                old = replace(
+                    change.old, tag=Tag(tag) if tag else None, digest=Digest(digest) if digest else None
+                )
+                change = replace(change, old=old)
+            known.append(change)
+        return tuple(known)
 
 
 class WriteBack:
@@ -168,8 +182,7 @@ class WriteBack:
             kind=kind,
             images=_manifest_images(item),
         )
-        message = commit_message(self._commit.template, app_name=item.app.name, changes=_changes(item))
-        return _GitJob(item, repo_url, branch, auth, app_target, message)
+        return _GitJob(item, repo_url, branch, auth, app_target)
 
     async def _auth(self, item: PendingApp, repo_url: str) -> GitAuth | None:
         method = item.settings.write_back_method
@@ -200,13 +213,25 @@ class WriteBack:
         def planner(read: Reader) -> Mapping[str, Edit]:
             return merge_edits(plan_edits(read, target) for target in targets)
 
+        resolved: dict[int, tuple[Change, ...]] = {}
+
+        def message(read: Reader) -> str:
+            resolved.update({i: job.changes(read) for i, job in enumerate(group)})
+            template = self._commit.template
+            return combine_messages(
+                [
+                    commit_message(template, app_name=j.pending.app.name, changes=resolved[i])
+                    for i, j in enumerate(group)
+                ]
+            )
+
         try:
             result = await self._git.write(
                 repo_url=first.repo_url,
                 branch=first.branch,
                 auth=first.auth,
                 edits=planner,
-                message=combine_messages([job.message for job in group]),
+                message=message,
                 author=self._commit.author,
                 signing=self._commit.signing,
                 signoff=self._commit.signoff,
@@ -215,8 +240,13 @@ class WriteBack:
         except ImageUpdaterError as err:
             return [_failed(job.pending, err) for job in group]
         return [
-            Written(job.pending.app, _changes(job.pending), commit=result.commit, diff=result.diff)
-            for job in group
+            Written(
+                job.pending.app,
+                resolved.get(i, _changes(job.pending)),
+                commit=result.commit,
+                diff=result.diff,
+            )
+            for i, job in enumerate(group)
         ]
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,15 @@ from image_updater.writeback.git_auth import GitAuth
 from image_updater.writeback.git_branches import TargetBranch
 from image_updater.writeback.git_cli import GitRunner, GitTrace
 from image_updater.writeback.git_commit import Author, CommitOptions, Signing, commit_args
-from image_updater.writeback.git_edits import Edit, EditPlanner, apply_edits, check_paths, resolve_edits
+from image_updater.writeback.git_edits import (
+    Edit,
+    EditPlanner,
+    Reader,
+    apply_edits,
+    check_paths,
+    reader,
+    resolve_edits,
+)
 from image_updater.writeback.git_repo import GitRepoCache
 
 # The branch moved under us: refused by the client's check, or lost a race in the server's ref update.
@@ -64,6 +72,7 @@ class _Plan:
     base: str
     write: str
     edits: Mapping[str, Edit] | EditPlanner
+    message: str | Callable[[Reader], str]
     options: CommitOptions
     dry_run: bool
 
@@ -129,18 +138,24 @@ class GitWriter:
         branch: TargetBranch,
         auth: GitAuth | None,
         edits: Mapping[str, Edit] | EditPlanner,
-        message: str,
+        message: str | Callable[[Reader], str],
         author: Author | None = None,
         signing: Signing | None = None,
         signoff: bool = False,
         dry_run: bool = False,
     ) -> WriteResult:
         """Apply `edits` (repository-relative path → edit, or a planner of them) on the tip of the write
-        branch and push."""
+        branch and push. A callable `message` is rendered from the tip before the edits are applied,
+        so it can name the values being replaced."""
         git_auth.check_repo_url(repo_url)
         if not callable(edits):
             check_paths(edits)
-        options = CommitOptions(message=message, author=author or Author(), signing=signing, signoff=signoff)
+        options = CommitOptions(
+            message=message if isinstance(message, str) else "",
+            author=author or Author(),
+            signing=signing,
+            signoff=signoff,
+        )
         self.cache.workdir.mkdir(parents=True, exist_ok=True)
         known_hosts = self.cache.known_hosts_file
         with git_auth.auth_environment(auth, repo_url=repo_url, known_hosts_file=known_hosts) as env:
@@ -154,6 +169,7 @@ class GitWriter:
                 base,
                 branch.write or base,
                 edits if callable(edits) else dict(edits),
+                message,
                 options,
                 dry_run,
             )
@@ -189,10 +205,11 @@ class GitWriter:
         self, tree: Path, plan: _Plan, runner: GitRunner, tip: _Tip, attempt: int
     ) -> WriteResult | None:
         """Edit, commit and push once; None when the push lost a race and must be redone."""
+        message = plan.message(reader(tree)) if callable(plan.message) else plan.message  # before the edits
         diff = await self._stage(tree, plan, runner)
         if not diff or plan.dry_run:
             return WriteResult(commit=None, branch=plan.write, diff=diff, attempts=attempt)
-        await runner.run(*commit_args(plan.options), cwd=tree, stdin=plan.options.message)
+        await runner.run(*commit_args(plan.options), cwd=tree, stdin=message)
         commit = (await runner.run("rev-parse", "HEAD", cwd=tree)).stdout.strip()
         if await self._push(tree, plan, runner, tip):
             return WriteResult(commit=commit, branch=plan.write, diff=diff, attempts=attempt)

@@ -70,7 +70,7 @@ def load_all(documents: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
 
 def install_yaml() -> str:
     """The full text manifests/install.yaml must have."""
-    body = "".join(f"---\n# Source: {source}\n{text}\n" for source, text in render_documents())
+    body = "".join(f"---\n# Source: {source}\n{text}" for source, text in render_documents())
     return HEADER + body
 
 
@@ -92,9 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _split(output: str) -> list[str]:
-    """The non-empty YAML documents of one template's output, without surrounding blank lines."""
+    """The non-empty YAML documents of one template's output, each ending in one newline."""
     parts = "\n".join(line if line.rstrip() != "---" else "\0" for line in output.splitlines())
-    return [part.strip("\n") for part in parts.split("\0") if _has_content(part)]
+    return [part.strip("\n") + "\n" for part in parts.split("\0") if _has_content(part)]
 
 
 def _has_content(text: str) -> bool:

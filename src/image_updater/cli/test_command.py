@@ -35,6 +35,9 @@ EXIT_CHOSEN, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_FAILED = 0, 1, 2, 3
 @click.option("--registries-conf-path", type=click.Path(path_type=Path), help="registries.conf to use.")
 @click.option("--rate-limit", type=float, help="Requests per second to the registry.")
 @click.option("--secrets-dir", type=click.Path(path_type=Path), help="Secret manifests for secret refs.")
+@click.option(
+    "--kubeconfig", type=click.Path(path_type=Path, dir_okay=False), help="Read Secrets from this cluster."
+)
 @click.option("--explain", is_flag=True, help="List every tag with why it was kept or dropped.")
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--loglevel", default="warn", show_default=True, help="trace, debug, info, warn, error.")

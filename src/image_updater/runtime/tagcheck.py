@@ -8,16 +8,19 @@ what it dropped and why, and how many registry requests it took.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
 
 from image_updater import refs, selection
-from image_updater.credentials import parse_credential_ref
+from image_updater.credentials import CredentialRef, SecretSource, parse_credential_ref
 from image_updater.errors import InvalidRegistryConfig
+from image_updater.kube.connecting import connect
+from image_updater.kube.secrets import ClusterSecrets
 from image_updater.refs import ImageRef
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.client import RegistryClient
@@ -25,6 +28,7 @@ from image_updater.registry.counting import RequestCounter
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.limits import RequestLimiter
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
+from image_updater.selection.types import Platform
 from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository, parse_registries_conf
 from image_updater.sources.secret_files import SecretFiles
 
@@ -45,6 +49,7 @@ class CheckOptions:
     registries_conf: Path | None = None
     rate_limit: float | None = None
     secrets_dir: Path | None = None
+    kubeconfig: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,28 +89,73 @@ def load_registries_conf(path: Path | None) -> RegistryConfig:
     return parse_registries_conf(text, source=str(chosen))
 
 
-async def check_image(options: CheckOptions, *, environ: Mapping[str, str]) -> CheckReport:
-    """Run one check. Raises errors from `image_updater.errors` only."""
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """Every input of a check, parsed before any request is made."""
+
+    spec: refs.ImageSpec
+    version: str | None
+    policy: selection.UpdatePolicy
+    tag_filter: selection.TagFilter
+    platforms: tuple[Platform, ...]
+    config: RegistryConfig
+    credentials: CredentialRef | None
+
+
+def _parse(options: CheckOptions) -> _Parsed:
     spec = refs.parse_image_spec(options.image)
     version = options.constraint if options.constraint is not None else spec.version
-    image_name = spec.image.name
-    policy = selection.make_policy(options.strategy, version=version, image=image_name)
-    tag_filter = selection.TagFilter.parse(
-        allow=options.allow_tags, ignore=options.ignore_tags, image=image_name
+    name = spec.image.name
+    return _Parsed(
+        spec=spec,
+        version=version,
+        policy=selection.make_policy(options.strategy, version=version, image=name),
+        tag_filter=selection.TagFilter.parse(
+            allow=options.allow_tags, ignore=options.ignore_tags, image=name
+        ),
+        platforms=selection.parse_platforms(options.platforms),
+        config=load_registries_conf(options.registries_conf),
+        credentials=parse_credential_ref(options.credentials) if options.credentials else None,
     )
-    platforms = selection.parse_platforms(options.platforms)
-    credential_ref = parse_credential_ref(options.credentials) if options.credentials else None
-    config = load_registries_conf(options.registries_conf)
-    endpoint = config.resolve(spec.image)
+
+
+async def check_image(options: CheckOptions, *, environ: Mapping[str, str]) -> CheckReport:
+    """Run one check. Raises errors from `image_updater.errors` only."""
+    parsed = _parse(options)
+    async with _secrets(options) as secrets:
+        return await _check(options, parsed, secrets, environ)
+
+
+@contextlib.asynccontextmanager
+async def _secrets(options: CheckOptions) -> AsyncIterator[SecretSource | None]:
+    """Secrets for pull-secret references: a cluster (`--kubeconfig`), a directory, or none."""
+    if options.kubeconfig is None:
+        yield SecretFiles(options.secrets_dir) if options.secrets_dir else None
+        return
+    api = await connect(kubeconfig=options.kubeconfig)
+    try:
+        yield ClusterSecrets(api)
+    finally:
+        await api.client.close()
+
+
+async def _check(
+    options: CheckOptions, parsed: _Parsed, secrets: SecretSource | None, environ: Mapping[str, str]
+) -> CheckReport:
+    spec, policy = parsed.spec, parsed.policy
+    endpoint = parsed.config.resolve(spec.image)
     if options.rate_limit is not None:
         endpoint = replace(endpoint, limit=options.rate_limit)
     repository = api_repository(endpoint, spec.image)
-    secrets = SecretFiles(options.secrets_dir) if options.secrets_dir else None
     resolver = CredentialResolver(secrets=secrets, environ=environ, clock=time.monotonic)
-    ref = credential_ref or (parse_credential_ref(endpoint.credentials) if endpoint.credentials else None)
+    ref = parsed.credentials or (parse_credential_ref(endpoint.credentials) if endpoint.credentials else None)
     counter = RequestCounter()
     request = ScanRequest(
-        repository=repository, tag_filter=tag_filter, policy=policy, platforms=platforms, want_digest=True
+        repository=repository,
+        tag_filter=parsed.tag_filter,
+        policy=policy,
+        platforms=parsed.platforms,
+        want_digest=True,
     )
     async with aiohttp.ClientSession() as session:
         client = RegistryClient(
@@ -123,7 +173,7 @@ async def check_image(options: CheckOptions, *, environ: Mapping[str, str]) -> C
         repository=repository,
         strategy=policy.name,
         legacy_strategy_name=selection.parse_strategy(options.strategy).legacy is not None,
-        constraint=version,
+        constraint=parsed.version,
         result=result,
         requests=counter.by_kind(),
     )

@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 
 from devtools.render_install import CHART, load_all, render_documents
 from image_updater.settings.registries import parse_registries_conf
+from tests.deploy.series import problems
 
 NAME_LABEL = {"app.kubernetes.io/name": "argocd-image-updater"}
 
@@ -279,6 +280,11 @@ def test_prometheus_rule_has_the_seed_alerts() -> None:
         "ImageUpdaterCycleSlow",
         "ImageUpdaterKubernetesApiErrors",
     } <= rules.keys()
+
+
+def test_alert_rules_use_only_exported_series() -> None:
+    for alert, rule in rules_by_alert({}).items():
+        assert problems(rule["expr"]) == [], alert
 
 
 @pytest.mark.parametrize(

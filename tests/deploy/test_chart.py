@@ -4,6 +4,7 @@ really calls."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from devtools.render_install import CHART, load_all, render_documents
+from image_updater.settings import registries
 from image_updater.settings.registries import parse_registries_conf
 from tests.deploy.series import problems
 
@@ -107,6 +109,37 @@ def test_seed_install_command_renders_registries_conf() -> None:
     assert (endpoint.name, endpoint.prefix, endpoint.api_url) == ("GitHub", "ghcr.io", "https://ghcr.io")
     assert (endpoint.credentials, endpoint.default) == ("pullsecret:argocd/ghcr-creds", True)
     assert config.default_endpoint == endpoint
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        pytest.param(
+            {"config": {"registries": [{"name": "x", "api_url": "https://x", "prefx": "x"}]}},
+            "prefx",
+            id="typo",
+        ),
+        pytest.param(
+            {"config": {"registries": [{"name": "GitHub", "prefix": "ghcr.io"}]}}, "api_url", id="no-api-url"
+        ),
+        pytest.param(
+            {"config": {"registries": [{"name": "x", "api_url": "https://x", "tagsortmode": "newest"}]}},
+            "tagsortmode",
+            id="bad-tagsortmode",
+        ),
+        pytest.param({"config": {"logLevel": "loud"}}, "logLevel", id="bad-loglevel"),
+    ],
+)
+def test_schema_refuses_what_the_controller_would_refuse(values: dict[str, Any], complaint: str) -> None:
+    with pytest.raises(helm_python.HelmValuesError, match=complaint):
+        render(values)
+
+
+def test_schema_knows_exactly_the_registries_conf_keys() -> None:
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    entry = schema["properties"]["config"]["properties"]["registries"]["items"]
+    assert set(entry["properties"]) == set(registries._Entry.model_fields)
+    assert set(entry["required"]) == {k for k, f in registries._Entry.model_fields.items() if f.is_required()}
 
 
 def test_default_registries_conf_means_built_in_defaults() -> None:

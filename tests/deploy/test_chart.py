@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import helm_python
 import pytest
 from ruamel.yaml import YAML
 
+import image_updater
 from devtools.render_install import CHART, load_all, render_documents
+from image_updater.runtime import controller as controller_module
 from image_updater.settings import registries
 from image_updater.settings.registries import parse_registries_conf
 from tests.deploy.series import problems
@@ -359,6 +362,38 @@ def test_rbac_grants_only_what_the_controller_uses() -> None:
         assert (subject["name"], subject["namespace"]) == (account["name"], account["namespace"])
     pod = one(objects, "Deployment")["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == account["name"]
+
+
+KUBE_CALL = re.compile(r"\.(read|get|list|create|replace|patch|delete)_(?:namespaced|cluster)_(\w+)")
+CALL_VERBS = {"read": "get", "get": "get", "replace": "update"}
+CALL_RESOURCES = {
+    "custom_object": ("argoproj.io", "applications"),  # the only custom resource we touch
+    "lease": ("coordination.k8s.io", "leases"),
+    "secret": ("", "secrets"),
+    "event": ("", "events"),
+}
+
+
+def test_allow_list_matches_the_kubernetes_calls_in_the_code() -> None:
+    used = set()
+    for source in Path(image_updater.__file__).parent.rglob("*.py"):
+        for call, kind in KUBE_CALL.findall(source.read_text()):
+            group, resource = CALL_RESOURCES[kind]
+            used.add((group, resource, CALL_VERBS.get(call, call)))
+    # Watching streams the list call with watch=true.
+    used.add(("argoproj.io", "applications", "watch"))
+    assert used == CLUSTER_ALLOWED | NAMESPACE_ALLOWED
+
+
+def test_lease_is_read_and_renewed_by_name_only() -> None:
+    rules = one(render(), "Role")["rules"]
+    lease_rules = [r for r in rules if r["resources"] == ["leases"]]
+    by_name = [r for r in lease_rules if r.get("resourceNames")]
+    assert [r["verbs"] for r in lease_rules if not r.get("resourceNames")] == [["create"]]
+    (named,) = by_name
+    # The Lease name is fixed in the controller; a rename there must be mirrored here.
+    controller = Path(controller_module.__file__).read_text()
+    assert [f'name="{n}"' in controller for n in named["resourceNames"]] == [True]
 
 
 def test_lease_role_lives_in_the_argocd_namespace() -> None:

@@ -522,3 +522,33 @@ async def test_a_standby_does_not_write_while_another_holds_the_lease(cluster: C
 
     assert cluster.patches() == []
     assert cluster.fake.get(*LEASES, "argocd", LEASE)["spec"]["holderIdentity"] == "updater-1"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="argocd_app._source indexes spec.sources unchecked; the KeyError escapes WriteBack._argocd "
+    "(which catches only ImageUpdaterError) and ends controller.run",
+)
+async def test_an_application_edited_to_single_source_mid_write_fails_alone(
+    cluster: Cluster, image: str
+) -> None:
+    cluster.put(
+        application(
+            "multi",
+            annotations={"image-list": f"x={image}:^1.0"},
+            sources=[VALUES_SOURCE, CHART_SOURCE],
+            running=[f"{image}:1.0.0"],
+        )
+    )
+    cluster.put(kustomize_app("other", image))
+
+    def flatten(app: dict[str, Any]) -> None:
+        app["spec"]["source"] = app["spec"].pop("sources")[1]
+
+    cluster.fake.before_next_write(lambda: cluster.fake.modify(*APPS, "argocd", "multi", flatten))
+
+    status, logs = await cluster.run()
+
+    assert status == 1
+    assert any("argocd/multi" in e["event"] for e in logs if e["log_level"] == "error")
+    assert cluster.app("other")["spec"]["source"]["kustomize"]["images"] == [f"{image}:1.1.0"]

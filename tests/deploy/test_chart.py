@@ -234,6 +234,11 @@ def test_image_tag_defaults_to_app_version() -> None:
     assert container(render())["image"].endswith(f":{app_version}")
 
 
+def test_app_version_is_the_package_version() -> None:
+    chart = YAML(typ="safe", pure=True).load((CHART / "Chart.yaml").read_text())
+    assert chart["appVersion"] == image_updater.__version__
+
+
 def test_pod_is_locked_down_with_a_writable_tmp() -> None:
     objects = render()
     pod = one(objects, "Deployment")["spec"]["template"]["spec"]

@@ -82,12 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         current = INSTALL_YAML.read_text() if INSTALL_YAML.exists() else ""
         if current != expected:
-            print(f"{INSTALL_YAML.relative_to(ROOT)} is stale: run python -m devtools.render_install")
+            print(f"{INSTALL_YAML} is stale: run python -m devtools.render_install")
             return 1
         return 0
     INSTALL_YAML.parent.mkdir(parents=True, exist_ok=True)
     INSTALL_YAML.write_text(expected)
-    print(f"wrote {INSTALL_YAML.relative_to(ROOT)}")
+    print(f"wrote {INSTALL_YAML}")
     return 0
 
 

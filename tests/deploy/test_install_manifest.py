@@ -5,6 +5,7 @@ fields are errors). Prometheus Operator kinds have no schema there; they are che
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -47,6 +48,20 @@ def test_install_yaml_is_current() -> None:
 
 
 def test_check_mode_agrees() -> None:
+    assert render_install.main(["--check"]) == 0
+
+
+def test_check_mode_notices_a_stale_file_and_writing_fixes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "manifests" / "install.yaml"
+    monkeypatch.setattr(render_install, "INSTALL_YAML", target)
+    assert render_install.main(["--check"]) == 1
+    target.parent.mkdir()
+    target.write_text(render_install.install_yaml().replace("replicas: 1", "replicas: 2"))
+    assert render_install.main(["--check"]) == 1
+    assert "is stale" in capsys.readouterr().out
+    assert render_install.main([]) == 0
     assert render_install.main(["--check"]) == 0
 
 

@@ -302,10 +302,13 @@ def test_service_monitor_selects_the_metrics_service() -> None:
     assert monitor["metadata"]["labels"]["release"] == "kps"
 
 
-def rules_by_alert(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    rule = one(render({"metrics": {"prometheusRule": {"enabled": True, **values}}}), "PrometheusRule")
-    (group,) = rule["spec"]["groups"]
+def rules_by_alert_in(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    (group,) = one(objects, "PrometheusRule")["spec"]["groups"]
     return {r["alert"]: r for r in group["rules"]}
+
+
+def rules_by_alert(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return rules_by_alert_in(render({"metrics": {"prometheusRule": {"enabled": True, **values}}}))
 
 
 def test_prometheus_rule_has_the_seed_alerts() -> None:
@@ -346,8 +349,7 @@ def test_slow_cycle_alert_follows_the_interval(values: dict[str, Any], threshold
 )
 def test_interval_in_seconds(interval: str, threshold: str) -> None:
     values = {"config": {"interval": interval}, "metrics": {"prometheusRule": {"enabled": True}}}
-    rule = one(render(values), "PrometheusRule")
-    (expr,) = [r["expr"] for r in rule["spec"]["groups"][0]["rules"] if r["alert"] == "ImageUpdaterCycleSlow"]
+    expr = rules_by_alert_in(render(values))["ImageUpdaterCycleSlow"]["expr"]
     assert re.search(rf"> {threshold}\s*$", expr)
 
 
@@ -355,6 +357,8 @@ def test_compound_interval_asks_for_an_explicit_threshold() -> None:
     values = {"config": {"interval": "1h30m"}, "metrics": {"prometheusRule": {"enabled": True}}}
     with pytest.raises(helm_python.HelmRenderError, match="slowCycleSeconds"):
         render(values)
+    values["metrics"]["prometheusRule"]["slowCycleSeconds"] = 5400
+    assert rules_by_alert_in(render(values))["ImageUpdaterCycleSlow"]["expr"].rstrip().endswith("> 5400")
 
 
 def test_rbac_grants_only_what_the_controller_uses() -> None:

@@ -15,6 +15,8 @@ from ruamel.yaml import YAML
 
 import image_updater
 from devtools.render_install import CHART, load_all, render_documents
+from image_updater.cli.main import cli
+from image_updater.cli.run_command import run_command
 from image_updater.runtime import controller as controller_module
 from image_updater.settings import registries
 from image_updater.settings.registries import parse_registries_conf
@@ -195,6 +197,28 @@ def test_values_become_run_flags(values: dict[str, Any] | None, expected: list[s
     assert args[0] == "run"
     for flag in expected:
         assert flag in args
+
+
+def test_the_cli_accepts_every_rendered_flag() -> None:
+    values = {
+        "config": {
+            "interval": "5m",
+            "logLevel": "debug",
+            "logFormat": "json",
+            "gitCommitUser": "bot",
+            "gitCommitMail": "bot@example.com",
+            "gitCommitTemplate": "build: {{ .AppName }}",
+            "disableKubeEvents": True,
+            "applicationsNamespaces": ["team-a"],
+        },
+        "extraArgs": ["--max-concurrency", "4"],
+    }
+    command, *flags = container(render(values))["args"]
+    assert command in cli.commands
+    context = run_command.make_context(command, flags)
+    assert context.params["interval"] == 300
+    assert context.params["registries_conf_path"] == Path("/app/config/registries.conf")
+    assert context.params["git_commit_message_path"] == Path("/app/config/commit.template")
 
 
 def test_commit_message_template_is_mounted_and_passed() -> None:

@@ -1,0 +1,273 @@
+"""Write-back dispatch: which source is written, how git writes are grouped into commits (one per
+repository branch, or one per Application), and errors that stay with their Application.
+
+Git goes to a real smart-HTTP server (devtools.git_http) holding fresh bare repositories.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools import git_http
+from image_updater import annotations, applications, refs
+from image_updater.applications import Application
+from image_updater.changes import Change
+from image_updater.refs import Tag
+from image_updater.runtime.appsources import RepoCredsFromSecrets
+from image_updater.runtime.writing import CommitSettings, PendingApp, WriteBack, Written, choose_source
+from image_updater.sources.secret_files import SecretFiles
+from image_updater.templates import compile_template
+from image_updater.writeback.git import GitWriter
+from image_updater.writeback.git_commit import DEFAULT_COMMIT_TEMPLATE
+from image_updater.writeback.git_repo import GitRepoCache
+from image_updater.writeback.model import WriteTarget
+from tests.runtime.conftest import application
+
+GIT = {"repoURL": "https://git.example/apps.git", "path": "apps/web", "targetRevision": "main"}
+KUSTOMIZE = {**GIT, "kustomize": {"images": []}}
+HELM_CHART = {"repoURL": "https://charts.example", "chart": "web", "targetRevision": "1.0.0", "helm": {}}
+VALUES_REF = {"repoURL": "https://git.example/values.git", "targetRevision": "main", "ref": "values"}
+
+
+def app_of(
+    *, source: dict[str, Any] | None = None, sources: list[dict[str, Any]] | None = None, **status: Any
+) -> Application:
+    manifest = application("web", annotations={}, source=source, sources=sources)
+    manifest["status"].update(status)
+    return applications.from_manifest(manifest)
+
+
+@pytest.mark.parametrize(
+    ("app", "target", "index", "kind"),
+    [
+        pytest.param(app_of(source=KUSTOMIZE), None, 0, "kustomize", id="single-kustomize"),
+        pytest.param(app_of(source={**GIT, "helm": {}}), None, 0, "helm", id="single-helm"),
+        pytest.param(app_of(source=GIT), None, 0, "", id="single-unknown"),
+        pytest.param(
+            app_of(source=GIT, sourceType="Kustomize"), None, 0, "kustomize", id="single-status-type"
+        ),
+        pytest.param(app_of(source=GIT, sourceType="Directory"), None, 0, "directory", id="single-directory"),
+        pytest.param(app_of(sources=[HELM_CHART, VALUES_REF]), None, 0, "helm", id="multi-chart-first"),
+        pytest.param(app_of(sources=[VALUES_REF, HELM_CHART]), None, 1, "helm", id="multi-chart-second"),
+        pytest.param(
+            app_of(sources=[VALUES_REF, GIT], sourceTypes=["Directory", "Kustomize"]),
+            None,
+            1,
+            "kustomize",
+            id="multi-status-types",
+        ),
+        pytest.param(
+            app_of(sources=[VALUES_REF, GIT], sourceTypes=["Directory", "Directory"]),
+            None,
+            0,
+            "directory",
+            id="multi-none-writable-first",
+        ),
+        pytest.param(
+            app_of(sources=[KUSTOMIZE, HELM_CHART]),
+            WriteTarget(kind="helmvalues", path="/values.yaml"),
+            1,
+            "helm",
+            id="target-helmvalues-wins",
+        ),
+        pytest.param(
+            app_of(sources=[HELM_CHART, KUSTOMIZE]),
+            WriteTarget(kind="kustomization"),
+            1,
+            "kustomize",
+            id="target-kustomization-wins",
+        ),
+        pytest.param(
+            app_of(sources=[VALUES_REF, HELM_CHART]),
+            WriteTarget(kind="kustomization"),
+            0,
+            "",
+            id="target-type-absent-first-source",
+        ),
+        pytest.param(
+            app_of(sources=[VALUES_REF, HELM_CHART]),
+            WriteTarget(kind="argocd-source"),
+            1,
+            "helm",
+            id="argocd-source-target",
+        ),
+    ],
+)
+def test_choose_source(app: Application, target: WriteTarget | None, index: int, kind: str) -> None:
+    chosen = choose_source(app, target=target)
+    assert (chosen.index, chosen.kind) == (index, kind)
+    assert chosen == app.sources[index]
+
+
+# -- git grouping ----------------------------------------------------------------------------------
+
+_repos = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def git_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, git_http.GitHttpServer]]:
+    root = tmp_path_factory.mktemp("git-writing")
+    with git_http.serve(root) as server:
+        yield root, server
+
+
+@dataclass
+class Repo:
+    bare: Path
+    url: str
+    workdir: Path
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.bare), *args], capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def log(self, branch: str) -> list[str]:
+        return self.git("log", "--format=%H %s", branch).splitlines()
+
+    def files(self, commit: str) -> list[str]:
+        return sorted(self.git("diff-tree", "--no-commit-id", "--name-only", "-r", commit).split())
+
+    def writer(self, *, batch: bool = True, dry_run: bool = False) -> WriteBack:
+        secrets = self.workdir / "secrets"
+        secrets.mkdir(exist_ok=True)
+        return WriteBack(
+            git=GitWriter(cache=GitRepoCache(self.workdir / "cache")),
+            api=None,
+            secrets=None,
+            repo_creds=RepoCredsFromSecrets(files=SecretFiles(secrets), namespace="argocd"),
+            commit=CommitSettings(template=compile_template(DEFAULT_COMMIT_TEMPLATE, name="default")),
+            controller_namespace="argocd",
+            dry_run=dry_run,
+            batch=batch,
+        )
+
+
+@pytest.fixture
+def repo(git_root: tuple[Path, git_http.GitHttpServer], tmp_path: Path) -> Repo:
+    root, server = git_root
+    name = f"apps-{next(_repos)}.git"
+    files = {f"apps/{app}/kustomization.yaml": "resources: []\n" for app in ("a1", "a2", "a3", "a4")}
+    files["charts/web/values.yaml"] = "image:\n  tag: 1.0.0\n"
+    bare = git_http.make_bare_repo(root, name, files=files)
+    subprocess.run(["git", "--git-dir", str(bare), "branch", "deploy/dev", "main"], check=True)
+    return Repo(bare, server.url_for(name), tmp_path)
+
+
+def pending(
+    name: str,
+    repo: Repo,
+    *,
+    notes: dict[str, str] | None = None,
+    source: dict[str, Any] | None = None,
+    **extra: Any,
+) -> PendingApp:
+    manifest = application(
+        name,
+        annotations={"image-list": "x=quay.io/org/web", "write-back-method": "git", **(notes or {})},
+        source=source
+        or {"repoURL": repo.url, "path": f"apps/{name}", "targetRevision": "main", "kustomize": {}},
+        **extra,
+    )
+    app = applications.from_manifest(manifest)
+    settings = annotations.parse(app.annotations, app=app.key)
+    old = refs.parse_image("quay.io/org/web:1.0.0")
+    change = Change(alias="x", old=old, new=refs.ImageRef("quay.io", "org/web", Tag("1.1.0")))
+    return PendingApp(app=app, settings=settings, changes=((settings.images[0], change),))
+
+
+def by_app(written: list[Written]) -> dict[str, Written]:
+    return {w.app.name: w for w in written}
+
+
+async def test_apps_on_one_branch_share_one_commit(repo: Repo) -> None:
+    apps = [pending("a1", repo), pending("a2", repo), pending("a3", repo, notes={"git-branch": "deploy/dev"})]
+
+    written = by_app(await repo.writer().write_all(apps))
+
+    assert {name: w.error for name, w in written.items()} == {"a1": None, "a2": None, "a3": None}
+    main, dev = repo.log("main"), repo.log("deploy/dev")
+    assert len(main) == 2
+    assert len(dev) == 2
+    assert written["a1"].commit == written["a2"].commit == main[0].split()[0]
+    assert written["a3"].commit == dev[0].split()[0]
+    assert main[0].endswith("build: automatic update of 2 applications")
+    assert repo.files(main[0].split()[0]) == [
+        "apps/a1/.argocd-source-a1.yaml",
+        "apps/a2/.argocd-source-a2.yaml",
+    ]
+    assert "quay.io/org/web:1.1.0" in repo.git("show", "main:apps/a1/.argocd-source-a1.yaml")
+
+
+async def test_commit_per_application(repo: Repo) -> None:
+    apps = [pending("a1", repo), pending("a2", repo), pending("a3", repo)]
+
+    written = by_app(await repo.writer(batch=False).write_all(apps))
+
+    main = repo.log("main")
+    assert len(main) == 4
+    assert len({w.commit for w in written.values()}) == 3
+    for name, w in written.items():
+        assert w.error is None
+        assert repo.files(w.commit or "") == [f"apps/{name}/.argocd-source-{name}.yaml"]
+    assert sorted(line.split(" ", 1)[1] for line in main[:3]) == [
+        f"build: automatic update of {name}" for name in ("a1", "a2", "a3")
+    ]
+
+
+async def test_a_broken_application_fails_alone(repo: Repo) -> None:
+    apps = [
+        pending("a1", repo),
+        pending("a2", repo, notes={"write-back-target": "kustomization.yaml"}),
+        pending("a3", repo, notes={"write-back-method": "argocd"}),
+        pending("a4", repo, notes={"write-back-method": "git:secret:argocd/nope"}),
+    ]
+
+    written = by_app(await repo.writer().write_all(apps))
+
+    assert written["a1"].error is None
+    assert written["a1"].commit
+    assert "names a kustomization file" in str(written["a2"].error)
+    assert "write-back-method argocd needs a cluster" in str(written["a3"].error)
+    assert "no Secrets are available" in str(written["a4"].error)
+    assert len(repo.log("main")) == 2
+
+
+async def test_dry_run_commits_nothing_and_reports_the_diff(repo: Repo) -> None:
+    tip = repo.log("main")
+
+    written = by_app(await repo.writer(dry_run=True).write_all([pending("a1", repo)]))
+
+    assert repo.log("main") == tip
+    assert written["a1"].commit is None
+    assert "quay.io/org/web:1.1.0" in written["a1"].diff
+
+
+async def test_the_branch_is_the_revision_of_the_source_in_the_write_repository(repo: Repo) -> None:
+    # A Helm chart from a chart repository with values from git: upstream writes to the git
+    # source's targetRevision when git-repository names that source's repository.
+    app = pending(
+        "a1",
+        repo,
+        notes={
+            "git-repository": repo.url,
+            "write-back-target": "helmvalues:/charts/web/values.yaml",
+            "x.helm.image-tag": "image.tag",
+        },
+        sources=[HELM_CHART, {"repoURL": repo.url, "targetRevision": "deploy/dev", "ref": "values"}],
+    )
+
+    written = by_app(await repo.writer().write_all([app]))
+
+    assert written["a1"].error is None, written["a1"].error
+    assert len(repo.log("main")) == 1
+    assert repo.log("deploy/dev")[0].split()[0] == written["a1"].commit
+    assert "tag: 1.1.0" in repo.git("show", "deploy/dev:charts/web/values.yaml")

@@ -11,6 +11,8 @@ import asyncio
 import base64
 import json
 import os
+import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from devtools import oci
+from devtools import git_http, oci
 from devtools.registry import LocalRegistry
 from image_updater.cli.main import cli
 from tests.conftest import CREATED
@@ -552,3 +554,67 @@ async def test_an_application_edited_to_single_source_mid_write_fails_alone(
     assert status == 1
     assert any("argocd/multi" in e["event"] for e in logs if e["log_level"] == "error")
     assert cluster.app("other")["spec"]["source"]["kustomize"]["images"] == [f"{image}:1.1.0"]
+
+
+async def test_dry_run_patches_nothing_and_records_no_event(cluster: Cluster, image: str) -> None:
+    cluster.put(kustomize_app("kust", image))
+
+    status, logs = await cluster.run(dry_run=True)
+
+    assert status == 0
+    assert cluster.patches() == []
+    assert cluster.events() == []
+    assert "images" not in cluster.app("kust")["spec"]["source"]["kustomize"]
+    (would,) = [e for e in logs if e["event"] == "would update"]
+    assert (would["app"], would["new"]) == ("argocd/kust", "1.1.0")
+
+
+# -- git write-back with credentials from the cluster --------------------------------------------
+
+GIT_USER, GIT_PASSWORD = "bot", "git-s3cret"
+
+
+@pytest.fixture
+def git_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    root = tmp_path / "git"
+    root.mkdir()
+    files = {"apps/web/kustomization.yaml": "resources: []\n"}
+    bare = git_http.make_bare_repo(root, "apps.git", files=files)
+    with git_http.serve(root, credentials=(GIT_USER, GIT_PASSWORD)) as server:
+        yield bare, server.url_for("apps.git")
+
+
+async def test_git_write_back_with_a_secret_from_the_cluster(
+    cluster: Cluster, image: str, git_server: tuple[Path, str]
+) -> None:
+    bare, url = git_server
+    password = base64.b64encode(GIT_PASSWORD.encode()).decode()
+    user = base64.b64encode(GIT_USER.encode()).decode()
+    cluster.fake.put(
+        "v1",
+        "secrets",
+        {
+            "metadata": {"name": "git-creds", "namespace": "argocd"},
+            "data": {"username": user, "password": password},
+        },
+    )
+    cluster.put(
+        application(
+            "web",
+            namespace="team",
+            annotations={"image-list": f"x={image}:^1.0", "write-back-method": "git:secret:argocd/git-creds"},
+            source={"repoURL": url, "path": "apps/web", "targetRevision": "main", "kustomize": {}},
+            running=[f"{image}:1.0.0"],
+        )
+    )
+
+    status, logs = await cluster.run()
+
+    assert status == 0, logs
+    show = ["git", "--git-dir", str(bare), "show", "main:apps/web/.argocd-source-team_web.yaml"]
+    written = subprocess.run(show, capture_output=True, text=True, check=True).stdout
+    assert written == f"kustomize:\n  images:\n  - {image}:1.1.0\n"
+    assert cluster.patches() == []  # git write-back leaves the Application alone
+    (event,) = cluster.events()
+    assert (event["reason"], event["metadata"]["namespace"]) == ("ImagesUpdated", "team")
+    assert GIT_PASSWORD not in json.dumps(logs)

@@ -618,3 +618,29 @@ async def test_git_write_back_with_a_secret_from_the_cluster(
     (event,) = cluster.events()
     assert (event["reason"], event["metadata"]["namespace"]) == ("ImagesUpdated", "team")
     assert GIT_PASSWORD not in json.dumps(logs)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="applications._live_images returns None (every image live) when summary.images is absent, "
+    "which Argo CD omits when nothing runs (omitempty); in a cluster that means no image is live",
+)
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param({}, id="no-status-yet"),
+        pytest.param({"summary": {}}, id="summary-without-images"),
+    ],
+)
+async def test_in_a_cluster_an_application_without_running_images_runs_none(
+    cluster: Cluster, image: str, status: dict[str, Any]
+) -> None:
+    app = kustomize_app("new", image)
+    app["status"] = status
+    cluster.put(app)
+
+    status_code, logs = await cluster.run()
+
+    assert status_code == 0
+    assert cluster.patches() == []
+    assert [e["image"] for e in logs if e["event"] == "skipping image"] == [image]

@@ -390,7 +390,11 @@ async def test_a_pull_secret_is_read_from_the_cluster(
     ("secret", "message"),
     [
         pytest.param(None, "Secret argocd/regcreds does not exist", id="missing"),
-        pytest.param(("tester", "wrong-password"), "127.0.0.1", id="wrong-password"),
+        pytest.param(
+            ("tester", "wrong-password"),
+            "denied access to repository 't/private' (HTTP 401)",
+            id="wrong-password",
+        ),
     ],
 )
 async def test_a_bad_pull_secret_fails_that_application(

@@ -109,6 +109,15 @@ async def running(tmp_path: Path, image: str) -> AsyncIterator[Running]:
                 running=[f"{image}:1.0.0"],
             ),
         )
+        fake.put(
+            *APPS,
+            application(
+                "broken",
+                annotations={"image-list": f"x={image}-missing"},
+                source={"repoURL": "https://git.example/a.git", "path": "b", "kustomize": {}},
+                running=[f"{image}-missing:1.0.0"],
+            ),
+        )
         health, metrics = free_port(), free_port()
         settings = RunSettings(
             interval=0.2,
@@ -150,7 +159,7 @@ async def test_probes_and_metrics(running: Running) -> None:
     for name in UPSTREAM_NAMES:
         assert f"# TYPE {name} " in text, name
     samples = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
-    assert samples["argocd_image_updater_applications_watched_total"] == "1.0"
+    assert samples["argocd_image_updater_applications_watched_total"] == "2.0"
     assert samples['argocd_image_updater_images_watched_total{application="web"}'] == "1.0"
     assert samples['argocd_image_updater_images_updated_total{application="web"}'] == "1.0"
     assert float(samples["argocd_image_updater_images_checked_total"]) >= 1
@@ -158,6 +167,10 @@ async def test_probes_and_metrics(running: Running) -> None:
     assert float(samples["argocd_image_updater_cycle_duration_seconds_count"]) >= 1
     host = running.fake.get(*APPS, "argocd", "web")["spec"]["source"]["kustomize"]["images"][0].split("/")[0]
     assert float(samples[f'argocd_image_updater_registry_requests_total{{registry="{host}"}}']) >= 1
+    assert float(samples[f'argocd_image_updater_registry_requests_failed_total{{registry="{host}"}}']) >= 1
+    assert float(samples['argocd_image_updater_images_errors_total{application="broken"}']) >= 1
+    assert float(samples["argocd_image_updater_images_updated_errors_total"]) >= 1
+    assert 'argocd_image_updater_images_errors_total{application="web"}' not in samples
     assert (await running.get(running.metrics + "/healthz"))[0] == 404  # probes live on the health port
 
 

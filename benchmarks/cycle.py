@@ -242,7 +242,9 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def worker(apps_dir: Path, secrets_dir: Path, git_work: Path, cycles: int) -> dict[str, Any]:
+async def worker(
+    apps_dir: Path, secrets_dir: Path, git_work: Path, conf: Path | None, cycles: int
+) -> dict[str, Any]:
     import aiohttp
 
     from image_updater.registry.credentials import CredentialResolver
@@ -295,7 +297,7 @@ async def worker(apps_dir: Path, secrets_dir: Path, git_work: Path, cycles: int)
         )
         cycle = Cycle(
             source=TimedSource(apps_dir, app_filter=AppFilter()),
-            registries=load_registries_conf(None),
+            registries=load_registries_conf(conf),
             pool=pool,
             writer=writer,
             metrics=Metrics(),
@@ -328,13 +330,18 @@ async def worker(apps_dir: Path, secrets_dir: Path, git_work: Path, cycles: int)
     return {"rss_before_mb": rss_before, "runs": [asdict(r) for r in runs]}
 
 
-def run_worker(apps_dir: Path, secrets_dir: Path, git_work: Path, cycles: int, log: Path) -> dict[str, Any]:
+def run_worker(apps: str, conf: str, cycles: int, level: str = "info") -> dict[str, Any]:
+    """One scenario in a fresh process: `cycles` dry-run cycles over WORK/`apps`; conf "-" = none;
+    `level` the log level (`run` defaults to info; its log goes to WORK/cycles.log)."""
+    git_work, log = WORK / "git-work", WORK / "cycles.log"
     shutil.rmtree(git_work, ignore_errors=True)
-    args = [sys.executable, "-m", "benchmarks.cycle", "--worker", str(apps_dir), str(secrets_dir)]
-    args += [str(git_work), str(cycles)]
+    args = [sys.executable, "-m", "benchmarks.cycle", "--worker", str(WORK / apps), str(WORK / "secrets")]
+    args += [str(git_work), conf, str(cycles), level]
+    size = log.stat().st_size if log.exists() else 0
     with log.open("ab") as stderr:
         done = subprocess.run(args, stdout=subprocess.PIPE, stderr=stderr, check=True)
     result: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    result["log_mb"] = (log.stat().st_size - size) / 1e6 / cycles
     return result
 
 
@@ -358,6 +365,7 @@ def summarise(results: Sequence[dict[str, Any]], index: int) -> dict[str, Any]:
         "requests": {k: int(med([r.requests.get(k, 0) for r in runs])) for k in kinds},
         "rss_mb": med([r.rss_mb for r in runs]),
         "rss_before_mb": med([r["rss_before_mb"] for r in results]),
+        "log_mb": med([r["log_mb"] for r in results]),
         "spread": [round(r.seconds, 2) for r in runs],
         "first": runs[0],
     }
@@ -388,7 +396,8 @@ def print_table(rows: Sequence[tuple[str, str, dict[str, Any], Floor]], skopeo: 
         print(
             f"{scenario} {label}: {first.apps} apps, {first.images} image refs -> {fl.unique_repos} unique "
             f"repositories; tags requests {s['requests'].get('tags', 0)}; changes planned {first.planned}; "
-            f"RSS before cycles {s['rss_before_mb']:.0f} MB; runs {s['spread']}; floor = {fl.detail}"
+            f"RSS before cycles {s['rss_before_mb']:.0f} MB; log {s['log_mb']:.0f} MB/cycle; "
+            f"runs {s['spread']}; floor = {fl.detail}"
         )
         for err in first.errors:
             print(f"    error: {err}")
@@ -401,16 +410,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="~10x smaller, for a smoke run")
     parser.add_argument("--runs", type=int, default=None, help="worker runs per scenario (median)")
+    parser.add_argument("--keep", action="store_true", help="keep .bench/cycle (logs, manifests)")
     parser.add_argument(
-        "--worker", nargs=4, metavar=("APPS", "SECRETS", "GITWORK", "CYCLES"), help="internal"
+        "--worker",
+        nargs=6,
+        metavar=("APPS", "SECRETS", "GITWORK", "CONF", "CYCLES", "LEVEL"),
+        help="internal",
     )
     args = parser.parse_args()
     if args.worker:
         from image_updater.runtime import logs
 
-        logs.configure(level="info")  # the `run` default; stderr goes to a log file
-        apps_dir, secrets_dir, git_work, cycles = args.worker
-        print(json.dumps(asyncio.run(worker(Path(apps_dir), Path(secrets_dir), Path(git_work), int(cycles)))))
+        apps_dir, secrets_dir, git_work, conf, cycles, level = args.worker
+        logs.configure(level=level)
+        paths = Path(apps_dir), Path(secrets_dir), Path(git_work), None if conf == "-" else Path(conf)
+        print(json.dumps(asyncio.run(worker(*paths, int(cycles)))))
         return
     if args.quick:
         sizes = Sizes(repos=30, tags=40, apps=100, big_apps=1000, runs=args.runs or 1)
@@ -425,13 +439,16 @@ def bench(sizes: Sizes, *, keep: bool) -> None:
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    log = WORK / "cycles.log"
     try:
         with start_registry(WORK / "registry") as registry:
             started = time.perf_counter()
             populate(registry.url, registry.root, sizes)
             took = time.perf_counter() - started
             print(f"registry: {sizes.repos} repositories x {sizes.tags} tags in {took:.1f} s")
+            (WORK / "unlimited.conf").write_text(
+                "registries:\n- name: bench\n"
+                f"  api_url: {registry.url}\n  prefix: {registry.host}\n  limit: 0\n"
+            )
             git_root = WORK / "git"
             git_root.mkdir()
             files = {f"{app_path(i)}/kustomization.yaml": KUSTOMIZATION for i in range(sizes.big_apps)}
@@ -441,27 +458,36 @@ def bench(sizes: Sizes, *, keep: bool) -> None:
                 write_secrets(WORK / "secrets", url)
                 for name, count in (("apps", sizes.apps), ("apps-big", sizes.big_apps)):
                     write_apps(WORK / name, apps=count, sizes=sizes, host=registry.host, repo_url=url)
-                print(f"setup done in {time.perf_counter() - started:.1f} s; cycles log: {log}\n")
-                skopeo = {
-                    "sequential": med([skopeo_baseline(registry.host, sizes.repos, 1) for _ in range(2)]),
-                    "4 parallel": med([skopeo_baseline(registry.host, sizes.repos, 4) for _ in range(2)]),
-                }
-                small = [
-                    run_worker(WORK / "apps", WORK / "secrets", WORK / "git-work", 2, log)
-                    for _ in range(sizes.runs)
-                ]
-                big = [run_worker(WORK / "apps-big", WORK / "secrets", WORK / "git-work", 1, log)]
-        name, big_name = f"{sizes.apps} apps", f"{sizes.big_apps} apps"
-        rows = [
-            (name, "cold", summarise(small, 0), floor(sizes.apps, sizes)),
-            (name, "warm", summarise(small, 1), floor(sizes.apps, sizes)),
-            (big_name, "cold", summarise(big, 0), floor(sizes.big_apps, sizes)),
-        ]
-        print()
-        print_table(rows, skopeo)
+                print(f"setup done in {time.perf_counter() - started:.1f} s; cycle logs: {WORK}/cycles.log\n")
+                rows = measure(registry.host, sizes)
     finally:
         if not keep:
             shutil.rmtree(WORK, ignore_errors=True)
+    print()
+    print_table(rows[0], rows[1])
+
+
+def measure(host: str, sizes: Sizes) -> tuple[list[tuple[str, str, dict[str, Any], Floor]], dict[str, float]]:
+    skopeo = {
+        "sequential": med([skopeo_baseline(host, sizes.repos, 1) for _ in range(2)]),
+        "4 parallel": med([skopeo_baseline(host, sizes.repos, 4) for _ in range(2)]),
+    }
+    conf = str(WORK / "unlimited.conf")
+    small = [run_worker("apps", conf, 2) for _ in range(sizes.runs)]
+    limited = [run_worker("apps", "-", 2)]
+    # warn, not info: at info every Application of a batched group logs the whole group's diff
+    # (O(apps^2) bytes: ~300 MB per cycle at 1,000 Applications, ~30 GB at 10,000)
+    big = [run_worker("apps-big", conf, 1, "warn")]
+    name, big_name = f"{sizes.apps} apps", f"{sizes.big_apps} apps"
+    small_floor, big_floor = floor(sizes.apps, sizes), floor(sizes.big_apps, sizes)
+    rows = [
+        (name, "cold", summarise(small, 0), small_floor),
+        (name, "warm", summarise(small, 1), small_floor),
+        (f"{name} 20 req/s", "cold", summarise(limited, 0), small_floor),
+        (f"{name} 20 req/s", "warm", summarise(limited, 1), small_floor),
+        (f"{big_name} (warn)", "cold", summarise(big, 0), big_floor),
+    ]
+    return rows, skopeo
 
 
 if __name__ == "__main__":

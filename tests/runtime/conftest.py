@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 import structlog
+from aiohttp import web
 
 from image_updater.runtime import controller
 from image_updater.runtime.controller import RunSettings
-from tests.kube.fakeapi import FakeKube
+from tests.kube.fakeapi import FakeKube, Recorded, status_body
 
 P = "argocd-image-updater.argoproj.io/"
 APPS = ("argoproj.io/v1alpha1", "applications")
@@ -68,7 +69,7 @@ def write_kubeconfig(path: Path, server: str) -> Path:
 class Cluster:
     """The fake API server, a kubeconfig for it, and the settings of a `run --once` against it."""
 
-    fake: FakeKube
+    fake: RefusingKube
     settings: RunSettings
 
     def put(self, app: dict[str, Any]) -> dict[str, Any]:
@@ -92,15 +93,39 @@ class Cluster:
         return status, logs
 
 
+class RefusingKube(FakeKube):
+    """The fake API server, plus standing refusals: `refuse("POST", "/events", 403)` answers every
+    matching request with that status (as RBAC would), for as long as the test runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusals: list[tuple[str, str, int, str]] = []
+
+    def refuse(self, method: str, fragment: str, code: int, reason: str = "Forbidden") -> None:
+        self.refusals.append((method, fragment, code, reason))
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        for method, fragment, code, reason in self.refusals:
+            if request.method == method and fragment in request.path:
+                content_type = request.headers.get("Content-Type", "")
+                self.requests.append(
+                    Recorded(request.method, request.path, dict(request.query), content_type)
+                )
+                message = f"{request.method} {request.path} is refused by the test"
+                return web.json_response(status_body(code, reason, message), status=code)
+        return await super()._middleware(request, handler)
+
+
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeKube]:
-    kube = FakeKube()
+async def fake() -> AsyncIterator[RefusingKube]:
+    kube = RefusingKube()
     async with kube.serve():
         yield kube
 
 
 @pytest.fixture
-def cluster(fake: FakeKube, tmp_path: Path) -> Cluster:
+def cluster(fake: RefusingKube, tmp_path: Path) -> Cluster:
     settings = RunSettings(
         once=True,
         interval=0,

@@ -648,3 +648,70 @@ async def test_in_a_cluster_an_application_without_running_images_runs_none(
     assert status_code == 0
     assert cluster.patches() == []
     assert [e["image"] for e in logs if e["event"] == "skipping image"] == [image]
+
+
+# -- the API server says no ----------------------------------------------------------------------
+
+
+async def test_a_forbidden_patch_fails_that_application_with_a_warning_event(
+    cluster: Cluster, image: str
+) -> None:
+    cluster.put(kustomize_app("kust", image))
+    cluster.fake.refuse("PATCH", "/applications/kust", 403)
+
+    status, logs = await cluster.run()
+
+    assert status == 1
+    (error,) = [e["event"] for e in logs if e["log_level"] == "error"]
+    assert error.startswith(
+        "application argocd/kust: write-back failed: cannot patch Application argocd/kust"
+    )
+    assert "grant the service account RBAC access" in error
+    (warning,) = cluster.events()
+    assert (warning["type"], warning["reason"], warning["involvedObject"]["name"]) == (
+        "Warning",
+        "ImageUpdateFailed",
+        "kust",
+    )
+
+
+async def test_an_event_that_cannot_be_recorded_does_not_fail_the_write(cluster: Cluster, image: str) -> None:
+    cluster.put(kustomize_app("kust", image))
+    cluster.fake.refuse("POST", "/events", 403)
+
+    status, logs = await cluster.run()
+
+    assert status == 0
+    assert cluster.app("kust")["spec"]["source"]["kustomize"]["images"] == [f"{image}:1.1.0"]
+    (warning,) = [e for e in logs if e["event"] == "cannot record event"]
+    assert warning["app"] == "argocd/kust"
+    assert "forbidden" in warning["error"]
+
+
+async def test_a_write_that_always_conflicts_gives_up_with_a_retryable_error(
+    cluster: Cluster, image: str
+) -> None:
+    cluster.put(kustomize_app("kust", image))
+    cluster.put(kustomize_app("other", image))
+    bumps = 0
+
+    def bump() -> None:
+        nonlocal bumps
+        bumps += 1
+        cluster.fake.modify(
+            *APPS, "argocd", "kust", lambda app: app["metadata"]["labels"].update(n=str(bumps))
+        )
+        if bumps < 50:
+            cluster.fake.before_next_write(bump)
+
+    cluster.fake.before_next_write(bump)
+
+    status, logs = await cluster.run()
+
+    assert status == 1
+    errors = [e["event"] for e in logs if e["log_level"] == "error"]
+    assert any(
+        "Application argocd/kust kept changing under us: 5 writes conflicted; will retry" in e for e in errors
+    )
+    assert "images" not in cluster.app("kust")["spec"]["source"]["kustomize"]
+    assert cluster.app("other")["spec"]["source"]["kustomize"]["images"] == [f"{image}:1.1.0"]

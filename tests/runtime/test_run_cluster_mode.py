@@ -715,3 +715,32 @@ async def test_a_write_that_always_conflicts_gives_up_with_a_retryable_error(
     )
     assert "images" not in cluster.app("kust")["spec"]["source"]["kustomize"]
     assert cluster.app("other")["spec"]["source"]["kustomize"]["images"] == [f"{image}:1.1.0"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="GitRepoCache.ensure_repo lets OSError escape the write-back, and controller._servers turns "
+    "any OSError raised while serving into 'cannot listen on port'",
+)
+async def test_an_unusable_git_workdir_fails_the_git_application_alone(
+    cluster: Cluster, image: str, tmp_path: Path
+) -> None:
+    not_a_directory = tmp_path / "workdir-is-a-file"
+    not_a_directory.write_text("")
+    cluster.put(kustomize_app("kust", image))
+    cluster.put(
+        application(
+            "gitapp",
+            annotations={"image-list": f"x={image}:^1.0", "write-back-method": "git"},
+            source={"repoURL": "http://127.0.0.1:9/apps.git", "path": "apps/web", "targetRevision": "main"},
+            running=[f"{image}:1.0.0"],
+        )
+    )
+
+    status, logs = await cluster.run(git_workdir=not_a_directory)
+
+    assert status == 1
+    (error,) = [e["event"] for e in logs if e["log_level"] == "error"]
+    assert "argocd/gitapp" in error
+    assert str(not_a_directory) in error
+    assert cluster.app("kust")["spec"]["source"]["kustomize"]["images"] == [f"{image}:1.1.0"]

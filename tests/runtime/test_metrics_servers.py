@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import inspect
 import os
 import signal
@@ -66,6 +67,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+LEASES = ("coordination.k8s.io/v1", "leases")
+
+
+def lease(holder: str) -> dict[str, Any]:
+    renewed = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    spec = {"holderIdentity": holder, "leaseDurationSeconds": 15, "renewTime": renewed}
+    return {"metadata": {"name": "argocd-image-updater-leader", "namespace": "argocd"}, "spec": spec}
+
+
 @dataclass
 class Running:
     fake: GatedKube
@@ -97,9 +107,14 @@ def image(registry: LocalRegistry) -> str:
 
 
 @pytest.fixture
-async def running(tmp_path: Path, image: str) -> AsyncIterator[Running]:
+async def running(request: pytest.FixtureRequest, tmp_path: Path, image: str) -> AsyncIterator[Running]:
+    """The controller in a background task; `indirect` params: `leader_election`, `lease_holder`
+    (another replica holding a fresh leader Lease)."""
+    options = getattr(request, "param", {})
     fake = GatedKube()
     async with fake.serve(), aiohttp.ClientSession() as http:
+        if holder := options.get("lease_holder"):
+            fake.put(*LEASES, lease(holder))
         fake.put(
             *APPS,
             application(
@@ -125,7 +140,7 @@ async def running(tmp_path: Path, image: str) -> AsyncIterator[Running]:
             metrics_port=metrics,
             kubeconfig=write_kubeconfig(tmp_path / "kubeconfig", fake.url),
             git_workdir=tmp_path / "git-work",
-            leader_election=False,
+            leader_election=options.get("leader_election", False),
         )
         task = asyncio.create_task(controller.run(settings), name="controller-under-test")
         try:
@@ -205,3 +220,42 @@ async def test_sigterm_lets_the_cycle_in_progress_finish_then_exits_cleanly(runn
         await running.get(running.health + "/healthz")
     with pytest.raises(aiohttp.ClientConnectionError):
         await running.get(running.metrics + "/metrics")
+
+
+@pytest.mark.parametrize("running", [pytest.param({"leader_election": True}, id="leader")], indirect=True)
+async def test_the_leader_releases_its_lease_on_sigterm(running: Running) -> None:
+    running.fake.gate.set()
+    await eventually(lambda: bool(running.fake.writes("PATCH")))  # leading, and inside a cycle
+    held = running.fake.get(*LEASES, "argocd", "argocd-image-updater-leader")["spec"]
+    assert held["holderIdentity"]
+
+    os.kill(os.getpid(), signal.SIGTERM)
+
+    assert await asyncio.wait_for(running.task, timeout=10) == 0
+    released = running.fake.get(*LEASES, "argocd", "argocd-image-updater-leader")["spec"]
+    assert released["holderIdentity"] is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a standby replica never runs a cycle, so its /readyz stays 503: a rolling update of the "
+    "Deployment waits forever for the new (standby) pod to become ready",
+)
+@pytest.mark.parametrize(
+    "running",
+    [pytest.param({"leader_election": True, "lease_holder": "updater-1"}, id="standby")],
+    indirect=True,
+)
+async def test_a_standby_replica_is_ready(running: Running) -> None:
+    running.fake.gate.set()
+
+    async def serving() -> bool:
+        with contextlib.suppress(aiohttp.ClientConnectionError):
+            return (await running.get(running.health + "/healthz"))[0] == 200
+        return False
+
+    await eventually(serving)
+    await eventually(lambda: len([r for r in running.fake.requests if "/leases/" in r.path]) >= 1)
+
+    assert (await running.get(running.health + "/readyz"))[0] == 200
+    assert running.fake.writes("PATCH") == []

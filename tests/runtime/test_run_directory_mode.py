@@ -223,3 +223,36 @@ spec:
     assert result.exit_code == 0, result.output
     assert "  tag: v1.4.2  # set by image-updater\n" in setup.show("envs/prod/values.yaml")
     assert "v1.4.2" not in setup.show("charts/api/values.yaml")
+
+
+def test_a_broken_target_does_not_stop_its_batch_and_untouched_apps_are_not_reported(
+    setup: Setup, tmp_path: Path
+) -> None:
+    apps = tmp_path / "batch"
+    apps.mkdir()
+    (apps / "api-service.yaml").write_text((setup.apps / "api-service.yaml").read_text())
+    (apps / "api-helm.yaml").write_text((setup.apps / "api-helm.yaml").read_text())
+    host, url = setup.registry.host, setup.repo_url
+    notes = {
+        "image-list": f"api={host}/org/api",
+        "write-back-method": "git",
+        "write-back-target": "kustomization:no-such-dir",
+        "git-branch": "main",
+    }
+    (apps / "broken.yaml").write_text(
+        gitops_sample.application("broken", path="apps/platform", repo_url=url, annotations=notes)
+    )
+    first = setup.run(apps=apps)
+    assert first.exit_code == 1
+    assert "application argocd/broken: write-back failed: no kustomization.yaml" in first.output
+    message = setup.git("log", "-1", "--format=%B", "main")
+    assert message.startswith("build: automatic update of 2 applications")
+    assert "broken" not in message
+    # api-helm's values.yaml already holds v2.1.0: a new release for the 1.x line touches api-service only
+    oci.push_image(setup.registry.url, "org/api", "v1.5.1", created=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    (apps / "broken.yaml").unlink()
+    second = setup.run(apps=apps)
+    assert second.exit_code == 0, second.output
+    message = setup.git("log", "-1", "--format=%B", "main")
+    assert message.startswith("build: automatic update of api-service\n")
+    assert "updated=1" in second.output

@@ -20,10 +20,10 @@ from image_updater.credentials import SecretSource
 from image_updater.errors import CredentialError, ImageUpdaterError, InvalidWriteBackConfig
 from image_updater.kube import applications as kube_apps
 from image_updater.kube.calling import Api
-from image_updater.refs import Digest, Tag
+from image_updater.refs import Digest, ImageRef, Tag
 from image_updater.templates import Template
 from image_updater.writeback import argocd_app
-from image_updater.writeback.git import GitWriter
+from image_updater.writeback.git import GitWriter, WriteResult
 from image_updater.writeback.git_auth import GitAuth, RepoCredsSource, resolve_git_credentials
 from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
 from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
@@ -73,17 +73,51 @@ class _GitJob:
     target: AppTarget
 
     def changes(self, read: Reader) -> tuple[Change, ...]:
-        """The changes, with an unknown old tag (no Argo CD status) read from the target file."""
-        known = []
+        """The changes the target file does not hold yet; an unknown old tag (no Argo CD status)
+        is read from the file."""
+        pending = []
         for (_, change), image in zip(self.pending.changes, self.target.images, strict=True):
+            current = current_tag(read, self.target, image)
+            if current is not None and current == _as_written(change.new):
+                continue  # already written (Argo CD has not synced it yet, or another writer did)
             if change.old.tag is None and change.old.digest is None:
-                tag, _, digest = (current_tag(read, self.target, image) or "").partition("@")
+                tag, _, digest = (current or "").partition("@")
                 old = replace(
                     change.old, tag=Tag(tag) if tag else None, digest=Digest(digest) if digest else None
                 )
                 change = replace(change, old=old)
-            known.append(change)
-        return tuple(known)
+            pending.append(change)
+        return tuple(pending)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A group's write planned against one tip: the merged edits, the changes each Application
+    still needs (by position in the group), and the Applications that cannot be written."""
+
+    edits: dict[str, Edit]
+    changes: dict[int, tuple[Change, ...]]
+    failures: dict[int, ImageUpdaterError]
+
+
+def _prepare(group: Sequence[_GitJob], read: Reader) -> _Prepared:
+    """Plan every Application on its own, so one broken target does not stop the others."""
+    planned: list[Mapping[str, Edit]] = []
+    changes: dict[int, tuple[Change, ...]] = {}
+    failures: dict[int, ImageUpdaterError] = {}
+    for index, job in enumerate(group):
+        try:
+            edits = plan_edits(read, job.target)
+            for path, edit in edits.items():
+                edit(read(path))  # a target that does not parse or cannot take the edit fails here, alone
+            needed = job.changes(read)
+        except ImageUpdaterError as err:
+            failures[index] = err
+            continue
+        if needed:
+            planned.append(edits)
+            changes[index] = needed
+    return _Prepared(merge_edits(planned), changes, failures)
 
 
 class WriteBack:
@@ -208,21 +242,20 @@ class WriteBack:
 
     async def _write_group(self, group: Sequence[_GitJob]) -> list[Written]:
         first = group[0]
-        targets = [job.target for job in group]
+        outcome: list[_Prepared] = []
 
         def planner(read: Reader) -> Mapping[str, Edit]:
-            return merge_edits(plan_edits(read, target) for target in targets)
-
-        resolved: dict[int, tuple[Change, ...]] = {}
+            return _prepare(group, read).edits
 
         def message(read: Reader) -> str:
-            resolved.update({i: job.changes(read) for i, job in enumerate(group)})
+            outcome[:] = [_prepare(group, read)]
             template = self._commit.template
             return combine_messages(
                 [
-                    commit_message(template, app_name=j.pending.app.name, changes=resolved[i])
-                    for i, j in enumerate(group)
+                    commit_message(template, app_name=group[i].pending.app.name, changes=changes)
+                    for i, changes in outcome[0].changes.items()
                 ]
+                or ["build: no change"]
             )
 
         try:
@@ -239,15 +272,16 @@ class WriteBack:
             )
         except ImageUpdaterError as err:
             return [_failed(job.pending, err) for job in group]
-        return [
-            Written(
-                job.pending.app,
-                resolved.get(i, _changes(job.pending)),
-                commit=result.commit,
-                diff=result.diff,
-            )
-            for i, job in enumerate(group)
-        ]
+        prepared = outcome[0] if outcome else _Prepared({}, {}, {})
+        return [self._written(job, i, prepared, result) for i, job in enumerate(group)]
+
+    @staticmethod
+    def _written(job: _GitJob, index: int, prepared: _Prepared, result: WriteResult) -> Written:
+        if index in prepared.failures:
+            return _failed(job.pending, prepared.failures[index])
+        if index not in prepared.changes:
+            return Written(job.pending.app, ())  # the target already holds every change
+        return Written(job.pending.app, prepared.changes[index], commit=result.commit, diff=result.diff)
 
 
 def choose_source(app: Application, *, target: WriteTarget | None) -> AppSource:
@@ -292,6 +326,11 @@ def _manifest_images(item: PendingApp) -> tuple[ManifestImage, ...]:
         )
         for image, change in item.changes
     )
+
+
+def _as_written(ref: ImageRef) -> str:
+    """How targets spell a tag: `tag`, or `tag@sha256:...` for a pinned digest."""
+    return f"{ref.tag or ''}@{ref.digest}" if ref.digest else str(ref.tag or "")
 
 
 def _changes(item: PendingApp) -> tuple[Change, ...]:

@@ -3,7 +3,7 @@ manifests shaped as Argo CD stores them, and a `Cluster` that runs the controlle
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,14 @@ class RefusingKube(FakeKube):
                 message = f"{request.method} {request.path} is refused by the test"
                 return web.json_response(status_body(code, reason, message), status=code)
         return await super()._middleware(request, handler)
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """Logs are asserted on: undo what a CLI test configured (its level filter and its stream)."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

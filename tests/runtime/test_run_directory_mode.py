@@ -180,7 +180,7 @@ def test_broken_applications_fail_alone(setup: Setup, tmp_path: Path) -> None:
     assert "Secret argocd/nope" in output
     assert "127.0.0.1:9" in output
     assert "application argocd/bad-git-auth: write-back failed" in output
-    assert "argocd/argocd-in-dir-mode: write-back failed: write-back-method argocd needs a cluster" in output
+    assert "application argocd/argocd-in-dir-mode: write-back-method argocd needs a cluster" in output
     assert "not-yaml.yaml" in output
     assert "not-the-password" not in output
     assert "Traceback" not in output

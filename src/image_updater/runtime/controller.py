@@ -128,6 +128,7 @@ async def run(settings: RunSettings) -> int:
         async with _servers(settings, metrics, health):
             loop = _Loop(cycle=cycle, settings=settings, health=health)
             if api is not None and _leader_election(settings):
+                health.ready = True  # a standby is ready: a rolling update must not wait for the Lease
                 terms = LeaseTerms(
                     namespace=settings.controller_namespace,
                     name="argocd-image-updater-leader",

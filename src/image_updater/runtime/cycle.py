@@ -21,7 +21,7 @@ from image_updater import applications
 from image_updater.annotations import AppSettings
 from image_updater.applications import Application
 from image_updater.changes import Change
-from image_updater.errors import ImageUpdaterError
+from image_updater.errors import ImageUpdaterError, RegistryAuthError
 from image_updater.kube import events
 from image_updater.kube.calling import Api
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
@@ -107,11 +107,19 @@ class Cycle:
         for manifest in listing.applications:
             try:
                 app = applications.from_manifest(manifest)
-                if not app_annotations.is_managed(app.annotations):
-                    continue
-                settings = app_annotations.parse(app.annotations, app=app.key)
             except ImageUpdaterError as err:
                 self._error(report, str(err), app=None)
+                continue
+            if not app_annotations.is_managed(app.annotations):
+                continue
+            try:
+                settings = app_annotations.parse(app.annotations, app=app.key)
+                # a bad branch or write-back target shows now, not when the next release arrives
+                self._writer.validate(app, settings)
+            except ImageUpdaterError as err:
+                # counted as an update error, so the article's ImageUpdaterUpdateFailed alert fires
+                self._metrics.images_updated_errors.inc()
+                self._error(report, str(err), app=app)
                 continue
             for warning in settings.warnings:
                 log.warning(warning, app=app.key)
@@ -163,7 +171,11 @@ class Cycle:
             platforms=check.image.platforms,
             trust_tags_for=self._options.trust_tags_for,
         )
-        return await scan(tags, request)
+        try:
+            return await scan(tags, request)
+        except RegistryAuthError:
+            self._pool.resolver.invalidate(endpoint)  # re-read the credentials next time (rotated tokens)
+            raise
 
     def _decide(
         self, check: ImageCheck, result: ScanResult | ImageUpdaterError, report: CycleReport

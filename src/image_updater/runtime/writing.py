@@ -143,6 +143,22 @@ class WriteBack:
             batch,
         )
 
+    def validate(self, app: Application, settings: AppSettings) -> None:
+        """Check the write-back settings of `app` without writing: method, target, source, branch."""
+        if settings.write_back_method == "argocd":
+            if self._api is None:
+                raise InvalidWriteBackConfig(
+                    f"application {app.key}: write-back-method argocd needs a cluster; in directory mode "
+                    "use write-back-method: git"
+                )
+            return
+        try:
+            target = parse_write_back_target(settings.write_back_target)
+            _, source = values_reference(app, target, choose_source(app, target=target))
+            parse_git_branch(settings.git_branch or "", target_revision=source.target_revision)
+        except InvalidWriteBackConfig as err:
+            raise InvalidWriteBackConfig(f"application {app.key}: {err}") from err
+
     async def write_all(self, pending: Sequence[PendingApp]) -> list[Written]:
         """Write every Application's changes; one `Written` per Application."""
         argocd = [p for p in pending if p.settings.write_back_method == "argocd"]

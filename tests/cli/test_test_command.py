@@ -227,3 +227,24 @@ def test_answers_to_the_upstream_command_name() -> None:
     scripts = Path(__file__).resolve().parents[2] / ".venv" / "bin"
     assert (scripts / "argocd-image-updater").exists()
     assert (scripts / "image-updater").exists()
+
+
+@pytest.mark.parametrize(("mode", "end"), [("latest-first", 0), ("latest-last", -1)])
+def test_tagsortmode_replaces_metadata_with_the_listing_order(
+    api_repo: str, registry: LocalRegistry, tmp_path: Path, mode: str, end: int
+) -> None:
+    expected = oci.list_tags(registry.url, "cli/api")[end]
+    conf = tmp_path / "registries.conf"
+    conf.write_text(
+        f"registries:\n- name: local\n  prefix: {registry.host}\n  api_url: {registry.url}\n"
+        f"  tagsortmode: {mode}\n"
+    )
+    result = run(
+        api_repo, "--update-strategy", "newest-build", "--registries-conf-path", str(conf), "--output", "json"
+    )
+    answer = json.loads(result.stdout)
+    assert (
+        answer["tag"] == expected
+    )  # the registry lists tags alphabetically; the mode says which end is newest
+    assert "blob_get" not in answer["requests"]
+    assert answer["requests"].get("manifest_get", 0) == 0

@@ -85,13 +85,14 @@ def client_for(session: aiohttp.ClientSession, endpoint: Endpoint) -> RegistryCl
     )
 
 
-@pytest.mark.parametrize("mode", ["ca_file", "insecure", "default"])
+@pytest.mark.parametrize("mode", ["ca_file", "ca_data", "insecure", "default"])
 async def test_tls_modes(tmp_path: Path, mode: str) -> None:
     async with https_stub(tmp_path) as (url, cert_file), aiohttp.ClientSession() as session:
         endpoint = Endpoint(
             name="tls",
             api_url=url,
             ca_file=str(cert_file) if mode == "ca_file" else None,
+            ca_data=cert_file.read_text() if mode == "ca_data" else None,
             insecure=mode == "insecure",
         )
         client = client_for(session, endpoint)
@@ -107,3 +108,6 @@ async def test_an_unreadable_ca_file_is_a_config_error(tmp_path: Path) -> None:
         endpoint = Endpoint(name="tls", api_url="https://r.io", ca_file=str(tmp_path / "missing.pem"))
         with pytest.raises(InvalidRegistryConfig, match="registry 'tls': ca_file"):
             client_for(session, endpoint)
+        garbage = Endpoint(name="tls", api_url="https://r.io", ca_data="not a certificate")
+        with pytest.raises(InvalidRegistryConfig, match="registry 'tls': ca_data"):
+            client_for(session, garbage)

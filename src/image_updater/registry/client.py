@@ -78,7 +78,9 @@ class RegistryClient:
         self._registry = urlsplit(self._api).netloc
         self._cache = cache
         self._clock = clock
-        ssl_context = tls_context(name=endpoint.name, ca_file=endpoint.ca_file, insecure=endpoint.insecure)
+        ssl_context = tls_context(
+            name=endpoint.name, ca_file=endpoint.ca_file, insecure=endpoint.insecure, ca_data=endpoint.ca_data
+        )
         self._transport = Transport(
             session=session,
             api_url=self._api,

@@ -7,7 +7,9 @@ Owns the order of registry calls for one image, so the cost rules live in one pl
   confirmed within `trust_tags_for` seconds costs no request at all;
 - any other strategy ranks on names alone, then walks the ranking best-first and fetches
   metadata only while it must: to check platforms, or to learn the winner's digest when the
-  caller or the strategy needs it. With neither, a scan costs the tag-list pages and nothing more.
+  caller or the strategy needs it. With neither, a scan costs the tag-list pages and nothing more;
+- a registry configured with `tagsortmode` (it lists tags by push time) spares newest-build all
+  metadata: the listing order stands in for creation times.
 
 Limits: the scan trusts the client to translate transport failures into our error tree; a
 failed metadata fetch fails the scan (it is reported, never silently dropped).
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from image_updater import selection
@@ -53,6 +56,7 @@ class ScanRequest:
     platforms: tuple[Platform, ...] = ()
     want_digest: bool = False  # resolve the winner's digest even if the strategy does not need it
     trust_tags_for: float = 0.0  # seconds a tag→digest memo is trusted without a HEAD (newest-build)
+    tag_order: str = "none"  # registries.conf `tagsortmode`: latest-first | latest-last | none
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +71,33 @@ async def scan(client: TagSource, request: ScanRequest, *, concurrency: int = 20
     """Select the best tag of `request.repository`; see the module docstring for the call order."""
     tags = tuple(await client.list_tags(request.repository))
     admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=request.policy)
-    if request.policy.needs_metadata:
+    if request.policy.needs_metadata and request.tag_order in ("latest-first", "latest-last"):
+        infos = _ordered_by_listing(tags, admitted, newest_first=request.tag_order == "latest-first")
+        chosen = selection.choose(infos, policy=request.policy, platforms=())
+    elif request.policy.needs_metadata:
         infos = await _fetch_all(client, request, admitted, concurrency=concurrency)
         chosen = selection.choose(infos, policy=request.policy, platforms=request.platforms)
     else:
         ranked = request.policy.rank([TagInfo(name=tag) for tag in admitted])
         chosen = await _walk(client, request, ranked)
     return ScanResult(tags=tags, selection=_with_rejections(chosen, rejected))
+
+
+def _ordered_by_listing(
+    listed: Sequence[str], admitted: Sequence[str], *, newest_first: bool
+) -> list[TagInfo]:
+    """Creation times made up from the listing order, for registries that list tags by push time
+    (`tagsortmode`): no manifest or config is fetched, and platforms cannot be checked."""
+    position = {tag: index for index, tag in enumerate(listed)}
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    span = len(listed)
+    return [
+        TagInfo(
+            name=tag,
+            created=epoch + timedelta(seconds=span - position[tag] if newest_first else position[tag]),
+        )
+        for tag in admitted
+    ]
 
 
 async def _fetch_all(

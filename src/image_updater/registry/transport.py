@@ -47,17 +47,22 @@ class Response:
     url: str
 
 
-def tls_context(*, name: str, ca_file: str | None, insecure: bool) -> ssl.SSLContext | None:
-    """The system trust store plus `ca_file`, or None when the defaults apply (no CA file, or insecure)."""
-    if insecure or not ca_file:
+def tls_context(
+    *, name: str, ca_file: str | None, insecure: bool, ca_data: str | None = None
+) -> ssl.SSLContext | None:
+    """The system trust store plus `ca_file` and/or `ca_data` (PEM), or None when the defaults apply
+    (no extra CA, or insecure)."""
+    if insecure or not (ca_file or ca_data):
         return None
+    context = ssl.create_default_context()
     try:
-        context = ssl.create_default_context()
-        context.load_verify_locations(cafile=ca_file)
-    except (OSError, ssl.SSLError) as exc:
-        raise InvalidRegistryConfig(
-            f"registry {name!r}: ca_file {ca_file!r} cannot be read as a CA bundle"
-        ) from exc
+        if ca_file:
+            context.load_verify_locations(cafile=ca_file)
+        if ca_data:
+            context.load_verify_locations(cadata=ca_data)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        which = f"ca_file {ca_file!r}" if ca_file else "ca_data"
+        raise InvalidRegistryConfig(f"registry {name!r}: {which} cannot be read as a PEM CA bundle") from exc
     return context
 
 

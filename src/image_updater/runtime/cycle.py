@@ -170,6 +170,7 @@ class Cycle:
             policy=check.image.policy,
             platforms=check.image.platforms,
             trust_tags_for=self._options.trust_tags_for,
+            tag_order=endpoint.tagsortmode,
         )
         try:
             return await scan(tags, request)

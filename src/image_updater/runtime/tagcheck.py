@@ -9,6 +9,7 @@ what it dropped and why, and how many registry requests it took.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
@@ -128,8 +129,10 @@ async def check_image(options: CheckOptions, *, environ: Mapping[str, str]) -> C
 
 @contextlib.asynccontextmanager
 async def _secrets(options: CheckOptions) -> AsyncIterator[SecretSource | None]:
-    """Secrets for pull-secret references: a cluster (`--kubeconfig`), a directory, or none."""
-    if options.kubeconfig is None:
+    """Secrets for pull-secret references: a directory, a cluster (`--kubeconfig`, or the pod's own
+    service account when run inside one, as `kubectl exec ... argocd-image-updater test` is), or none."""
+    in_cluster = options.secrets_dir is None and "KUBERNETES_SERVICE_HOST" in os.environ
+    if options.kubeconfig is None and not in_cluster:
         yield SecretFiles(options.secrets_dir) if options.secrets_dir else None
         return
     api = await connect(kubeconfig=options.kubeconfig)
@@ -156,6 +159,7 @@ async def _check(
         policy=policy,
         platforms=parsed.platforms,
         want_digest=True,
+        tag_order=endpoint.tagsortmode,
     )
     async with aiohttp.ClientSession() as session:
         client = RegistryClient(

@@ -171,6 +171,17 @@ def run_command(loglevel: str, logformat: str, **flags: Any) -> None:
     raise SystemExit(status)
 
 
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+def _pod_namespace() -> str:
+    """The namespace this pod runs in (from its service account), else `argocd`."""
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text(encoding="utf-8").strip() or "argocd"
+    except OSError:
+        return "argocd"
+
+
 def _settings(flags: dict[str, Any]) -> RunSettings:
     key = flags["git_commit_signing_key"]
     extra: dict[str, Any] = {"git_workdir": flags["git_workdir"]} if flags["git_workdir"] else {}
@@ -184,7 +195,7 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         name_globs=tuple(flags["match_application_name"]),
         label_selector=flags["match_application_label"],
         namespaces=tuple(flags["applications_namespace"]),
-        controller_namespace=flags["argocd_namespace"],
+        controller_namespace=flags["argocd_namespace"] or _pod_namespace(),
         registries_conf=flags["registries_conf_path"],
         applications_dir=flags["applications_dir"],
         secrets_dir=flags["secrets_dir"],

@@ -241,8 +241,13 @@ def _signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+DEFAULT_COMMIT_TEMPLATE_PATH = Path("/app/config/commit.template")  # the ConfigMap key upstream mounts
+
+
 def _commit_template(path: Path | None) -> Template:
     text = DEFAULT_COMMIT_TEMPLATE
+    if path is None and DEFAULT_COMMIT_TEMPLATE_PATH.is_file():
+        path = DEFAULT_COMMIT_TEMPLATE_PATH
     if path is not None:
         try:
             text = path.read_text(encoding="utf-8")

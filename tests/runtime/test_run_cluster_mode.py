@@ -288,10 +288,6 @@ async def test_an_image_error_records_a_warning_event(cluster: Cluster, image: s
     assert "t/cluster-mode-gone" in warnings[0]["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cycle._parsed_apps reports annotation errors with app=None, so no Warning event is recorded",
-)
 async def test_malformed_annotations_record_a_warning_event(cluster: Cluster, image: str) -> None:
     cluster.put(
         application(

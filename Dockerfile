@@ -21,7 +21,7 @@ RUN uv sync --frozen --no-dev --no-editable
 
 FROM python:3.11-slim AS runtime
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+    && apt-get install -y --no-install-recommends git openssh-client gnupg ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 1000 image-updater \
     && useradd --uid 1000 --gid 1000 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin image-updater \

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
+import signal
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from click.testing import CliRunner
 from devtools import git_http, oci
 from devtools.registry import LocalRegistry
 from image_updater.cli.main import cli
+from image_updater.runtime import controller
 from tests.conftest import CREATED
 from tests.kube.fakeapi import MERGE
 from tests.runtime.conftest import APPS, Cluster, P, application
@@ -740,3 +744,41 @@ async def test_an_unusable_git_workdir_fails_the_git_application_alone(
     assert "argocd/gitapp" in error
     assert str(not_a_directory) in error
     assert cluster.app("kust")["spec"]["source"]["kustomize"]["images"] == [f"{image}:1.1.0"]
+
+
+async def test_rotated_registry_credentials_are_picked_up_by_the_next_cycle(
+    cluster: Cluster,
+    private_image: str,
+    registry_htpasswd: LocalRegistry,
+    registry_auth: oci.BasicAuth,
+    tmp_path: Path,
+) -> None:
+    # registries.conf credentials are cached (credsexpire), but a 401 must drop them at once
+    conf = tmp_path / "registries.conf"
+    conf.write_text(
+        f"registries:\n- name: private\n  prefix: {registry_htpasswd.host}\n"
+        f"  api_url: {registry_htpasswd.url}\n  credentials: pullsecret:argocd/regcreds\n  credsexpire: 10h\n"
+    )
+    host = registry_htpasswd.host
+    cluster.fake.put("v1", "secrets", dockerconfig_secret("regcreds", host, "tester", "old-password"))
+    app = private_app(private_image)
+    del app["metadata"]["annotations"][P + "x.pull-secret"]
+    cluster.put(app)
+    settings = replace(cluster.settings, once=False, interval=0.1, registries_conf=conf)
+    task = asyncio.create_task(controller.run(settings), name="controller-under-test")
+    try:
+        async with asyncio.timeout(10):
+            while not [e for e in cluster.events() if e["type"] == "Warning"]:
+                await asyncio.sleep(0.02)
+            cluster.fake.put("v1", "secrets", dockerconfig_secret("regcreds", host, *registry_auth))
+            while not cluster.patches():
+                await asyncio.sleep(0.02)
+        # the loop is running (it only ends on a signal), so the signal goes to its handler
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await asyncio.wait_for(task, timeout=10) == 0
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    assert cluster.app("private")["spec"]["source"]["kustomize"]["images"] == [f"{private_image}:1.1.0"]

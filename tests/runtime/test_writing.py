@@ -7,6 +7,7 @@ Git goes to a real smart-HTTP server (devtools.git_http) holding fresh bare repo
 from __future__ import annotations
 
 import itertools
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from devtools import git_http
 from image_updater import annotations, applications, refs
 from image_updater.applications import Application
 from image_updater.changes import Change
+from image_updater.errors import InvalidWriteBackConfig
 from image_updater.refs import Tag
 from image_updater.runtime.appsources import RepoCredsFromSecrets
 from image_updater.runtime.writing import CommitSettings, PendingApp, WriteBack, Written, choose_source
@@ -281,5 +283,106 @@ async def test_the_branch_is_the_revision_of_the_source_in_the_write_repository(
 
     assert written["a1"].error is None, written["a1"].error
     assert len(repo.log("main")) == 1
+    assert repo.log("deploy/dev")[0].split()[0] == written["a1"].commit
+    assert "tag: 1.1.0" in repo.git("show", "deploy/dev:charts/web/values.yaml")
+
+
+# -- validation when annotations are read ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("notes", "sources", "message"),
+    [
+        pytest.param({"write-back-method": "git"}, None, None, id="git-ok"),
+        pytest.param(
+            {"write-back-method": "git", "git-branch": "main:image-updater-{{.SHA256}}"},
+            None,
+            None,
+            id="branch-template-ok",
+        ),
+        pytest.param(
+            {"write-back-method": "argocd"},
+            None,
+            "write-back-method argocd needs a cluster",
+            id="argocd-without-cluster",
+        ),
+        pytest.param(
+            {"write-back-method": "git", "write-back-target": "overlays/kustomization.yaml"},
+            None,
+            "names a kustomization file; use kustomization:overlays",
+            id="target-names-a-kustomization-file",
+        ),
+        pytest.param(
+            {"write-back-method": "git", "write-back-target": "values:x"},
+            None,
+            "has an unknown prefix",
+            id="target-unknown-prefix",
+        ),
+        pytest.param(
+            {"write-back-method": "git", "git-branch": "a:b:c"},
+            None,
+            "more than one ':'",
+            id="branch-two-colons",
+        ),
+        pytest.param(
+            {"write-back-method": "git", "git-branch": "main:"},
+            None,
+            "template after ':' is empty",
+            id="branch-empty-template",
+        ),
+        pytest.param(
+            {"write-back-method": "git", "git-branch": "bad..name"},
+            None,
+            "bad..name",
+            id="branch-invalid-name",
+        ),
+        pytest.param(
+            {"write-back-method": "git", "write-back-target": "helmvalues:$values/web.yaml"},
+            [HELM_CHART],
+            "names ref 'values', but no source has ref: values",
+            id="values-ref-missing",
+        ),
+        pytest.param(
+            {"write-back-method": "git", "write-back-target": "helmvalues:$values/web.yaml"},
+            [HELM_CHART, VALUES_REF],
+            None,
+            id="values-ref-ok",
+        ),
+    ],
+)
+def test_validate(
+    repo_stub: WriteBack, notes: dict[str, str], sources: list[dict[str, Any]] | None, message: str | None
+) -> None:
+    manifest = application(
+        "web", annotations={"image-list": "x=quay.io/org/web", **notes}, source=KUSTOMIZE, sources=sources
+    )
+    app = applications.from_manifest(manifest)
+    settings = annotations.parse(app.annotations, app=app.key)
+
+    if message is None:
+        repo_stub.validate(app, settings)
+    else:
+        with pytest.raises(InvalidWriteBackConfig, match=re.escape(message)) as raised:
+            repo_stub.validate(app, settings)
+        assert str(raised.value).startswith("application argocd/web: ")
+
+
+@pytest.fixture
+def repo_stub(tmp_path: Path) -> WriteBack:
+    """A WriteBack for validation only: nothing is written, so no server is needed."""
+    return Repo(tmp_path / "none.git", "http://127.0.0.1:9/none.git", tmp_path).writer()
+
+
+async def test_a_values_file_in_a_ref_source_is_written_to_that_source(repo: Repo) -> None:
+    app = pending(
+        "a1",
+        repo,
+        notes={"write-back-target": "helmvalues:$values/charts/web/values.yaml"},
+        sources=[HELM_CHART, {"repoURL": repo.url, "targetRevision": "deploy/dev", "ref": "values"}],
+    )
+
+    written = by_app(await repo.writer().write_all([app]))
+
+    assert written["a1"].error is None, written["a1"].error
     assert repo.log("deploy/dev")[0].split()[0] == written["a1"].commit
     assert "tag: 1.1.0" in repo.git("show", "deploy/dev:charts/web/values.yaml")

@@ -782,3 +782,20 @@ async def test_rotated_registry_credentials_are_picked_up_by_the_next_cycle(
             await task
 
     assert cluster.app("private")["spec"]["source"]["kustomize"]["images"] == [f"{private_image}:1.1.0"]
+
+
+async def test_no_matching_tag_leaves_the_application_alone_and_says_why(
+    cluster: Cluster, image: str
+) -> None:
+    app = kustomize_app("kust", image)
+    app["metadata"]["annotations"][P + "image-list"] = f"x={image}:^5.0"
+    cluster.put(app)
+
+    status, logs = await cluster.run()
+
+    assert status == 0
+    assert cluster.patches() == []
+    assert cluster.events() == []
+    (quiet,) = [e for e in logs if e["event"] == "no update"]
+    assert quiet["app"] == "argocd/kust"
+    assert quiet["reason"].startswith("no tag matched: 3 tags listed; dropped: 3 ")

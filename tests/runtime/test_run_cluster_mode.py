@@ -799,3 +799,35 @@ async def test_no_matching_tag_leaves_the_application_alone_and_says_why(
     (quiet,) = [e for e in logs if e["event"] == "no update"]
     assert quiet["app"] == "argocd/kust"
     assert quiet["reason"].startswith("no tag matched: 3 tags listed; dropped: 3 ")
+
+
+async def test_digest_strategy_pins_the_tracked_tag_digest(cluster: Cluster, registry: LocalRegistry) -> None:
+    repository = f"t/cluster-digest-{os.getpid()}"
+    old = oci.push_image(registry.url, repository, "stable", created=CREATED)
+    new = oci.push_image(registry.url, repository, "stable", created=CREATED)  # the tag moved
+    image = f"{registry.host}/{repository}"
+    cluster.put(
+        application(
+            "pinned",
+            annotations={"image-list": f"x={image}:stable", "x.update-strategy": "digest"},
+            source={"repoURL": "https://git.example/a.git", "path": "p", "kustomize": {}},
+            running=[f"{image}:stable@{old}"],
+        )
+    )
+
+    assert (await cluster.run())[0] == 0
+    assert cluster.app("pinned")["spec"]["source"]["kustomize"]["images"] == [f"{image}:stable@{new}"]
+    (event,) = cluster.events()
+    assert event["metadata"]["annotations"]["argocd-image-updater.image-0/new-tag"] == "stable"
+
+    # Argo CD synced: the running digest is the pinned one, so nothing more is written
+    cluster.fake.modify(
+        *APPS,
+        "argocd",
+        "pinned",
+        lambda app: app["status"]["summary"].update(images=[f"{image}:stable@{new}"]),
+    )
+    status, logs = await cluster.run()
+    assert status == 0
+    assert len(cluster.patches()) == 1
+    assert not [e for e in logs if e["event"] in ("updated", "already written")]

@@ -180,6 +180,7 @@ def pending(
     name: str,
     repo: Repo,
     *,
+    old: str = "quay.io/org/web:1.0.0",
     notes: dict[str, str] | None = None,
     source: dict[str, Any] | None = None,
     **extra: Any,
@@ -193,8 +194,9 @@ def pending(
     )
     app = applications.from_manifest(manifest)
     settings = annotations.parse(app.annotations, app=app.key)
-    old = refs.parse_image("quay.io/org/web:1.0.0")
-    change = Change(alias="x", old=old, new=refs.ImageRef("quay.io", "org/web", Tag("1.1.0")))
+    change = Change(
+        alias="x", old=refs.parse_image(old), new=refs.ImageRef("quay.io", "org/web", Tag("1.1.0"))
+    )
     return PendingApp(app=app, settings=settings, changes=((settings.images[0], change),))
 
 
@@ -386,3 +388,51 @@ async def test_a_values_file_in_a_ref_source_is_written_to_that_source(repo: Rep
     assert written["a1"].error is None, written["a1"].error
     assert repo.log("deploy/dev")[0].split()[0] == written["a1"].commit
     assert "tag: 1.1.0" in repo.git("show", "deploy/dev:charts/web/values.yaml")
+
+
+async def test_applications_whose_target_already_holds_the_change_are_left_out(repo: Repo) -> None:
+    assert (await repo.writer().write_all([pending("a1", repo)]))[0].commit
+    tip = repo.log("main")[0]
+
+    written = by_app(await repo.writer().write_all([pending("a1", repo), pending("a2", repo)]))
+
+    assert written["a1"] == Written(written["a1"].app, ())  # nothing to do, nothing reported
+    assert written["a2"].commit == repo.log("main")[0].split()[0]
+    assert repo.log("main")[1] == tip
+    assert repo.log("main")[0].endswith("build: automatic update of a2")  # a1 is not in the message
+
+    again = by_app(await repo.writer().write_all([pending("a1", repo), pending("a2", repo)]))
+
+    assert {name: (w.commit, w.changes, w.error) for name, w in again.items()} == {
+        "a1": (None, (), None),
+        "a2": (None, (), None),
+    }
+    assert len(repo.log("main")) == 3
+
+
+async def test_a_broken_target_in_a_batch_fails_alone(repo: Repo) -> None:
+    apps = [pending("a1", repo), pending("a2", repo, notes={"write-back-target": "kustomization:/nowhere"})]
+
+    written = by_app(await repo.writer().write_all(apps))
+
+    assert written["a1"].error is None
+    assert written["a1"].commit == repo.log("main")[0].split()[0]
+    assert written["a2"].error is not None
+    assert "nowhere" in str(written["a2"].error)
+    assert repo.log("main")[0].endswith("build: automatic update of a1")
+
+
+async def test_an_unknown_old_tag_is_read_from_the_target(repo: Repo) -> None:
+    app = pending(
+        "a1",
+        repo,
+        old="quay.io/org/web",  # no Argo CD status: what runs is unknown
+        notes={"write-back-target": "helmvalues:/charts/web/values.yaml", "x.helm.image-tag": "image.tag"},
+    )
+
+    written = by_app(await repo.writer().write_all([app]))
+
+    (change,) = written["a1"].changes
+    assert change.old.tag == "1.0.0"
+    message = repo.git("log", "-1", "--format=%B", "main")
+    assert "updates image org/web tag '1.0.0' to '1.1.0'" in message  # upstream names the path only

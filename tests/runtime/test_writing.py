@@ -436,3 +436,14 @@ async def test_an_unknown_old_tag_is_read_from_the_target(repo: Repo) -> None:
     assert change.old.tag == "1.0.0"
     message = repo.git("log", "-1", "--format=%B", "main")
     assert "updates image org/web tag '1.0.0' to '1.1.0'" in message  # upstream names the path only
+
+
+@pytest.mark.parametrize("batch", [True, False], ids=["batched", "per-application"])
+async def test_a_broken_target_alone_in_its_group_is_an_error(repo: Repo, batch: bool) -> None:
+    app = pending("a2", repo, notes={"write-back-target": "kustomization:/nowhere"})
+
+    (written,) = await repo.writer(batch=batch).write_all([app])
+
+    assert written.error is not None
+    assert "nowhere" in str(written.error)
+    assert len(repo.log("main")) == 1

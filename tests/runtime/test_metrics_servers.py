@@ -108,8 +108,8 @@ def image(registry: LocalRegistry) -> str:
 
 @pytest.fixture
 async def running(request: pytest.FixtureRequest, tmp_path: Path, image: str) -> AsyncIterator[Running]:
-    """The controller in a background task; `indirect` params: `leader_election`, `lease_holder`
-    (another replica holding a fresh leader Lease)."""
+    """The controller in a background task; `indirect` params: `leader_election`, `dry_run`,
+    `lease_holder` (another replica holding a fresh leader Lease)."""
     options = getattr(request, "param", {})
     fake = GatedKube()
     async with fake.serve(), aiohttp.ClientSession() as http:
@@ -141,6 +141,7 @@ async def running(request: pytest.FixtureRequest, tmp_path: Path, image: str) ->
             kubeconfig=write_kubeconfig(tmp_path / "kubeconfig", fake.url),
             git_workdir=tmp_path / "git-work",
             leader_election=options.get("leader_election", False),
+            dry_run=options.get("dry_run", False),
         )
         task = asyncio.create_task(controller.run(settings), name="controller-under-test")
         try:
@@ -254,4 +255,21 @@ async def test_a_standby_replica_is_ready(running: Running) -> None:
     await eventually(lambda: len([r for r in running.fake.requests if "/leases/" in r.path]) >= 1)
 
     assert (await running.get(running.health + "/readyz"))[0] == 200
+    assert running.fake.writes("PATCH") == []
+
+
+@pytest.mark.parametrize("running", [pytest.param({"dry_run": True}, id="dry-run")], indirect=True)
+async def test_a_dry_run_counts_checks_but_no_updates(running: Running) -> None:
+    running.fake.gate.set()
+
+    async def cycled_twice() -> bool:
+        with contextlib.suppress(aiohttp.ClientConnectionError):
+            text = (await running.get(running.metrics + "/metrics"))[1]
+            return "argocd_image_updater_cycle_duration_seconds_count 2.0" in text
+        return False
+
+    await eventually(cycled_twice)
+    text = (await running.get(running.metrics + "/metrics"))[1]
+    assert 'argocd_image_updater_images_watched_total{application="web"} 1.0' in text
+    assert "argocd_image_updater_images_updated_total{" not in text
     assert running.fake.writes("PATCH") == []

@@ -109,7 +109,8 @@ def image(registry: LocalRegistry) -> str:
 @pytest.fixture
 async def running(request: pytest.FixtureRequest, tmp_path: Path, image: str) -> AsyncIterator[Running]:
     """The controller in a background task; `indirect` params: `leader_election`, `dry_run`,
-    `lease_holder` (another replica holding a fresh leader Lease)."""
+    `same_port` (metrics and probes on one port), `lease_holder` (another replica holding a fresh
+    leader Lease)."""
     options = getattr(request, "param", {})
     fake = GatedKube()
     async with fake.serve(), aiohttp.ClientSession() as http:
@@ -133,7 +134,8 @@ async def running(request: pytest.FixtureRequest, tmp_path: Path, image: str) ->
                 running=[f"{image}-missing:1.0.0"],
             ),
         )
-        health, metrics = free_port(), free_port()
+        health = free_port()
+        metrics = health if options.get("same_port") else free_port()
         settings = RunSettings(
             interval=0.2,
             health_port=health,
@@ -291,3 +293,20 @@ async def test_the_leader_is_not_ready_before_its_first_cycle(running: Running) 
         return (await running.get(running.health + "/readyz"))[0] == 200
 
     await eventually(ready)
+
+
+@pytest.mark.parametrize("running", [pytest.param({"same_port": True}, id="same-port")], indirect=True)
+async def test_metrics_and_probes_can_share_a_port(running: Running) -> None:
+    running.fake.gate.set()
+
+    async def ready() -> bool:
+        with contextlib.suppress(aiohttp.ClientConnectionError):
+            return (await running.get(running.health + "/readyz"))[0] == 200
+        return False
+
+    await eventually(ready)
+    assert running.health == running.metrics
+    assert (await running.get(running.health + "/healthz"))[0] == 200
+    status, text = await running.get(running.metrics + "/metrics")
+    assert status == 200
+    assert "argocd_image_updater_applications_watched_total 2.0" in text

@@ -30,6 +30,7 @@ class AppSource:
     path: str
     target_revision: str
     kind: SourceKind
+    explicit: bool = False  # the kind comes from a helm:/kustomize:/plugin: block, not from status
     chart: str = ""
     ref: str = ""  # multi-source `ref:` name, used by `$ref/values.yaml` value files
     value_files: tuple[str, ...] = ()
@@ -53,8 +54,14 @@ class Application:
         return f"{self.namespace}/{self.name}"
 
 
-def from_manifest(obj: Mapping[str, Any], *, default_namespace: str = "argocd") -> Application:
-    """Build the view; raises ConfigError naming the Application when the manifest is unusable."""
+def from_manifest(
+    obj: Mapping[str, Any], *, default_namespace: str = "argocd", status_known: bool = False
+) -> Application:
+    """Build the view; raises ConfigError naming the Application when the manifest is unusable.
+
+    `status_known`: the manifest comes from the cluster, where Argo CD omits `summary.images` when
+    nothing runs, so a missing list means "nothing is live" rather than "unknown, all live".
+    """
     meta = _mapping(obj.get("metadata"))
     name = str(meta.get("name") or "")
     namespace = str(meta.get("namespace") or default_namespace)
@@ -79,7 +86,7 @@ def from_manifest(obj: Mapping[str, Any], *, default_namespace: str = "argocd") 
         annotations={str(k): str(v) for k, v in _mapping(meta.get("annotations")).items()},
         sources=sources,
         multi_source=multi,
-        live_images=_live_images(status, key=key),
+        live_images=_live_images(status, key=key, status_known=status_known),
         manifest=obj,
     )
 
@@ -94,16 +101,17 @@ def _source(index: int, raw: Mapping[str, Any], status_type: str) -> AppSource:
         path=str(raw.get("path") or ""),
         target_revision=str(raw.get("targetRevision") or ""),
         kind=kind,
+        explicit=bool(blocks),
         chart=str(raw.get("chart") or ""),
         ref=str(raw.get("ref") or ""),
         value_files=tuple(str(v) for v in helm.get("valueFiles") or []),
     )
 
 
-def _live_images(status: Mapping[str, Any], *, key: str) -> tuple[ImageRef, ...] | None:
+def _live_images(status: Mapping[str, Any], *, key: str, status_known: bool) -> tuple[ImageRef, ...] | None:
     summary = status.get("summary")
     if not isinstance(summary, Mapping) or "images" not in summary:
-        return None
+        return () if status_known else None
     images: list[ImageRef] = []
     for text in summary.get("images") or []:
         try:

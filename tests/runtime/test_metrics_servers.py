@@ -277,11 +277,6 @@ async def test_a_dry_run_counts_checks_but_no_updates(running: Running) -> None:
     assert running.fake.writes("PATCH") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with leader election, controller.run sets health.ready before run_as_leader, so the "
-    "leader answers /readyz 200 before its first cycle (upstream: unready until its first pass)",
-)
 @pytest.mark.parametrize("running", [pytest.param({"leader_election": True}, id="leader")], indirect=True)
 async def test_the_leader_is_not_ready_before_its_first_cycle(running: Running) -> None:
     await eventually(lambda: running.fake.held > 0)  # leading, first cycle waiting for Applications

@@ -221,11 +221,6 @@ def test_decide(notes: dict[str, str], current: str | None, chosen: TagInfo, cha
     assert decide(check(notes, current), chosen) == change
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planning._live_match takes the tracked tag from spec.version, None when the digest "
-    "strategy tracks the implied `latest`, so the first running entry is taken instead",
-)
 def test_digest_without_a_written_tag_tracks_the_running_latest() -> None:
     app, settings = app_with(
         {"image-list": "m=quay.io/org/migrator", "m.update-strategy": "digest"},

@@ -530,11 +530,6 @@ async def test_a_standby_does_not_write_while_another_holds_the_lease(cluster: C
     assert cluster.fake.get(*LEASES, "argocd", LEASE)["spec"]["holderIdentity"] == "updater-1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="argocd_app._source indexes spec.sources unchecked; the KeyError escapes WriteBack._argocd "
-    "(which catches only ImageUpdaterError) and ends controller.run",
-)
 async def test_an_application_edited_to_single_source_mid_write_fails_alone(
     cluster: Cluster, image: str
 ) -> None:
@@ -624,11 +619,6 @@ async def test_git_write_back_with_a_secret_from_the_cluster(
     assert GIT_PASSWORD not in json.dumps(logs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="applications._live_images returns None (every image live) when summary.images is absent, "
-    "which Argo CD omits when nothing runs (omitempty); in a cluster that means no image is live",
-)
 @pytest.mark.parametrize(
     "status",
     [
@@ -717,11 +707,6 @@ async def test_a_write_that_always_conflicts_gives_up_with_a_retryable_error(
     assert cluster.app("other")["spec"]["source"]["kustomize"]["images"] == [f"{image}:1.1.0"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GitRepoCache.ensure_repo lets OSError escape the write-back, and controller._servers turns "
-    "any OSError raised while serving into 'cannot listen on port'",
-)
 async def test_an_unusable_git_workdir_fails_the_git_application_alone(
     cluster: Cluster, image: str, tmp_path: Path
 ) -> None:

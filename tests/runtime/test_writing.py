@@ -108,11 +108,6 @@ def test_choose_source(app: Application, target: WriteTarget | None, index: int,
     assert chosen == app.sources[index]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="choose_source takes the first source of the type, whether the type comes from an explicit "
-    "helm:/kustomize: block or only from status.sourceTypes; upstream prefers the explicit block",
-)
 def test_choose_source_prefers_an_explicit_block_over_a_status_type() -> None:
     plain_chart = {k: v for k, v in HELM_CHART.items() if k != "helm"}
     app = app_of(sources=[plain_chart, {**HELM_CHART, "chart": "other"}], sourceTypes=["Helm", "Helm"])

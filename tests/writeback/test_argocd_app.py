@@ -239,11 +239,6 @@ def test_an_application_without_a_source_is_a_write_back_error(
         updated_application(app, source_index=index, multi_source=multi_source, kind="helm", images=[image()])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="argocd_app._source indexes spec.sources unchecked: an Application re-read with fewer (or no) "
-    "sources raises IndexError/KeyError, which escapes the cycle's error handling",
-)
 @pytest.mark.parametrize(
     "spec",
     [

@@ -51,6 +51,13 @@ class AppFilter:
     name_globs: tuple[str, ...] = ()
     label_selector: str | None = None
 
+    def __post_init__(self) -> None:
+        for glob in self.name_globs:
+            try:
+                glob_to_regexp(glob)
+            except ValueError as err:
+                raise ConfigError(f"--match-application-name {glob!r}: {err}") from None
+
     def names(self, name: str) -> bool:
         if not self.name_globs:
             return True

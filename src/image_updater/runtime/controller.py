@@ -148,6 +148,7 @@ class _Loop:
     exit_status: int = 0
 
     async def run(self) -> None:
+        self.health.ready = False  # a new leader is ready once its first cycle is done
         stop = asyncio.Event()
         with _signals(stop):
             while True:
@@ -217,10 +218,11 @@ async def _servers(settings: RunSettings, metrics: Metrics, health: servers.Heal
                 metrics=metrics if port == settings.metrics_port else None,
                 health=health if port == health_port else None,
             )
-            runners.append(await servers.serve(app, host="0.0.0.0", port=port))  # noqa: S104 - a pod's probes and scrapes come from outside
+            try:
+                runners.append(await servers.serve(app, host="0.0.0.0", port=port))  # noqa: S104 - probes come from outside
+            except OSError as err:
+                raise ConfigError(f"cannot listen on port {port}: {err.strerror or err}") from err
         yield
-    except OSError as err:
-        raise ConfigError(f"cannot listen on port {err.filename or ''}: {err.strerror}") from err
     finally:
         for runner in runners:
             await runner.cleanup()

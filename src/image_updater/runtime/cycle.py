@@ -106,7 +106,7 @@ class Cycle:
         parsed: list[tuple[Application, AppSettings]] = []
         for manifest in listing.applications:
             try:
-                app = applications.from_manifest(manifest)
+                app = applications.from_manifest(manifest, status_known=self._api is not None)
             except ImageUpdaterError as err:
                 self._error(report, str(err), app=None)
                 continue

@@ -20,6 +20,7 @@ from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.errors import ConfigError
 from image_updater.refs import Digest, ImageRef, Tag
+from image_updater.selection.digest import DigestPolicy
 from image_updater.selection.types import TagInfo
 
 
@@ -84,7 +85,7 @@ def _live_match(image: ImageSettings, live: Sequence[ImageRef]) -> ImageRef | No
     matches = [running for running in live for name in names if refs.same_image(running, name)]
     if not matches:
         return None
-    tracked = image.spec.version if image.policy.needs_digest else None
+    tracked = image.policy.tracked if isinstance(image.policy, DigestPolicy) else None
     return next((m for m in matches if tracked and m.tag == tracked), matches[0])
 
 

@@ -304,9 +304,9 @@ def choose_source(app: Application, *, target: WriteTarget | None) -> AppSource:
     """The source to write, as upstream: an explicit target's type wins, else the first Helm or
     Kustomize source, else the first source."""
     wanted = {"helmvalues": "helm", "kustomization": "kustomize"}.get(target.kind if target else "")
-    if wanted:
-        return next((s for s in app.sources if s.kind == wanted), app.sources[0])
-    return next((s for s in app.sources if s.kind in ("helm", "kustomize")), app.sources[0])
+    kinds = (wanted,) if wanted else ("helm", "kustomize")
+    ranked = sorted(app.sources, key=lambda s: not s.explicit)  # an explicit block beats a status type
+    return next((s for s in ranked if s.kind in kinds), app.sources[0])
 
 
 def values_reference(

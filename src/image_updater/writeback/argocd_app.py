@@ -43,7 +43,10 @@ def _source(app: dict[str, Any], *, source_index: int, multi_source: bool) -> di
     spec = app.get("spec")
     if not isinstance(spec, dict):
         raise WriteBackError("the Application has no spec")
-    source = spec["sources"][source_index] if multi_source else spec.get("source")
+    sources = spec.get("sources")
+    if multi_source and (not isinstance(sources, list) or source_index >= len(sources)):
+        raise WriteBackError("the Application's spec.sources changed since it was read; retried next cycle")
+    source = sources[source_index] if multi_source and isinstance(sources, list) else spec.get("source")
     if not isinstance(source, dict):
         raise WriteBackError("the Application has no source to write the images to")
     return source

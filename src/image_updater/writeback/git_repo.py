@@ -54,7 +54,12 @@ class GitRepoCache:
             if ready.exists():
                 return repo
             shutil.rmtree(repo, ignore_errors=True)  # a half-made store from an interrupted run
-            repo.mkdir(parents=True)
+            try:
+                repo.mkdir(parents=True)
+            except OSError as err:
+                raise GitError(
+                    f"git workdir {self.workdir} is not usable ({err.strerror or err}); check --git-workdir"
+                ) from err
             await runner.run("init", "-q", "--bare", str(repo), cwd=self.workdir)
             await runner.run("remote", "add", "origin", url, cwd=repo)
             ready.touch()

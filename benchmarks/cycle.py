@@ -438,10 +438,24 @@ def main() -> None:
     bench(sizes, keep=args.keep)
 
 
+def source_version() -> str:
+    """Where image_updater is imported from, and its commit (other work may land during a run)."""
+    import image_updater
+
+    where = Path(image_updater.__file__).parent
+    done = subprocess.run(
+        ["git", "-C", str(where), "log", "-1", "--format=%h %cd", "--date=format:%H:%M"],
+        capture_output=True,
+        text=True,
+    )
+    return f"{where} at {done.stdout.strip() or 'unknown commit'}"
+
+
 def bench(sizes: Sizes, *, keep: bool) -> None:
     from devtools import git_http
     from devtools.registry import start_registry
 
+    print(f"image_updater: {source_version()}")
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     try:

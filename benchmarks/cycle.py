@@ -1,23 +1,30 @@
 """Cycle benchmark (issue #4): one dry-run `run` cycle over many Applications, cold and warm.
 
-Run: `.venv/bin/python -m benchmarks.cycle [--quick]` (`--quick` is ~10x smaller, a smoke run).
+Run: `.venv/bin/python -m benchmarks.cycle [--quick] [--runs N] [--keep]` (`--quick`: ~10x smaller).
 
 Setup, all on 127.0.0.1: a Debian docker-registry with 300 repositories x 200 tags (4 real images
 pushed per repository through the API with different `created` dates, then 200 tag links written
 straight into the storage: `1.<i//20>.<i%20>`, 8 `main-<hex>`, `latest`), a smart-HTTP git server
-with one manifests repository (`apps/appNNNNN/kustomization.yaml` per Application), and a directory
-of 1,000 Application manifests x 2 images spread over the 300 repositories: semver with
-constraints (50%), newest-build with `allow-tags: regexp:^main-[a-f0-9]{7}$` (30%) and digest on
-`latest` (20%), write-back-method git, target kustomization, dry run.
+with one manifests repository (`apps/appNNNNN/kustomization.yaml` per Application, repocreds from
+a Secret file), and a directory of 1,000 Application manifests x 2 images spread round-robin over
+the 300 repositories: semver with constraints (50%), newest-build with
+`allow-tags: regexp:^main-[a-f0-9]{7}$` (30%) and digest on `latest` (20%), write-back-method
+git, target kustomization, dry run.
 
 The directory Applications carry no `status`, so every image is a change and the dry run plans
 the whole write-back honestly: one shallow clone of the manifests repository (cold only), every
-kustomization edit computed and staged, nothing committed or pushed. The table splits the wall
-time into listing Applications, registry selection, and write-back planning.
+kustomization edit computed and staged, nothing committed or pushed. Wall time is split into
+listing Applications (`list`), parsing + registry selection (`select`), write-back planning
+(`write`) and what follows it, mostly logging (`log`).
 
-Each scenario runs in its own subprocess (peak RSS isolated, ru_maxrss after each cycle) that
-builds the pieces exactly as `image-updater run` does and runs a cold cycle, then a warm one
-(same process, same caches). The floor is what any correct implementation must ask:
+Each scenario runs in its own subprocess (peak RSS isolated: ru_maxrss after each cycle) that
+builds the pieces as `image-updater run` does and runs a cold cycle, then a warm one (same
+process, same caches), logging at `run`'s default level (info) into .bench/cycle/cycles.log.
+Scenarios: registries.conf `limit: 0` (our code's own speed; median of `--runs`), no
+registries.conf (the inferred endpoint's default 20 requests/s, what a user gets), and 10,000
+Applications over the same repositories for memory (one cold cycle, log level warn: see below).
+
+The floor is what any correct implementation must ask:
 
     tag-list pages of the unique repositories
     + one HEAD per unique (repository, tag) tracked by digest
@@ -25,8 +32,8 @@ builds the pieces exactly as `image-updater run` does and runs a cold cycle, the
       + one config GET per unique image among them (never seen before)
 
 Baseline, same run: `skopeo list-tags` over the same repositories, sequentially as a user's shell
-loop would, and 4 at a time. 10,000 Applications (same repositories) run in a separate subprocess
-for memory: peak RSS and wall time of one cold dry-run cycle.
+loop would, and 4 at a time; `x skopeo` is the whole cycle over the sequential loop, `sel x` the
+select phase alone (the part comparable with listing tags) over the same.
 """
 
 from __future__ import annotations

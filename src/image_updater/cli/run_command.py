@@ -68,10 +68,9 @@ def _env(name: str) -> str:
 )
 @click.option(
     "--argocd-namespace",
-    default="argocd",
     envvar="ARGOCD_NAMESPACE",
-    show_default=True,
-    help="The controller's namespace (Leases, repository Secrets, .argocd-source naming).",
+    help="The controller's namespace (Leases, repository Secrets, .argocd-source naming); "
+    "default: the pod's own namespace, else argocd.",
 )
 @click.option(
     "--applications-dir",

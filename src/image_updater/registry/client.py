@@ -78,6 +78,7 @@ class RegistryClient:
         self._registry = urlsplit(self._api).netloc
         self._cache = cache
         self._clock = clock
+        self._configs_in_flight: dict[str, asyncio.Future[ImageConfig]] = {}
         ssl_context = tls_context(
             name=endpoint.name, ca_file=endpoint.ca_file, insecure=endpoint.insecure, ca_data=endpoint.ca_data
         )
@@ -182,10 +183,21 @@ class RegistryClient:
         return manifest
 
     async def fetch_config(self, repository: str, digest: str) -> ImageConfig:
-        """GET, verify and parse an image configuration blob (following redirects to blob storage); cached."""
+        """GET, verify and parse an image configuration blob (following redirects to blob storage); cached.
+
+        Concurrent calls for one digest (several tags of one image, scanned at once) share one GET.
+        """
         cached = self._cache.config(registry=self.registry, digest=digest)
         if cached is not None:
             return cached
+        pending = self._configs_in_flight.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(self._get_config(repository, digest))
+            self._configs_in_flight[digest] = pending
+            pending.add_done_callback(lambda _: self._configs_in_flight.pop(digest, None))
+        return await asyncio.shield(pending)
+
+    async def _get_config(self, repository: str, digest: str) -> ImageConfig:
         url = f"{self._api}/v2/{_path(repository)}/blobs/{_ref(digest)}"
         response = await self._request("blob_get", "GET", url, repository, {}, MAX_CONFIG_BODY)
         self._expect_ok(response, repository=repository, thing=f"config blob {digest}")

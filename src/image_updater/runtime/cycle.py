@@ -149,11 +149,12 @@ class Cycle:
         report.images_checked = len(checks)
         self._metrics.images_checked.inc(len(checks))
         by_app: dict[str, PendingApp] = {}
+        settings_of = {app.key: settings for app, settings in apps}
         for check, result in zip(checks, results, strict=True):
             change = self._decide(check, result, report)
             if change is None:
                 continue
-            app, settings = check.app, next(s for a, s in apps if a is check.app)
+            app, settings = check.app, settings_of[check.app.key]
             previous = by_app.get(app.key)
             items = (*previous.changes, (check.image, change)) if previous else ((check.image, change),)
             by_app[app.key] = PendingApp(app=app, settings=settings, changes=items)

@@ -56,11 +56,13 @@ class RegistryPool:
 
 
 class CycleTags:
-    """A `TagSource` over one client that lists each repository's tags at most once per cycle."""
+    """A `TagSource` over one client that lists each repository's tags, and resolves each tracked
+    tag's digest, at most once per cycle."""
 
     def __init__(self, client: RegistryClient) -> None:
         self._client = client
         self._lists: dict[str, asyncio.Future[list[str]]] = {}
+        self._digests: dict[tuple[str, str], asyncio.Future[str]] = {}
 
     async def list_tags(self, repository: str) -> list[str]:
         if repository not in self._lists:
@@ -68,7 +70,11 @@ class CycleTags:
         return list(await asyncio.shield(self._lists[repository]))
 
     async def manifest_digest(self, repository: str, reference: str) -> str:
-        return await self._client.manifest_digest(repository, reference)
+        """One HEAD per (repository, tag) per cycle, however many images track it."""
+        key = (repository, reference)
+        if key not in self._digests:
+            self._digests[key] = asyncio.ensure_future(self._client.manifest_digest(repository, reference))
+        return await asyncio.shield(self._digests[key])
 
     async def tag_info(
         self,

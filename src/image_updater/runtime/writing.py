@@ -27,7 +27,7 @@ from image_updater.writeback.git import GitWriter, WriteResult
 from image_updater.writeback.git_auth import GitAuth, RepoCredsSource, resolve_git_credentials
 from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
 from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
-from image_updater.writeback.git_edits import Edit, Reader, merge_edits
+from image_updater.writeback.git_edits import Edit, Reader
 from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget, parse_write_back_target
 from image_updater.writeback.planning import AppTarget, plan_edits
 from image_updater.writeback.reading import current_tag
@@ -101,23 +101,37 @@ class _Prepared:
 
 
 def _prepare(group: Sequence[_GitJob], read: Reader) -> _Prepared:
-    """Plan every Application on its own, so one broken target does not stop the others."""
-    planned: list[Mapping[str, Edit]] = []
+    """Plan every Application on its own, so one broken target does not stop the others.
+
+    Each Application's edits run once, on the text the Applications before it left, and the
+    resulting texts become the group's edits: nothing is parsed twice, and an edit that fails
+    (a file that does not parse, a target that cannot take it) fails its Application alone.
+    """
+    texts: dict[str, str | None] = {}
     changes: dict[int, tuple[Change, ...]] = {}
     failures: dict[int, ImageUpdaterError] = {}
     for index, job in enumerate(group):
         try:
-            edits = plan_edits(read, job.target)
-            for path, edit in edits.items():
-                edit(read(path))  # a target that does not parse or cannot take the edit fails here, alone
             needed = job.changes(read)
+            if not needed:
+                continue
+            staged = {
+                path: edit(texts[path] if path in texts else read(path))
+                for path, edit in plan_edits(read, job.target).items()
+            }
         except ImageUpdaterError as err:
             failures[index] = err
             continue
-        if needed:
-            planned.append(edits)
-            changes[index] = needed
-    return _Prepared(merge_edits(planned), changes, failures)
+        texts.update(staged)
+        changes[index] = needed
+    return _Prepared({path: _constant(text) for path, text in texts.items()}, changes, failures)
+
+
+def _constant(text: str | None) -> Edit:
+    def edit(_: str | None) -> str | None:
+        return text
+
+    return edit
 
 
 class WriteBack:
@@ -161,6 +175,7 @@ class WriteBack:
 
     async def write_all(self, pending: Sequence[PendingApp]) -> list[Written]:
         """Write every Application's changes; one `Written` per Application."""
+        self._auth_cache.clear()  # Secrets may rotate between cycles, not within one
         argocd = [p for p in pending if p.settings.write_back_method == "argocd"]
         results = [await self._argocd(p) for p in argocd]
         jobs: list[_GitJob] = []
@@ -235,18 +250,24 @@ class WriteBack:
         return _GitJob(item, repo_url, branch, auth, app_target)
 
     async def _auth(self, item: PendingApp, repo_url: str) -> GitAuth | None:
+        """Git credentials, resolved once per cycle per (method, repository, namespace)."""
         method = item.settings.write_back_method
         if method.startswith("git:secret:") and self._secrets is None:
             raise CredentialError(
                 f"{method}: no Secrets are available (give --secrets-dir, or run in a cluster)"
             )
-        return await resolve_git_credentials(
-            method,
-            repo_url=repo_url,
-            secrets=self._secrets,  # type: ignore[arg-type]
-            app_namespace=item.app.namespace,
-            repo_creds=self._repo_creds,
-        )
+        key = (method, repo_url, item.app.namespace)
+        if key not in self._auth_cache:
+            self._auth_cache[key] = asyncio.ensure_future(
+                resolve_git_credentials(
+                    method,
+                    repo_url=repo_url,
+                    secrets=self._secrets,  # type: ignore[arg-type]
+                    app_namespace=item.app.namespace,
+                    repo_creds=self._repo_creds,
+                )
+            )
+        return await asyncio.shield(self._auth_cache[key])
 
     def _group(self, jobs: Sequence[_GitJob]) -> list[list[_GitJob]]:
         if not self._batch:
@@ -261,7 +282,8 @@ class WriteBack:
         outcome: list[_Prepared] = []
 
         def planner(read: Reader) -> Mapping[str, Edit]:
-            return _prepare(group, read).edits
+            # GitWriter renders the message first, against the same tip: reuse what it prepared
+            return outcome[0].edits if outcome else _prepare(group, read).edits
 
         def message(read: Reader) -> str:
             outcome[:] = [_prepare(group, read)]
@@ -297,7 +319,10 @@ class WriteBack:
             return _failed(job.pending, prepared.failures[index])
         if index not in prepared.changes:
             return Written(job.pending.app, ())  # the target already holds every change
-        return Written(job.pending.app, prepared.changes[index], commit=result.commit, diff=result.diff)
+        # the group's diff goes with its first changed Application only: logged once, not once per app
+        first = min(prepared.changes)
+        diff = result.diff if index == first else ""
+        return Written(job.pending.app, prepared.changes[index], commit=result.commit, diff=diff)
 
 
 def choose_source(app: Application, *, target: WriteTarget | None) -> AppSource:

@@ -31,9 +31,10 @@ def load_applications(directory: Path) -> LoadedManifests:
     found: list[Mapping[str, Any]] = []
     problems: list[str] = []
     files = sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    yaml = YAML(typ="safe", pure=True)  # one loader for the whole scan: building one costs more than a file
     for path in files:
         try:
-            documents = list(YAML(typ="safe", pure=True).load_all(path.read_text(encoding="utf-8")))
+            documents = list(yaml.load_all(path.read_text(encoding="utf-8")))
         except (OSError, YAMLError, UnicodeDecodeError) as err:
             problems.append(f"{path}: not readable as YAML: {str(err).splitlines()[0]}")
             continue

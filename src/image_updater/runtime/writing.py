@@ -156,6 +156,7 @@ class WriteBack:
             dry_run,
             batch,
         )
+        self._auth_cache: dict[tuple[str, str, str], asyncio.Future[GitAuth | None]] = {}
 
     def validate(self, app: Application, settings: AppSettings) -> None:
         """Check the write-back settings of `app` without writing: method, target, source, branch."""

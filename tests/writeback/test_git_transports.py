@@ -15,6 +15,7 @@ from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth, SshKeyAuth
 from image_updater.writeback.git_branches import TargetBranch
 from image_updater.writeback.git_cli import GitTrace
+from image_updater.writeback.git_repo import GitRepoCache
 
 if TYPE_CHECKING:
     from conftest import Remote
@@ -127,3 +128,22 @@ async def test_url_with_embedded_password_is_refused(writer: GitWriter, remote: 
         await writer.write(repo_url=url, branch=MAIN, auth=None, edits=tagged("1"), message="m")
     assert "hunter2" not in str(err.value)
     assert "secret" in str(err.value)
+
+
+@pytest.mark.parametrize("genuine", [True, False], ids=["argocd-known-hosts", "impostor"])
+async def test_writer_wide_known_hosts_pin_every_ssh_remote(
+    tmp_path: Path, trace: GitTrace, remote: Remote, ssh_git: GitSshServer, genuine: bool
+) -> None:
+    other_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBSdc4zW2M9Ay1Yd1kQ3VtPjbjQZzqmsWDD0vTYCr5j7"
+    pinned = ssh_git.known_hosts if genuine else f"[127.0.0.1]:{ssh_git.port} {other_key}\n"
+    writer = GitWriter(cache=GitRepoCache(tmp_path / "cache"), trace=trace, known_hosts=pinned)
+    auth = SshKeyAuth(private_key=ssh_git.user_key)  # the credentials pin nothing themselves
+    write = writer.write(
+        repo_url=ssh_git.url_for(remote.bare), branch=MAIN, auth=auth, edits=tagged("7.0.0"), message="m"
+    )
+    if genuine:
+        assert (await write).commit == remote.tip()
+        assert not writer.cache.known_hosts_file.exists()  # nothing learnt on first use
+    else:
+        with pytest.raises(GitError, match=r"Host key verification failed|REMOTE HOST IDENTIFICATION"):
+            await write

@@ -129,6 +129,13 @@ def _env(name: str) -> str:
     show_default=True,
     help="How long a tag's digest is trusted before a HEAD checks it (newest-build).",
 )
+@click.option(
+    "--ssh-known-hosts",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar=_env("SSH_KNOWN_HOSTS"),
+    help="OpenSSH known_hosts pinning git SSH hosts (default: /app/config/ssh/ssh_known_hosts if "
+    "mounted, else trust on first use).",
+)
 @click.option("--disable-kube-events", is_flag=True, envvar=_env("DISABLE_KUBE_EVENTS"))
 @click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False), envvar="KUBECONFIG")
 @click.option(
@@ -207,5 +214,6 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         kube_events=not flags["disable_kube_events"],
         leader_election=flags["leader_election"],
         trust_tags_for=flags["tag_revalidate_interval"],
+        ssh_known_hosts=flags["ssh_known_hosts"],
         **extra,
     )

@@ -79,6 +79,7 @@ class RunSettings:
     kube_events: bool = True
     leader_election: bool | None = None  # None: on in a cluster, off in directory mode
     trust_tags_for: float = 1800.0
+    ssh_known_hosts: Path | None = None  # default: Argo CD's mounted ssh_known_hosts when present
 
 
 async def run(settings: RunSettings) -> int:
@@ -102,7 +103,9 @@ async def run(settings: RunSettings) -> int:
         if api is not None:
             metrics.watch_kubernetes(lambda: (api.counter.requests, api.counter.errors))
         writer = WriteBack(
-            git=GitWriter(cache=GitRepoCache(settings.git_workdir)),
+            git=GitWriter(
+                cache=GitRepoCache(settings.git_workdir), known_hosts=_known_hosts(settings.ssh_known_hosts)
+            ),
             api=api,
             secrets=secrets,
             repo_creds=RepoCredsFromSecrets(
@@ -258,6 +261,22 @@ def _commit_template(path: Path | None) -> Template:
                 f"cannot read the commit message template {path}: {err.strerror}"
             ) from err
     return compile_template(text, name=str(path or "default commit message"))
+
+
+DEFAULT_SSH_KNOWN_HOSTS = Path(
+    "/app/config/ssh/ssh_known_hosts"
+)  # argocd-ssh-known-hosts-cm, as upstream mounts it
+
+
+def _known_hosts(path: Path | None) -> str | None:
+    """Host keys that pin every SSH remote: the given file, else Argo CD's when mounted, else none."""
+    if path is None and not DEFAULT_SSH_KNOWN_HOSTS.is_file():
+        return None
+    chosen = path or DEFAULT_SSH_KNOWN_HOSTS
+    try:
+        return chosen.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read SSH known hosts {chosen}: {err.strerror}") from err
 
 
 def _leader_election(settings: RunSettings) -> bool:

@@ -20,12 +20,12 @@ import asyncio
 import contextlib
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from image_updater.errors import GitError, PushConflict
 from image_updater.writeback import git_auth
-from image_updater.writeback.git_auth import GitAuth
+from image_updater.writeback.git_auth import GitAuth, SshKeyAuth
 from image_updater.writeback.git_branches import TargetBranch
 from image_updater.writeback.git_cli import GitRunner, GitTrace
 from image_updater.writeback.git_commit import Author, CommitOptions, Signing, commit_args
@@ -98,13 +98,17 @@ class GitWriter:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         timeout: float = 120.0,
+        known_hosts: str | None = None,
     ) -> None:
+        """`known_hosts` (OpenSSH format, e.g. Argo CD's ssh_known_hosts) pins the host keys of
+        every SSH remote whose credentials do not pin their own; None keeps accept-new."""
         self.cache = cache
         self.trace = trace if trace is not None else GitTrace()
         self.retry = retry if retry is not None else RetryPolicy()
         self._rng = rng if rng is not None else random.Random()
         self._timeout = timeout
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        self._known_hosts = known_hosts
 
     @contextlib.asynccontextmanager
     async def lock(self, repo_url: str, branch: str) -> AsyncIterator[None]:
@@ -148,6 +152,8 @@ class GitWriter:
         branch and push. A callable `message` is rendered from the tip before the edits are applied,
         so it can name the values being replaced."""
         git_auth.check_repo_url(repo_url)
+        if isinstance(auth, SshKeyAuth) and not auth.known_hosts and self._known_hosts:
+            auth = replace(auth, known_hosts=self._known_hosts)
         if not callable(edits):
             check_paths(edits)
         options = CommitOptions(

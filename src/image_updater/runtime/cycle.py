@@ -204,13 +204,11 @@ class Cycle:
                 self._metrics.images_errors.labels(application=app.name).inc(len(written.changes))
                 self._error(report, f"application {app.key}: write-back failed: {written.error}", app=app)
                 continue
+            done = "updated" if written.commit or written.patched else "already written"
+            verb = "would update" if self._options.dry_run else done
             for change in written.changes:
                 log.info(
-                    "would update"
-                    if self._options.dry_run
-                    else "updated"
-                    if written.commit or written.patched
-                    else "already written",
+                    verb,
                     app=app.key,
                     image=change.new.name,
                     old=str(change.old.tag or ""),

@@ -56,6 +56,7 @@ class ImageSettings:
     helm_tag: str | None
     helm_spec: str | None
     kustomize_name: str | None
+    selection_key: tuple[str, ...] = ()  # the texts that decide selection: equal keys select alike
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,7 @@ def _image(ours: Mapping[str, str], spec: ImageSpec, *, app: str) -> ImageSettin
         helm_tag=_opt(get("helm.image-tag")),
         helm_spec=_opt(get("helm.image-spec")),
         kustomize_name=_opt(get("kustomize.image-name")),
+        selection_key=(strategy or "", version or "", allow or "", ignore or "", get("platforms") or ""),
     )
 
 

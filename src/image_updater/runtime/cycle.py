@@ -137,13 +137,17 @@ class Cycle:
     ) -> list[PendingApp]:
         gate = asyncio.Semaphore(self._options.max_concurrency)
         cycle_tags: dict[int, CycleTags] = {}
+        scans: dict[tuple[object, ...], asyncio.Future[ScanResult]] = {}
 
         async def one(check: ImageCheck) -> ScanResult | ImageUpdaterError:
-            async with gate:
-                try:
-                    return await self._scan(check, cycle_tags)
-                except ImageUpdaterError as err:
-                    return err
+            # images configured alike on the same repository and credentials share one scan
+            key = (check.image.spec.image.name, str(check.image.pull_secret), check.image.selection_key)
+            if key not in scans:
+                scans[key] = asyncio.ensure_future(self._gated_scan(gate, check, cycle_tags))
+            try:
+                return await asyncio.shield(scans[key])
+            except ImageUpdaterError as err:
+                return err
 
         results = await asyncio.gather(*(one(check) for check in checks))
         report.images_checked = len(checks)
@@ -159,6 +163,12 @@ class Cycle:
             items = (*previous.changes, (check.image, change)) if previous else ((check.image, change),)
             by_app[app.key] = PendingApp(app=app, settings=settings, changes=items)
         return list(by_app.values())
+
+    async def _gated_scan(
+        self, gate: asyncio.Semaphore, check: ImageCheck, cycle_tags: dict[int, CycleTags]
+    ) -> ScanResult:
+        async with gate:
+            return await self._scan(check, cycle_tags)
 
     async def _scan(self, check: ImageCheck, cycle_tags: dict[int, CycleTags]) -> ScanResult:
         spec = check.image.spec

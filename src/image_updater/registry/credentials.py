@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from image_updater.credentials import (
     CredentialRef,
@@ -32,9 +32,9 @@ from image_updater.credentials import (
     parse_user_pass,
 )
 from image_updater.errors import CredentialError, InvalidCredentialRef
+from image_updater.registry.authenticating import CredentialsProvider
 from image_updater.settings.registries import Endpoint
 
-CredentialsProvider = Callable[[], Awaitable[Credentials | None]]  # what `RegistryClient` takes
 DOCKERCONFIG_FIELD = ".dockerconfigjson"
 STDERR_EXCERPT = 200
 

@@ -170,9 +170,10 @@ class RegistryClient:
         )
         self._expect_ok(response, repository=repository, thing=f"manifest {reference!r}")
         header = response.headers.get("Docker-Content-Digest", "").strip()
-        digest = reference if by_digest else header or sha256_digest(response.body)
+        actual = sha256_digest(response.body)
+        digest = reference if by_digest else header or actual
         for claimed in (digest, header):
-            self._verify(response.body, claimed, repository=repository)
+            self._verify(actual, claimed, repository=repository)
         manifest = parse_manifest(
             response.body,
             digest=digest,
@@ -201,7 +202,7 @@ class RegistryClient:
         url = f"{self._api}/v2/{_path(repository)}/blobs/{_ref(digest)}"
         response = await self._request("blob_get", "GET", url, repository, {}, MAX_CONFIG_BODY)
         self._expect_ok(response, repository=repository, thing=f"config blob {digest}")
-        self._verify(response.body, digest, repository=repository)
+        self._verify(sha256_digest(response.body), digest, repository=repository)
         config = parse_config(response.body, digest=digest, where=self._where(repository))
         self._cache.put_config(registry=self.registry, digest=digest, config=config)
         return config
@@ -320,8 +321,9 @@ class RegistryClient:
             raise denied(self.registry, response.status, repository or "")
         raise RegistryProtocolError(f"{where}: unexpected HTTP {response.status} for {thing}")
 
-    def _verify(self, body: bytes, digest: str, *, repository: str) -> None:
-        if digest.startswith("sha256:") and sha256_digest(body) != digest:
+    def _verify(self, actual: str, digest: str, *, repository: str) -> None:
+        """`actual` is the body's sha256 digest; a claimed digest of another algorithm is not checked."""
+        if digest.startswith("sha256:") and actual != digest:
             raise RegistryProtocolError(f"{self._where(repository)}: content does not match digest {digest}")
 
     def _where(self, repository: str | None) -> str:

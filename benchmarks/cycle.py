@@ -256,10 +256,10 @@ async def worker(
 
     from image_updater.registry.credentials import CredentialResolver
     from image_updater.runtime.appsources import AppFilter, DirectorySource, Listing, RepoCredsFromSecrets
+    from image_updater.runtime.configfiles import load_registries_conf
     from image_updater.runtime.cycle import Cycle, CycleOptions
     from image_updater.runtime.metrics import Metrics
     from image_updater.runtime.registries import RegistryPool
-    from image_updater.runtime.tagcheck import load_registries_conf
     from image_updater.runtime.writing import CommitSettings, PendingApp, WriteBack, Written
     from image_updater.sources.secret_files import SecretFiles
     from image_updater.templates import compile_template

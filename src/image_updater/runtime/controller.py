@@ -38,10 +38,10 @@ from image_updater.runtime.appsources import (
     RepoCredsFromSecrets,
     secret_source,
 )
+from image_updater.runtime.configfiles import load_registries_conf
 from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.registries import RegistryPool
-from image_updater.runtime.tagcheck import load_registries_conf
 from image_updater.runtime.writing import CommitSettings, WriteBack
 from image_updater.sources.secret_files import SecretFiles
 from image_updater.templates import Template, compile_template

@@ -19,7 +19,6 @@ import aiohttp
 
 from image_updater import refs, selection
 from image_updater.credentials import CredentialRef, SecretSource, parse_credential_ref
-from image_updater.errors import InvalidRegistryConfig
 from image_updater.kube.connecting import connect
 from image_updater.kube.secrets import ClusterSecrets
 from image_updater.refs import ImageRef
@@ -29,11 +28,10 @@ from image_updater.registry.counting import RequestCounter
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.limits import RequestLimiter
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
+from image_updater.runtime.configfiles import load_registries_conf
 from image_updater.selection.types import Platform
-from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository, parse_registries_conf
+from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository
 from image_updater.sources.secret_files import SecretFiles
-
-DEFAULT_REGISTRIES_CONF = Path("/app/config/registries.conf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +72,6 @@ class CheckReport:
             return None
         digest = info.digest if self.strategy == "digest" else None
         return replace(self.image, tag=refs.Tag(info.name), digest=refs.Digest(digest) if digest else None)
-
-
-def load_registries_conf(path: Path | None) -> RegistryConfig:
-    """Read registries.conf from `path`, else the default location if present, else built-ins."""
-    chosen = (
-        path if path is not None else (DEFAULT_REGISTRIES_CONF if DEFAULT_REGISTRIES_CONF.exists() else None)
-    )
-    if chosen is None:
-        return parse_registries_conf("", source="built-in defaults")
-    try:
-        text = chosen.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InvalidRegistryConfig(f"cannot read registries.conf {chosen}: {err.strerror}") from err
-    return parse_registries_conf(text, source=str(chosen))
 
 
 @dataclass(frozen=True, slots=True)

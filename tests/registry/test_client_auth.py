@@ -275,7 +275,6 @@ async def test_credentials_are_not_sent_to_a_plain_http_realm_of_a_tls_registry(
         transport = Transport(
             session=session,
             api_url="https://r.io",
-            registry="r.io",
             counter=RequestCounter(),
             limiter=RequestLimiter(limit=None),
             timeout=aiohttp.ClientTimeout(total=1),

@@ -85,7 +85,6 @@ class RegistryClient:
         self._transport = Transport(
             session=session,
             api_url=self._api,
-            registry=self.registry,
             counter=counter,
             limiter=limiter,
             timeout=timeout,

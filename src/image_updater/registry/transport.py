@@ -98,7 +98,7 @@ def retry_after(value: str | None, *, fallback: float, now: datetime | None = No
 
 
 class Transport:
-    """Sends requests for one registry (`registry` is its host[:port], the counter and message key)."""
+    """Sends requests for one registry; its host[:port], from `api_url`, keys the counter."""
 
     __slots__ = (
         "_api_origin",
@@ -118,7 +118,6 @@ class Transport:
         *,
         session: aiohttp.ClientSession,
         api_url: str,
-        registry: str,
         counter: RequestCounter,
         limiter: RequestLimiter,
         timeout: aiohttp.ClientTimeout,
@@ -129,7 +128,7 @@ class Transport:
     ) -> None:
         self._session = session
         self._api_origin = origin(api_url)
-        self._registry = registry
+        self._registry = urlsplit(api_url).netloc
         self._counter = counter
         self._limiter = limiter
         self._timeout = timeout

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import total_ordering
 from typing import TypeAlias
 
 # The loose grammar Masterminds parses with (group 1-3 numbers, 5 pre-release, 8 build metadata).
@@ -90,6 +91,7 @@ def _precedence(major: int, minor: int, patch: int, prerelease: str) -> _Key:
     return (major, minor, patch, 0 if prerelease else 1, identifiers)
 
 
+@total_ordering
 @dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class Version:
     """One semantic version; `Version("v1.2")` is 1.2.0. Equal versions differ at most in metadata."""
@@ -139,18 +141,3 @@ class Version:
         if not isinstance(other, Version):
             return NotImplemented
         return self._key < other._key
-
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key <= other._key
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key > other._key
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key >= other._key

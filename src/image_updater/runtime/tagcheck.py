@@ -22,13 +22,10 @@ from image_updater.credentials import CredentialRef, SecretSource, parse_credent
 from image_updater.kube.connecting import connect
 from image_updater.kube.secrets import ClusterSecrets
 from image_updater.refs import ImageRef
-from image_updater.registry.cache import MetadataCache
-from image_updater.registry.client import RegistryClient
-from image_updater.registry.counting import RequestCounter
 from image_updater.registry.credentials import CredentialResolver
-from image_updater.registry.limits import RequestLimiter
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
 from image_updater.runtime.configfiles import load_registries_conf
+from image_updater.runtime.registries import RegistryPool
 from image_updater.selection.types import Platform
 from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository
 from image_updater.sources.secret_files import SecretFiles
@@ -134,9 +131,6 @@ async def _check(
     if options.rate_limit is not None:
         endpoint = replace(endpoint, limit=options.rate_limit)
     repository = api_repository(endpoint, spec.image)
-    resolver = CredentialResolver(secrets=secrets, environ=environ, clock=time.monotonic)
-    ref = parsed.credentials or (parse_credential_ref(endpoint.credentials) if endpoint.credentials else None)
-    counter = RequestCounter()
     request = ScanRequest(
         repository=repository,
         tag_filter=parsed.tag_filter,
@@ -146,15 +140,9 @@ async def _check(
         tag_order=endpoint.tagsortmode,
     )
     async with aiohttp.ClientSession() as session:
-        client = RegistryClient(
-            session=session,
-            endpoint=endpoint,
-            credentials=resolver.provider(ref, endpoint) if ref else None,
-            counter=counter,
-            limiter=RequestLimiter(limit=endpoint.limit),
-            cache=MetadataCache(),
-        )
-        result = await scan(client, request)
+        resolver = CredentialResolver(secrets=secrets, environ=environ, clock=time.monotonic)
+        pool = RegistryPool(session=session, resolver=resolver)
+        result = await scan(pool.client(endpoint, parsed.credentials), request)
     return CheckReport(
         image=spec.image,
         endpoint=endpoint,
@@ -163,5 +151,5 @@ async def _check(
         legacy_strategy_name=selection.parse_strategy(options.strategy).legacy is not None,
         constraint=parsed.version,
         result=result,
-        requests=counter.by_kind(),
+        requests=pool.counter.by_kind(),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_updater.errors import InvalidWriteBackConfig, WriteBackError
 from image_updater.writeback import yamledit
@@ -33,13 +33,14 @@ def apply(text: str | None, images: Sequence[ManifestImage], *, path: str = "kus
         )
     result = text
     for image in images:
-        result = yamledit.apply(result, _edits(_entries(result, path=path), image), path=path, loose=True)
+        docs = yt.compose_documents(result, path=path)
+        edits = _edits(_entries(docs, path=path), image)
+        result = yamledit.apply(result, edits, path=path, loose=True, documents=docs)
     return result
 
 
-def _entries(text: str, *, path: str) -> list[Entry]:
+def _entries(docs: list[Node | None], *, path: str) -> list[Entry]:
     """The string fields of each `images:` entry, in order."""
-    docs = yt.compose_documents(text, path=path)
     if len(docs) > 1:
         raise WriteBackError(f"{path} holds {len(docs)} YAML documents; a kustomization is a single document")
     root = docs[0] if docs else None

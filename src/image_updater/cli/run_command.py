@@ -4,19 +4,18 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Any
 
 import click
 
-from image_updater.errors import ConfigError, ImageUpdaterError
+from image_updater.cli.failing import exiting_on_error
 from image_updater.runtime import logs
 from image_updater.runtime.controller import RunSettings, run
 from image_updater.settings.registries import parse_duration
 from image_updater.writeback.git_commit import Author, Signing
 
-EXIT_OK, EXIT_ERRORS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_ERRORS = 0, 1
 
 
 def _duration(_: click.Context, param: click.Parameter, value: str) -> float:
@@ -161,19 +160,7 @@ def _env(name: str) -> str:
 def run_command(loglevel: str, logformat: str, **flags: Any) -> None:
     """Watch registries and keep the images of annotated Applications current."""
     logs.configure(level=loglevel, fmt=logformat)
-    try:
-        settings = _settings(flags)
-        status = asyncio.run(run(settings))
-    except ConfigError as err:
-        click.echo(f"error: {err}", err=True)
-        raise SystemExit(EXIT_BAD_INPUT) from None
-    except ImageUpdaterError as err:
-        click.echo(f"error: {err}", err=True)
-        raise SystemExit(EXIT_ERRORS) from None
-    except Exception as err:  # a bug of ours: one line; the traceback only at debug level
-        logging.getLogger(__name__).debug("internal error", exc_info=True)
-        click.echo(f"error: internal error ({type(err).__name__}); rerun with --loglevel debug", err=True)
-        raise SystemExit(EXIT_ERRORS) from None
+    status = exiting_on_error(lambda: asyncio.run(run(_settings(flags))), failed=EXIT_ERRORS)
     raise SystemExit(status)
 
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from image_updater.errors import ConfigError, ImageUpdaterError
+from image_updater.cli.failing import exiting_on_error
 from image_updater.runtime import explaining, logs
 from image_updater.runtime.tagcheck import CheckOptions, CheckReport, check_image
 
-EXIT_CHOSEN, EXIT_NO_MATCH, EXIT_BAD_INPUT, EXIT_FAILED = 0, 1, 2, 3
+EXIT_CHOSEN, EXIT_NO_MATCH, EXIT_FAILED = 0, 1, 3
 
 
 @click.command("test")
@@ -47,16 +46,9 @@ def test_command(image: str, explain: bool, output: str, loglevel: str, **flags:
     flags["ignore_tags"] = tuple(flags["ignore_tags"])
     flags["registries_conf"] = flags.pop("registries_conf_path")
     options = CheckOptions(image=image, **flags)
-    try:
-        report = asyncio.run(check_image(options, environ=os.environ))
-    except ConfigError as err:
-        raise SystemExit(_fail(str(err), EXIT_BAD_INPUT)) from None
-    except ImageUpdaterError as err:
-        raise SystemExit(_fail(str(err), EXIT_FAILED)) from None
-    except Exception as err:  # a bug of ours: say so in one line; the traceback only at debug level
-        logging.getLogger(__name__).debug("internal error", exc_info=True)
-        message = f"internal error ({type(err).__name__}); rerun with --loglevel debug"
-        raise SystemExit(_fail(message, EXIT_FAILED)) from None
+    report = exiting_on_error(
+        lambda: asyncio.run(check_image(options, environ=os.environ)), failed=EXIT_FAILED
+    )
     if output == "json":
         click.echo(json.dumps(_as_json(report), indent=2))
     else:
@@ -65,11 +57,6 @@ def test_command(image: str, explain: bool, output: str, loglevel: str, **flags:
         if output == "json":
             click.echo(_no_match_message(report), err=True)
         raise SystemExit(EXIT_NO_MATCH)
-
-
-def _fail(message: str, code: int) -> int:
-    click.echo(f"error: {message}", err=True)
-    return code
 
 
 def _print_text(report: CheckReport, *, explain: bool) -> None:

@@ -15,7 +15,7 @@ IMAGE = "ghcr.io/org/api"
 
 
 def policy(constraint: str | None) -> SemverPolicy:
-    return SemverPolicy(None if constraint is None else Constraint(constraint), constraint)
+    return SemverPolicy(None if constraint is None else Constraint(constraint))
 
 
 @pytest.mark.parametrize(

@@ -106,4 +106,4 @@ def _semver(constraint: str | None, image: str) -> SemverPolicy:
             f"image {image}: semver constraint {constraint!r} does not parse ({err}); "
             "write e.g. '>=1.0.0 <2.0.0', '~1.26' or '^1.0'"
         ) from None
-    return SemverPolicy(constraint=parsed, constraint_text=constraint)
+    return SemverPolicy(constraint=parsed)

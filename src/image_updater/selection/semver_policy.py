@@ -28,7 +28,6 @@ class SemverPolicy:
     """Admit versions inside `constraint` (None = every release); rank highest first."""
 
     constraint: Constraint | None
-    constraint_text: str | None = None
     name: ClassVar[str] = "semver"
     needs_metadata: ClassVar[bool] = False
     needs_digest: ClassVar[bool] = False
@@ -45,7 +44,7 @@ class SemverPolicy:
             return None
         if version.prerelease and not self.constraint.mentions_prerelease:
             return "pre-release; the constraint names no pre-release"
-        return f"outside constraint {self.constraint_text}"
+        return f"outside constraint {self.constraint}"
 
     def rank(self, candidates: Sequence[TagInfo]) -> list[TagInfo]:
         """Highest version first; a candidate that is no version (admit would refuse it) ranks last."""

@@ -63,7 +63,7 @@ def _parse_allow(text: str | None, image: str) -> TagRule | None:
     text = (text or "").strip()
     if not text or text.lower() == "any":
         return None
-    if text[: len(_REGEXP)].lower() == _REGEXP:
+    if _is_regexp(text):
         return _regexp_rule(text, "allow-tags", image)
     raise InvalidTagFilter(
         f"image {image}: allow-tags {text!r} is neither `regexp:<expression>` nor `any`; "
@@ -82,13 +82,13 @@ def _parse_ignore(ignore: Sequence[str] | str | None, image: str) -> tuple[TagRu
 
 
 def _split_ignore(text: str) -> list[str]:
-    if text.strip()[: len(_REGEXP)].lower() == _REGEXP:
+    if _is_regexp(text.strip()):
         return [text.strip()]
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def _ignore_rule(item: str, image: str) -> TagRule:
-    if item[: len(_REGEXP)].lower() == _REGEXP:
+    if _is_regexp(item):
         return _regexp_rule(item, "ignore-tags", image)
     try:
         expression = glob_to_regexp(item)
@@ -97,6 +97,10 @@ def _ignore_rule(item: str, image: str) -> TagRule:
             f"image {image}: ignore-tags glob {item!r} is malformed ({err}); it matches nothing until fixed"
         ) from None
     return TagRule(f"glob {item}", _compile(expression, f"ignore-tags glob {item!r}", image))
+
+
+def _is_regexp(text: str) -> bool:
+    return text[: len(_REGEXP)].lower() == _REGEXP
 
 
 def _regexp_rule(text: str, key: str, image: str) -> TagRule:

@@ -17,10 +17,10 @@ from image_updater.runtime.metrics import Metrics
 
 @dataclass(slots=True)
 class Health:
-    """Mutable health state, written by the cycle loop, read by the probes."""
+    """Mutable readiness, written by the cycle loop, read by `/readyz`. `/healthz` answers 200
+    whenever the server answers at all: a wedged event loop is what liveness catches."""
 
     ready: bool = False
-    alive: bool = True
 
 
 def build_app(*, metrics: Metrics | None, health: Health | None) -> web.Application:
@@ -29,7 +29,7 @@ def build_app(*, metrics: Metrics | None, health: Health | None) -> web.Applicat
     if metrics is not None:
         app.router.add_get("/metrics", _metrics_handler(metrics))
     if health is not None:
-        app.router.add_get("/healthz", _probe(lambda: health.alive, "alive"))
+        app.router.add_get("/healthz", _probe(lambda: True, "alive"))
         app.router.add_get("/readyz", _probe(lambda: health.ready, "ready"))
     return app
 

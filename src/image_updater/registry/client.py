@@ -247,7 +247,7 @@ class RegistryClient:
         )
         return manifest
 
-    def _config_for(self, repository: str) -> Callable[[Manifest | str], Awaitable[ImageConfig | None]]:
+    def _config_for(self, repository: str) -> tagging.ConfigOf:
         async def config_of(manifest: Manifest | str) -> ImageConfig | None:
             if isinstance(manifest, str):
                 manifest = await self.fetch_manifest(repository, manifest)

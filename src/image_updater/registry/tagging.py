@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,7 +19,8 @@ from image_updater.errors import RegistryProtocolError
 from image_updater.registry.manifests import ImageConfig, Manifest, load_json
 from image_updater.selection.types import Platform, TagInfo
 
-ConfigOf = Callable[[Manifest | str], Awaitable[ImageConfig | None]]
+ConfigLookup = Coroutine[Any, Any, ImageConfig | None]
+ConfigOf = Callable[[Manifest | str], ConfigLookup]
 _LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]*)*)")
 _REL = re.compile(r'rel\s*=\s*"?([^";]*)"?', re.IGNORECASE)
 
@@ -76,18 +77,14 @@ async def describe(
     return TagInfo(tag, manifest.digest, created=created, platforms=offered, labels=newest.labels)
 
 
-async def _all(calls: list[Awaitable[ImageConfig | None]]) -> list[ImageConfig | None]:
+async def _all(calls: list[ConfigLookup]) -> list[ImageConfig | None]:
     """Await concurrently (the registry's limiter bounds the fan-out); the first failure is raised as is."""
     try:
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(_run(call)) for call in calls]
+            tasks = [group.create_task(call) for call in calls]
     except BaseExceptionGroup as failed:
         raise _first(failed) from None
     return [task.result() for task in tasks]
-
-
-async def _run(call: Awaitable[ImageConfig | None]) -> ImageConfig | None:
-    return await call
 
 
 def _first(group: BaseExceptionGroup[Any]) -> BaseException:

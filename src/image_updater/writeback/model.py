@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from image_updater.errors import InvalidWriteBackConfig
-from image_updater.refs import ImageRef
+from image_updater.refs import ImageRef, is_docker_hub
 
 SourceKind = Literal["helm", "kustomize"]
 TargetKind = Literal["argocd-source", "kustomization", "helmvalues"]
@@ -104,11 +104,9 @@ def normal_image_name(name: str) -> str:
     registry, path = (
         (first, rest) if rest and ("." in first or ":" in first or first == "localhost") else ("", name)
     )
-    if registry in ("docker.io", "index.docker.io", "registry-1.docker.io"):
-        registry = ""
-    if not registry and path.startswith("library/") and path.count("/") == 1:
-        path = path.removeprefix("library/")
-    return f"{registry}/{path}" if registry else path
+    if is_docker_hub(registry):
+        return path.removeprefix("library/") if path.count("/") == 1 else path
+    return f"{registry}/{path}"
 
 
 def same_image_name(left: str, right: str) -> bool:

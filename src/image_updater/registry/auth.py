@@ -93,26 +93,27 @@ def parse_token(body: bytes, *, now: float, where: str) -> Token:
 
 
 class TokenCache:
-    """Bearer tokens per (registry, scope), dropped once expired by the injected monotonic clock.
+    """Bearer tokens per scope, dropped once expired by the injected monotonic clock.
 
-    One cache per client, hence per set of credentials: tokens are never shared between identities.
+    One cache per client, hence per registry and set of credentials: tokens are never shared
+    between identities.
     """
 
     __slots__ = ("_clock", "_tokens")
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._tokens: dict[tuple[str, str], Token] = {}
+        self._tokens: dict[str, Token] = {}
 
-    def get(self, *, registry: str, scope: str) -> Token | None:
-        token = self._tokens.get((registry, scope))
+    def get(self, *, scope: str) -> Token | None:
+        token = self._tokens.get(scope)
         if token is not None and self._clock() >= token.expires_at:
-            del self._tokens[(registry, scope)]
+            del self._tokens[scope]
             return None
         return token
 
-    def put(self, *, registry: str, scope: str, token: Token) -> None:
-        self._tokens[(registry, scope)] = token
+    def put(self, *, scope: str, token: Token) -> None:
+        self._tokens[scope] = token
 
-    def drop(self, *, registry: str, scope: str) -> None:
-        self._tokens.pop((registry, scope), None)
+    def drop(self, *, scope: str) -> None:
+        self._tokens.pop(scope, None)

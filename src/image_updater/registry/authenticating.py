@@ -94,13 +94,13 @@ class Authenticator:
             return auth.basic_header(credentials)
         scope = auth.pull_scope(host=self._registry, repository=repository)
         async with self._locks.setdefault(scope, asyncio.Lock()):
-            token = self._tokens.get(registry=self._registry, scope=scope)
+            token = self._tokens.get(scope=scope)
             if token is not None and f"Bearer {token.value}" == rejected:
-                self._tokens.drop(registry=self._registry, scope=scope)
+                self._tokens.drop(scope=scope)
                 token = None
             if token is None:
                 token = await self._fetch_token(challenge, scope, repository)
-                self._tokens.put(registry=self._registry, scope=scope, token=token)
+                self._tokens.put(scope=scope, token=token)
         return f"Bearer {token.value}"
 
     async def _fetch_token(self, challenge: auth.Challenge, scope: str, repository: str) -> auth.Token:

@@ -52,7 +52,6 @@ class CycleReport:
 
     applications: int = 0
     images_checked: int = 0
-    skipped: list[planning.Skip] = field(default_factory=list)
     written: list[Written] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     failed_apps: list[tuple[Application, str]] = field(default_factory=list)
@@ -88,7 +87,6 @@ class Cycle:
         for app, settings in apps:
             found, skipped = planning.images_to_check(app, settings)
             checks += found
-            report.skipped += skipped
             for skip in skipped:
                 log.info("skipping image", app=skip.app, image=skip.image, reason=skip.reason)
         pending = await self._changes(apps, checks, report)

@@ -338,8 +338,11 @@ def _check_unique(endpoints: tuple[Endpoint, ...], *, source: str) -> None:
     _reject_second(
         endpoints, prefixless, 'only one entry may omit "prefix" and {first} already does', source=source
     )
-    for prefix in dict.fromkeys(e.prefix for e in endpoints if e.prefix):
-        same = [i for i, e in enumerate(endpoints) if e.prefix == prefix]
+    by_prefix: dict[str, list[int]] = {}
+    for i, e in enumerate(endpoints):
+        if e.prefix:
+            by_prefix.setdefault(e.prefix, []).append(i)
+    for prefix, same in by_prefix.items():
         rule = f'prefix "{prefix}" is already used by {{first}}; merge the two entries'
         _reject_second(endpoints, same, rule, source=source)
 

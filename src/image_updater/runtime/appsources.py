@@ -25,8 +25,6 @@ from image_updater.selection.filters import glob_to_regexp
 from image_updater.sources.applications_dir import load_applications
 from image_updater.sources.secret_files import SecretFiles
 
-REPO_SECRET_LABEL = "argocd.argoproj.io/secret-type"
-
 
 @dataclass(frozen=True, slots=True)
 class Listing:

@@ -7,8 +7,6 @@ import sys
 
 import structlog
 
-LEVELS = ("trace", "debug", "info", "warn", "warning", "error")
-
 
 def configure(*, level: str = "info", fmt: str = "text") -> None:
     """Route structlog and stdlib logging to stderr at `level` (upstream's names: trace..error)."""

@@ -63,6 +63,11 @@ def _param_path(root: Node | None, name: str) -> Path:
     """`images[0].tag` → ("images", 0, "tag"); a top-level key spelled `name` exactly wins."""
     if isinstance(root, MappingNode) and yt.find_pair(root, name) is not None:
         return (name,)
+    return dotted_path(name)
+
+
+def dotted_path(name: str) -> Path:
+    """`images[0].tag` → ("images", 0, "tag"); InvalidWriteBackConfig when `name` is not such a path."""
     steps: list[str | int] = []
     for part in name.split("."):
         match = _STEP.fullmatch(part)

@@ -8,7 +8,6 @@ mention, gives None; the write itself validates the file and reports problems.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,13 +15,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from image_updater.errors import ConfigError
-from image_updater.writeback import paths
+from image_updater.writeback import helmvalues, paths
 from image_updater.writeback.argocd_source import entry_name
 from image_updater.writeback.git_edits import Reader
 from image_updater.writeback.model import KUSTOMIZATION_NAMES, ManifestImage, same_image_name
 from image_updater.writeback.planning import AppTarget
-
-_STEP = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
 
 
 def current_tag(read: Reader, app: AppTarget, image: ManifestImage) -> str | None:
@@ -82,13 +79,11 @@ def _at(data: Mapping[str, Any], dotted: str) -> str | None:
     if dotted in data:
         return _scalar(data[dotted])
     node: Any = data
-    for part in dotted.split("."):
-        match = _STEP.fullmatch(part)
-        if match is None or not isinstance(node, Mapping):
-            return None
-        node = node.get(match.group(1))
-        for index in re.findall(r"\[(\d+)\]", match.group(2)):
-            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+    for step in helmvalues.dotted_path(dotted):  # a malformed path raises ConfigError: no answer
+        if isinstance(step, int):
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+        else:
+            node = node.get(step) if isinstance(node, Mapping) else None
     return _scalar(node)
 
 

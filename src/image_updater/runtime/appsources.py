@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -48,18 +48,21 @@ class AppFilter:
 
     name_globs: tuple[str, ...] = ()
     label_selector: str | None = None
+    _patterns: tuple[Any, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        patterns = []
         for glob in self.name_globs:
             try:
-                glob_to_regexp(glob)
+                patterns.append(re2.compile(glob_to_regexp(glob)))
             except ValueError as err:
                 raise ConfigError(f"--match-application-name {glob!r}: {err}") from None
+        object.__setattr__(self, "_patterns", tuple(patterns))  # compiled once, not once per Application
 
     def names(self, name: str) -> bool:
-        if not self.name_globs:
+        if not self._patterns:
             return True
-        return any(re2.fullmatch(glob_to_regexp(g), name) for g in self.name_globs)
+        return any(pattern.fullmatch(name) for pattern in self._patterns)
 
 
 class DirectorySource:

@@ -215,8 +215,7 @@ def _rank(key: str, targets: tuple[str, str]) -> tuple[int, int, bool, str] | No
         if target and host == target:
             return (rank, 0, decorated, key)
     if host and refs.is_docker_hub(host) and any(t and refs.is_docker_hub(t) for t in targets):
-        order = _DOCKER_HUB_ORDER.index(host) if host in _DOCKER_HUB_ORDER else len(_DOCKER_HUB_ORDER)
-        return (2, order, decorated, key)
+        return (2, _DOCKER_HUB_ORDER.index(host), decorated, key)  # every Docker Hub host is in the order
     return None
 
 

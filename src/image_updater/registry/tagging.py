@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 
 from image_updater.errors import RegistryProtocolError
 from image_updater.registry.manifests import ImageConfig, Manifest, load_json
-from image_updater.selection.types import Platform, TagInfo
+from image_updater.selection.types import Platform, TagInfo, serves
 
 ConfigLookup = Coroutine[Any, Any, ImageConfig | None]
 ConfigOf = Callable[[Manifest | str], ConfigLookup]
@@ -45,9 +45,7 @@ def next_link(values: Sequence[str], *, base: str) -> str | None:
 
 def keeps(platform: Platform | None, wanted: tuple[Platform, ...]) -> bool:
     """True if an image for `platform` serves one of `wanted` (nothing wanted = everything serves)."""
-    if not wanted:
-        return True
-    return platform is not None and any(platform.satisfies(w) for w in wanted)
+    return serves([platform] if platform is not None else [], wanted)
 
 
 async def describe(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from image_updater.selection.filters import TagFilter
 from image_updater.selection.policy import UpdatePolicy
-from image_updater.selection.types import Platform, Rejection, Selection, TagInfo
+from image_updater.selection.types import Platform, Rejection, Selection, TagInfo, serves
 
 
 def screen(
@@ -44,7 +44,7 @@ def platform_reason(info: TagInfo, wanted: tuple[Platform, ...]) -> str | None:
 
     A tag whose platforms are unknown is dropped when platforms are wanted: fail closed.
     """
-    if not wanted or any(offered.satisfies(w) for offered in info.platforms for w in wanted):
+    if serves(info.platforms, wanted):
         return None
     want = " or ".join(str(w) for w in wanted)
     if not info.platforms:

@@ -6,6 +6,7 @@ selection only reads it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,6 +42,11 @@ class Platform:
 
     def __str__(self) -> str:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+
+def serves(offered: Iterable[Platform], wanted: tuple[Platform, ...]) -> bool:
+    """True if one of `offered` serves one of `wanted`; with nothing wanted, everything serves."""
+    return not wanted or any(o.satisfies(w) for o in offered for w in wanted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,8 +56,9 @@ class SecretFiles:
         if not self._directory.is_dir():
             raise CredentialError(f"Secrets directory {self._directory} does not exist or is not a directory")
         found: dict[SecretKey, _Found] = {}
+        yaml = YAML(typ="safe", pure=True)  # one loader per read: building one costs more than a file
         for path in self._manifest_paths():
-            for key, data in _secrets_in(path):
+            for key, data in _secrets_in(path, yaml):
                 if key in found:
                     raise CredentialError(
                         f"Secret {key[0]}/{key[1]} is defined twice: in {found[key].path} and in {path}; "
@@ -74,9 +75,9 @@ class SecretFiles:
         return sorted(p for p in visible if p.is_file())
 
 
-def _secrets_in(path: Path) -> list[tuple[SecretKey, dict[str, bytes]]]:
+def _secrets_in(path: Path, yaml: YAML) -> list[tuple[SecretKey, dict[str, bytes]]]:
     try:
-        documents = list(YAML(typ="safe", pure=True).load_all(path.read_text(encoding="utf-8")))
+        documents = list(yaml.load_all(path.read_text(encoding="utf-8")))
     except MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
         raise CredentialError(f"{path}: line {line}: not valid YAML") from None

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from image_updater.errors import WriteBackError
-from image_updater.writeback.argocd_source import entry_name, helm_values, kustomize_entry
-from image_updater.writeback.model import ManifestImage, SourceKind, same_image_name
+from image_updater.writeback.argocd_source import helm_values, merge_images
+from image_updater.writeback.model import ManifestImage, SourceKind
 
 
 def updated_application(
@@ -35,7 +35,7 @@ def updated_application(
     if kind == "helm":
         _upsert(_list(source, "helm", "parameters"), images)
     else:
-        _merge(_list(source, "kustomize", "images"), images)
+        merge_images(_list(source, "kustomize", "images"), images)
     return None if new == manifest else new
 
 
@@ -69,15 +69,3 @@ def _upsert(params: list[Any], images: Sequence[ManifestImage]) -> None:
             params.append(entry)
         else:
             params[index] = {**params[index], **entry}
-
-
-def _merge(entries: list[Any], images: Sequence[ManifestImage]) -> None:
-    for image in images:
-        new = kustomize_entry(image)
-        index = next(
-            (i for i, e in enumerate(entries) if same_image_name(entry_name(str(e)), entry_name(new))), None
-        )
-        if index is None:
-            entries.append(new)
-        else:
-            entries[index] = new

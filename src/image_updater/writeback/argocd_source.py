@@ -43,7 +43,7 @@ def apply(
         params = _list_at(data, "helm", "parameters", path=path)
         _upsert_parameters(params, images, path=path)
     else:
-        _merge_images(_list_at(data, "kustomize", "images", path=path), images)
+        merge_images(_list_at(data, "kustomize", "images", path=path), images)
     return (header + _dump(data)).replace("\n", yt.newline_of(text or ""))
 
 
@@ -123,7 +123,8 @@ def entry_name(entry: str) -> str:
     return name[:colon] if colon > slash else name
 
 
-def _merge_images(entries: list[Any], images: Sequence[ManifestImage]) -> None:
+def merge_images(entries: list[Any], images: Sequence[ManifestImage]) -> None:
+    """Replace the override string for the same image (Docker Hub spelled out or not), else append."""
     for image in images:
         new = kustomize_entry(image)
         for index, entry in enumerate(entries):

@@ -64,9 +64,7 @@ def _load(body: str, *, path: str) -> dict[str, Any]:
         yaml.preserve_quotes = True
         data = yaml.load(body)
     except YAMLError as err:
-        raise WriteBackError(
-            f"{path} is not valid YAML ({str(err).splitlines()[0]}); fix or delete it"
-        ) from err
+        raise WriteBackError(f"{path} is not valid YAML ({yt.yaml_problem(err)}); fix or delete it") from err
     if data is None:
         return {}
     if not isinstance(data, dict):

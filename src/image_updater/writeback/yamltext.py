@@ -42,10 +42,11 @@ def compose_documents(text: str, *, path: str) -> list[Node | None]:
     try:
         return [cast(Node | None, doc) for doc in YAML(typ="safe", pure=True).compose_all(text)]
     except YAMLError as err:
-        raise WriteBackError(f"{path} is not valid YAML ({_describe(err)}); fix it by hand") from err
+        raise WriteBackError(f"{path} is not valid YAML ({yaml_problem(err)}); fix it by hand") from err
 
 
-def _describe(err: YAMLError) -> str:
+def yaml_problem(err: YAMLError) -> str:
+    """ruamel's parse error in one line: the problem and its line when ruamel marks one."""
     if isinstance(err, MarkedYAMLError) and err.problem_mark is not None:
         return f"{err.problem} at line {err.problem_mark.line + 1}"
     return str(err).splitlines()[0]

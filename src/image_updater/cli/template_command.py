@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from image_updater.changes import Change
-from image_updater.errors import ConfigError
+from image_updater.cli.failing import exiting_on_error
 from image_updater.refs import ImageRef, Tag
 from image_updater.templates import compile_template
 from image_updater.writeback.git_commit import DEFAULT_COMMIT_TEMPLATE, commit_message
@@ -33,9 +33,9 @@ SAMPLE_CHANGES = (
 def template_command(path: Path | None) -> None:
     """Render the commit message template at PATH (default: the built-in one) with sample data."""
     text = path.read_text(encoding="utf-8") if path else DEFAULT_COMMIT_TEMPLATE
-    try:
+
+    def render() -> str:
         template = compile_template(text, name=str(path or "default commit message"))
-        click.echo(commit_message(template, app_name="example-app", changes=SAMPLE_CHANGES), nl=False)
-    except ConfigError as err:
-        click.echo(f"error: {err}", err=True)
-        raise SystemExit(2) from None
+        return commit_message(template, app_name="example-app", changes=SAMPLE_CHANGES)
+
+    click.echo(exiting_on_error(render, failed=2), nl=False)

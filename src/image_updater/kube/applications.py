@@ -59,16 +59,24 @@ async def patch_application(api: Api, namespace: str, name: str, patch: Resource
 
 
 async def update_with_retry(
-    api: Api, namespace: str, name: str, mutate: Mutation, *, retries: int = 5
+    api: Api,
+    namespace: str,
+    name: str,
+    mutate: Mutation,
+    *,
+    retries: int = 5,
+    current: Resource | None = None,
 ) -> Resource | None:
     """Read, `mutate` a deep copy, write the difference; on a conflict, read again and retry.
 
     `mutate` returns the desired Application, or None when there is nothing to do; it may run
     several times and must not have side effects. Returns the stored Application after the write,
-    or None when nothing was written. TransientError when every attempt conflicted.
+    or None when nothing was written. TransientError when every attempt conflicted. `current`, an
+    Application as just listed (with its resourceVersion), saves the first read: if it is stale,
+    the write gets a 409 and the next attempt reads afresh.
     """
     for _ in range(retries):
-        current = await get_application(api, namespace, name)
+        current = current if current is not None else await get_application(api, namespace, name)
         desired = mutate(copy.deepcopy(current))
         patch = merge_diff(current, desired) if desired is not None else {}
         if not patch:
@@ -77,6 +85,7 @@ async def update_with_retry(
         try:
             return _resource(await _send_patch(api, namespace, name, patch, passthrough=(CONFLICT,)))
         except ApiException:  # only a 409 passes through: someone else wrote first
+            current = None
             continue
     raise TransientError(
         f"Application {namespace}/{name} kept changing under us: {retries} writes conflicted; will retry",

@@ -10,8 +10,9 @@ Errors are returned per Application, never raised: one failing group does not st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from image_updater.annotations import AppSettings, ImageSettings
 from image_updater.applications import Application, AppSource
@@ -31,6 +32,9 @@ from image_updater.writeback.git_edits import Edit, Reader
 from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget, parse_write_back_target
 from image_updater.writeback.planning import AppTarget, plan_edits
 from image_updater.writeback.reading import current_tag
+
+WRITE_CONCURRENCY = 10  # Application patches and credential look-ups in flight at once
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,16 +181,23 @@ class WriteBack:
     async def write_all(self, pending: Sequence[PendingApp]) -> list[Written]:
         """Write every Application's changes; one `Written` per Application."""
         self._auth_cache.clear()  # Secrets may rotate between cycles, not within one
+        gate = asyncio.Semaphore(WRITE_CONCURRENCY)
+
+        async def gated(work: Awaitable[T]) -> T:
+            async with gate:
+                return await work
+
         argocd = [p for p in pending if p.settings.write_back_method == "argocd"]
-        results = [await self._argocd(p) for p in argocd]
+        results = list(await asyncio.gather(*(gated(self._argocd(p)) for p in argocd)))
+        gits = [p for p in pending if p.settings.write_back_method != "argocd"]
         jobs: list[_GitJob] = []
-        for item in pending:
-            if item.settings.write_back_method == "argocd":
-                continue
-            try:
-                jobs.append(await self._git_job(item))
-            except ImageUpdaterError as err:
-                results.append(_failed(item, err))
+        for item, job in zip(
+            gits, await asyncio.gather(*(gated(self._git_job_or_error(p)) for p in gits)), strict=True
+        ):
+            if isinstance(job, ImageUpdaterError):
+                results.append(_failed(item, job))
+            else:
+                jobs.append(job)
         groups = self._group(jobs)
         for outcome in await asyncio.gather(*(self._write_group(g) for g in groups)):
             results += outcome
@@ -219,10 +230,18 @@ class WriteBack:
             if self._dry_run:
                 changed = mutate(dict(item.app.manifest)) is not None
                 return Written(item.app, _changes(item), patched=False, diff="would patch" if changed else "")
-            stored = await kube_apps.update_with_retry(self._api, item.app.namespace, item.app.name, mutate)
+            stored = await kube_apps.update_with_retry(
+                self._api, item.app.namespace, item.app.name, mutate, current=dict(item.app.manifest)
+            )
             return Written(item.app, _changes(item), patched=stored is not None)
         except ImageUpdaterError as err:
             return _failed(item, err)
+
+    async def _git_job_or_error(self, item: PendingApp) -> _GitJob | ImageUpdaterError:
+        try:
+            return await self._git_job(item)
+        except ImageUpdaterError as err:
+            return err
 
     async def _git_job(self, item: PendingApp) -> _GitJob:
         target = parse_write_back_target(item.settings.write_back_target)

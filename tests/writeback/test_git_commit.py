@@ -69,11 +69,11 @@ def test_combine_messages(messages: list[str], expected: str) -> None:
     ("options", "expected"),
     [
         (
-            CommitOptions(message="m"),
+            CommitOptions(),
             ["-c", "user.name=argocd-image-updater", "-c", "user.email=noreply@argoproj.io", "commit", "-q"],
         ),
         (
-            CommitOptions(message="m", signing=Signing(method="ssh", key="/k"), signoff=True),
+            CommitOptions(signing=Signing(method="ssh", key="/k"), signoff=True),
             [
                 "-c",
                 "gpg.format=ssh",

@@ -156,12 +156,7 @@ class GitWriter:
             auth = replace(auth, known_hosts=self._known_hosts)
         if not callable(edits):
             check_paths(edits)
-        options = CommitOptions(
-            message=message if isinstance(message, str) else "",
-            author=author or Author(),
-            signing=signing,
-            signoff=signoff,
-        )
+        options = CommitOptions(author=author or Author(), signing=signing, signoff=signoff)
         try:
             self.cache.workdir.mkdir(parents=True, exist_ok=True)
         except OSError as err:

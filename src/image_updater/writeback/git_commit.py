@@ -42,9 +42,8 @@ class Signing:
 
 @dataclass(frozen=True, slots=True)
 class CommitOptions:
-    """Everything about a commit except its content."""
+    """Everything about a commit except its content and message (the message goes through stdin)."""
 
-    message: str
     author: Author = field(default_factory=Author)
     signing: Signing | None = None
     signoff: bool = False

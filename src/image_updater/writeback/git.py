@@ -157,12 +157,6 @@ class GitWriter:
         if not callable(edits):
             check_paths(edits)
         options = CommitOptions(author=author or Author(), signing=signing, signoff=signoff)
-        try:
-            self.cache.workdir.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise GitError(
-                f"git workdir {self.cache.workdir} is not usable ({err.strerror or err}); check --git-workdir"
-            ) from err
         known_hosts = self.cache.known_hosts_file
         with git_auth.auth_environment(auth, repo_url=repo_url, known_hosts_file=known_hosts) as env:
             runner = GitRunner(self.trace, env, git_auth.secrets_of(auth), self._timeout)

@@ -198,7 +198,7 @@ class _Editor:
             else first.start_mark.column
         )
         lines = _entry_lines(edit.entry, dash=dash, column=cast(int, column))
-        return self._insert_lines(yt.last_line(self.text, seq) + 1, lines)
+        return _insert_lines(self.text, yt.last_line(self.text, seq) + 1, lines, nl=self.nl)
 
     # insertion helpers --------------------------------------------------------------------------
 
@@ -220,7 +220,9 @@ class _Editor:
         column = cast(int, yt.pairs(parent)[0][0].start_mark.column)
         anchor = [p for p in yt.pairs(parent) if p[0].value in after] or yt.pairs(parent)
         line = yt.pair_last_line(self.text, *anchor[-1]) + 1
-        return self._insert_lines(line, _nested_lines(keys, value, indent=column, step=self._step()))
+        return _insert_lines(
+            self.text, line, _nested_lines(keys, value, indent=column, step=self._step()), nl=self.nl
+        )
 
     def _insert_sequence(
         self, parent: MappingNode, rest: Path, entry: tuple[tuple[str, str], ...], *, empty: object
@@ -233,7 +235,9 @@ class _Editor:
         column = cast(int, yt.pairs(parent)[0][0].start_mark.column)
         lines = [" " * column + f"{_key(str(rest[0]))}:"]
         lines += _entry_lines(entry, dash=column + offset, column=column + offset + 2)
-        return self._insert_lines(yt.pair_last_line(self.text, *yt.pairs(parent)[-1]) + 1, lines)
+        return _insert_lines(
+            self.text, yt.pair_last_line(self.text, *yt.pairs(parent)[-1]) + 1, lines, nl=self.nl
+        )
 
     def _fill_key(self, pair: tuple[ScalarNode, Node], lines: list[str]) -> str:
         """Replace an empty value (`key:`, `key: ~`, `key: {}`) by block lines under the key."""
@@ -242,9 +246,9 @@ class _Editor:
         end = colon if value.start_mark.index == value.end_mark.index else cast(int, value.end_mark.index)
         text = self.text[:colon] + self.text[end:]
         indent = " " * cast(int, key.start_mark.column)
-        editor = _Editor.__new__(_Editor)
-        editor.text, editor.nl = text, self.nl
-        return editor._insert_lines(cast(int, key.end_mark.line) + 1, [indent + line for line in lines])
+        return _insert_lines(
+            text, cast(int, key.end_mark.line) + 1, [indent + ln for ln in lines], nl=self.nl
+        )
 
     def _fill_empty(self, edit: Edit) -> str:
         if self.multi:
@@ -258,14 +262,7 @@ class _Editor:
         start, end = self.empty_span
         if self.text[start:end].strip() in ("{}", "[]"):
             return self.text[:start] + self.nl.join(lines) + self.text[end:]
-        return self._insert_lines(self.text.count("\n") + 1, lines)
-
-    def _insert_lines(self, line: int, lines: list[str]) -> str:
-        index = yt.line_start(self.text, line)
-        head = self.text[:index]
-        if head and not head.endswith("\n"):
-            head += self.nl
-        return head + "".join(text + self.nl for text in lines) + self.text[index:]
+        return _insert_lines(self.text, self.text.count("\n") + 1, lines, nl=self.nl)
 
     def _dash_column(self, item: Node) -> int:
         start = yt.line_start(self.text, cast(int, item.start_mark.line))
@@ -285,6 +282,15 @@ class _Editor:
             if isinstance(value, SequenceNode) and yt.items(value) and not yt.is_flow(value):
                 return max(0, self._dash_column(yt.items(value)[0]) - cast(int, key.start_mark.column))
         return 0
+
+
+def _insert_lines(text: str, line: int, lines: list[str], *, nl: str) -> str:
+    """`lines` inserted before 0-based `line` of `text` (at the end past it), each ended by `nl`."""
+    index = yt.line_start(text, line)
+    head = text[:index]
+    if head and not head.endswith("\n"):
+        head += nl
+    return head + "".join(new + nl for new in lines) + text[index:]
 
 
 def _is_empty(node: Node | None) -> bool:

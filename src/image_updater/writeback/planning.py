@@ -9,6 +9,7 @@ and which kustomization file a `kustomization[:<dir>]` target means.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -49,12 +50,7 @@ def plan_edits(read: Reader, app: AppTarget) -> dict[str, Edit]:
         controller_namespace=app.controller_namespace,
     )
     kind = app.kind or detect_kind(read, app.source_path)
-    images = app.images
-
-    def edit(text: str | None) -> str | None:
-        return argocd_source.apply(text, images, kind=kind, path=path)
-
-    return {path: edit}
+    return {path: _edit(functools.partial(argocd_source.apply, kind=kind), app.images, path)}
 
 
 def detect_kind(read: Reader, source_path: str) -> SourceKind:

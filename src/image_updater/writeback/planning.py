@@ -32,6 +32,15 @@ class AppTarget:
     kind: SourceKind | None  # None: detect from the files at the source path
     images: tuple[ManifestImage, ...]
 
+    def argocd_source_path(self) -> str:
+        """The `.argocd-source-<app>.yaml` file of the default target, repository-relative."""
+        return paths.argocd_source_path(
+            source_path=self.source_path,
+            app_name=self.app_name,
+            app_namespace=self.app_namespace,
+            controller_namespace=self.controller_namespace,
+        )
+
 
 def plan_edits(read: Reader, app: AppTarget) -> dict[str, Edit]:
     """The edit (path → text transform) that writes `app.images` into its target."""
@@ -43,12 +52,7 @@ def plan_edits(read: Reader, app: AppTarget) -> dict[str, Edit]:
     if app.target.kind == "helmvalues":
         path = paths.helm_values_path(app.target, source_path=app.source_path)
         return {path: _edit(helmvalues.apply, app.images, path)}
-    path = paths.argocd_source_path(
-        source_path=app.source_path,
-        app_name=app.app_name,
-        app_namespace=app.app_namespace,
-        controller_namespace=app.controller_namespace,
-    )
+    path = app.argocd_source_path()
     kind = app.kind or detect_kind(read, app.source_path)
     return {path: _edit(functools.partial(argocd_source.apply, kind=kind), app.images, path)}
 

@@ -31,13 +31,7 @@ def current_tag(read: Reader, app: AppTarget, image: ManifestImage) -> str | Non
             return _helm_value(
                 _load(read(paths.helm_values_path(app.target, source_path=app.source_path))), image
             )
-        path = paths.argocd_source_path(
-            source_path=app.source_path,
-            app_name=app.app_name,
-            app_namespace=app.app_namespace,
-            controller_namespace=app.controller_namespace,
-        )
-        return _argocd_source(_load(read(path)), image)
+        return _argocd_source(_load(read(app.argocd_source_path())), image)
     except ConfigError:
         return None
 

@@ -1,4 +1,4 @@
-"""Edits applied in a working tree (pure file I/O) and git timeouts."""
+"""Edits applied in a working tree (pure file I/O), merging per-Application edits, and git timeouts."""
 
 from __future__ import annotations
 
@@ -9,12 +9,20 @@ import pytest
 from image_updater.errors import GitError, InvalidWriteBackConfig, WriteBackError
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_branches import TargetBranch
-from image_updater.writeback.git_edits import Edit, apply_edits
+from image_updater.writeback.git_edits import Edit, apply_edits, chain_edits, merge_edits
 from image_updater.writeback.git_repo import GitRepoCache
 
 
 def append(line: str) -> Edit:
     return lambda text: (text or "") + line + "\n"
+
+
+def test_merge_chains_edits_of_the_same_path_in_order(tmp_path: Path) -> None:
+    merged = merge_edits([{"a.yaml": append("one")}, {"a.yaml": append("two"), "b.yaml": append("b")}])
+    assert sorted(merged) == ["a.yaml", "b.yaml"]
+    assert apply_edits(tmp_path, merged) == ["a.yaml", "b.yaml"]
+    assert (tmp_path / "a.yaml").read_text() == "one\ntwo\n"
+    assert chain_edits(append("x"), lambda text: None)("") is None
 
 
 CASES = [

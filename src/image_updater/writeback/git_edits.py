@@ -31,6 +31,26 @@ def check_paths(paths: Iterable[str]) -> None:
             raise InvalidWriteBackConfig(f"write-back path {path!r} points into .git")
 
 
+def chain_edits(*edits: Edit) -> Edit:
+    """One edit that applies `edits` in order, for several Applications writing the same file."""
+
+    def chained(text: str | None) -> str | None:
+        for edit in edits:
+            text = edit(text)
+        return text
+
+    return chained
+
+
+def merge_edits(groups: Iterable[Mapping[str, Edit]]) -> dict[str, Edit]:
+    """Merge per-Application edit maps for one commit; edits of the same path are chained."""
+    merged: dict[str, list[Edit]] = {}
+    for group in groups:
+        for path, edit in group.items():
+            merged.setdefault(path, []).append(edit)
+    return {path: edits[0] if len(edits) == 1 else chain_edits(*edits) for path, edits in merged.items()}
+
+
 def reader(tree: Path) -> Reader:
     """Read repository-relative files of `tree` (None when absent), confined to it."""
     root = tree.resolve()

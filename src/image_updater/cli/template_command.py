@@ -11,8 +11,8 @@ import click
 from image_updater.changes import Change
 from image_updater.cli.failing import exiting_on_error
 from image_updater.refs import ImageRef, Tag
-from image_updater.templates import compile_template
-from image_updater.writeback.git_commit import DEFAULT_COMMIT_TEMPLATE, commit_message
+from image_updater.runtime.configfiles import load_commit_template
+from image_updater.writeback.git_commit import commit_message
 
 SAMPLE_CHANGES = (
     Change(
@@ -32,10 +32,9 @@ SAMPLE_CHANGES = (
 @click.argument("path", required=False, type=click.Path(path_type=Path, dir_okay=False, exists=True))
 def template_command(path: Path | None) -> None:
     """Render the commit message template at PATH (default: the built-in one) with sample data."""
-    text = path.read_text(encoding="utf-8") if path else DEFAULT_COMMIT_TEMPLATE
 
     def render() -> str:
-        template = compile_template(text, name=str(path or "default commit message"))
+        template = load_commit_template(path)
         return commit_message(template, app_name="example-app", changes=SAMPLE_CHANGES)
 
     click.echo(exiting_on_error(render, failed=2), nl=False)

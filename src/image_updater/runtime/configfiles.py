@@ -1,16 +1,19 @@
-"""Reading the controller's mounted configuration files: registries.conf.
+"""Reading the controller's mounted configuration files: registries.conf and the commit template.
 
-Shared by `run` and `test`, so both find the same file and report a missing one alike.
+Shared by `run`, `test` and `template`, so they find the same files and report a missing one alike.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from image_updater.errors import InvalidRegistryConfig
+from image_updater.errors import InvalidRegistryConfig, InvalidWriteBackConfig
 from image_updater.settings.registries import RegistryConfig, parse_registries_conf
+from image_updater.templates import Template, compile_template
+from image_updater.writeback.git_commit import default_commit_template
 
 DEFAULT_REGISTRIES_CONF = Path("/app/config/registries.conf")
+DEFAULT_COMMIT_TEMPLATE_PATH = Path("/app/config/commit.template")  # the ConfigMap key upstream mounts
 
 
 def load_registries_conf(path: Path | None) -> RegistryConfig:
@@ -25,3 +28,16 @@ def load_registries_conf(path: Path | None) -> RegistryConfig:
     except OSError as err:
         raise InvalidRegistryConfig(f"cannot read registries.conf {chosen}: {err.strerror}") from err
     return parse_registries_conf(text, source=str(chosen))
+
+
+def load_commit_template(path: Path | None) -> Template:
+    """The commit message template in `path`, else the built-in one; compiled, so errors show now."""
+    if path is None:
+        return default_commit_template()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InvalidWriteBackConfig(
+            f"cannot read the commit message template {path}: {err.strerror}"
+        ) from err
+    return compile_template(text, name=str(path))

@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 import structlog
 
-from image_updater.errors import ConfigError, ImageUpdaterError, InvalidWriteBackConfig
+from image_updater.errors import ConfigError, ImageUpdaterError
 from image_updater.kube.calling import Api
 from image_updater.kube.connecting import connect
 from image_updater.kube.leader import LeaseTerms, run_as_leader
@@ -38,15 +38,19 @@ from image_updater.runtime.appsources import (
     RepoCredsFromSecrets,
     secret_source,
 )
-from image_updater.runtime.configfiles import load_registries_conf
+from image_updater.runtime.configfiles import (
+    DEFAULT_COMMIT_TEMPLATE_PATH,
+    load_commit_template,
+    load_registries_conf,
+)
 from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.registries import RegistryPool
 from image_updater.runtime.writing import CommitSettings, WriteBack
 from image_updater.sources.secret_files import SecretFiles
-from image_updater.templates import Template, compile_template
+from image_updater.templates import Template
 from image_updater.writeback.git import GitWriter
-from image_updater.writeback.git_commit import DEFAULT_COMMIT_TEMPLATE, Author, Signing
+from image_updater.writeback.git_commit import Author, Signing
 from image_updater.writeback.git_repo import GitRepoCache
 
 log = structlog.get_logger("image_updater.controller")
@@ -246,21 +250,11 @@ def _signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
-DEFAULT_COMMIT_TEMPLATE_PATH = Path("/app/config/commit.template")  # the ConfigMap key upstream mounts
-
-
 def _commit_template(path: Path | None) -> Template:
-    text = DEFAULT_COMMIT_TEMPLATE
+    """`--git-commit-message-path`, else the mounted ConfigMap key when present, else built-in."""
     if path is None and DEFAULT_COMMIT_TEMPLATE_PATH.is_file():
         path = DEFAULT_COMMIT_TEMPLATE_PATH
-    if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise InvalidWriteBackConfig(
-                f"cannot read the commit message template {path}: {err.strerror}"
-            ) from err
-    return compile_template(text, name=str(path or "default commit message"))
+    return load_commit_template(path)
 
 
 DEFAULT_SSH_KNOWN_HOSTS = Path(

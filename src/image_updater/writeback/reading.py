@@ -38,10 +38,8 @@ def current_tag(read: Reader, app: AppTarget, image: ManifestImage) -> str | Non
 
 def _kustomization(read: Reader, app: AppTarget, image: ManifestImage) -> str | None:
     directory = paths.kustomization_dir(app.target, source_path=app.source_path)
-    for name in KUSTOMIZATION_NAMES:
-        data = _load(read(posixpath.join(directory, name)))
-        if data:
-            break
+    present = [n for n in KUSTOMIZATION_NAMES if read(posixpath.join(directory, n)) is not None]
+    data = _load(read(paths.find_kustomization(directory, existing=present)))  # the file the edit writes
     wanted = image.kustomize_name or image.image.name
     for entry in data.get("images") or []:
         if isinstance(entry, Mapping) and same_image_name(str(entry.get("name", "")), wanted):

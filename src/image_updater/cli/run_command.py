@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from image_updater.cli.failing import exiting_on_error
-from image_updater.runtime import logs
-from image_updater.runtime.controller import RunSettings, run
-from image_updater.settings.registries import parse_duration
-from image_updater.writeback.git_commit import Author, Signing
+
+if TYPE_CHECKING:  # the controller (and what it imports) loads only when `run` runs
+    from image_updater.runtime.controller import RunSettings
 
 EXIT_OK, EXIT_ERRORS = 0, 1
 
 
 def _duration(_: click.Context, param: click.Parameter, value: str) -> float:
+    from image_updater.settings.registries import parse_duration
+
     text = value.strip()
     try:
         return float(text) if text.replace(".", "", 1).isdigit() else parse_duration(text)
@@ -159,6 +160,9 @@ def _env(name: str) -> str:
 )
 def run_command(loglevel: str, logformat: str, **flags: Any) -> None:
     """Watch registries and keep the images of annotated Applications current."""
+    from image_updater.runtime import logs
+    from image_updater.runtime.controller import run
+
     logs.configure(level=loglevel, fmt=logformat)
     status = exiting_on_error(lambda: asyncio.run(run(_settings(flags))), failed=EXIT_ERRORS)
     raise SystemExit(status)
@@ -176,6 +180,9 @@ def _pod_namespace() -> str:
 
 
 def _settings(flags: dict[str, Any]) -> RunSettings:
+    from image_updater.runtime.controller import RunSettings
+    from image_updater.writeback.git_commit import Author, Signing
+
     key = flags["git_commit_signing_key"]
     extra: dict[str, Any] = {"git_workdir": flags["git_workdir"]} if flags["git_workdir"] else {}
     return RunSettings(

@@ -11,8 +11,6 @@ import click
 from image_updater.changes import Change
 from image_updater.cli.failing import exiting_on_error
 from image_updater.refs import ImageRef, Tag
-from image_updater.runtime.configfiles import load_commit_template
-from image_updater.writeback.git_commit import commit_message
 
 SAMPLE_CHANGES = (
     Change(
@@ -34,6 +32,9 @@ def template_command(path: Path | None) -> None:
     """Render the commit message template at PATH (default: the built-in one) with sample data."""
 
     def render() -> str:
+        from image_updater.runtime.configfiles import load_commit_template
+        from image_updater.writeback.git_commit import commit_message
+
         template = load_commit_template(path)
         return commit_message(template, app_name="example-app", changes=SAMPLE_CHANGES)
 

@@ -10,13 +10,15 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from image_updater.cli.failing import exiting_on_error
-from image_updater.runtime import explaining, logs
-from image_updater.runtime.tagcheck import CheckOptions, CheckReport, check_image
+from image_updater.runtime import explaining
+
+if TYPE_CHECKING:  # the registry client loads only when `test` runs
+    from image_updater.runtime.tagcheck import CheckReport
 
 EXIT_CHOSEN, EXIT_NO_MATCH, EXIT_FAILED = 0, 1, 3
 
@@ -42,6 +44,9 @@ EXIT_CHOSEN, EXIT_NO_MATCH, EXIT_FAILED = 0, 1, 3
 @click.option("--loglevel", default="warn", show_default=True, help="trace, debug, info, warn, error.")
 def test_command(image: str, explain: bool, output: str, loglevel: str, **flags: Any) -> None:
     """Show which tag of IMAGE the update strategy would choose, and why."""
+    from image_updater.runtime import logs
+    from image_updater.runtime.tagcheck import CheckOptions, check_image
+
     logs.configure(level=loglevel)
     flags["ignore_tags"] = tuple(flags["ignore_tags"])
     flags["registries_conf"] = flags.pop("registries_conf_path")

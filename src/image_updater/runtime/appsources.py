@@ -12,18 +12,19 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import re2
 
 from image_updater.credentials import SecretSource
 from image_updater.errors import ConfigError, CredentialError
-from image_updater.kube import applications as kube_apps
-from image_updater.kube.calling import Api
-from image_updater.kube.secrets import ClusterSecrets
 from image_updater.selection.filters import glob_to_regexp
 from image_updater.sources.applications_dir import load_applications
 from image_updater.sources.secret_files import SecretFiles
+
+if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
+    from image_updater.kube.calling import Api
+    from image_updater.kube.secrets import ClusterSecrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,8 @@ class ClusterSource:
 
     async def list(self) -> Listing:
         assert self.api is not None
+        from image_updater.kube import applications as kube_apps
+
         found = await kube_apps.list_applications(
             self.api, namespaces=self._namespaces, label_selector=self._filter.label_selector
         )
@@ -120,6 +123,8 @@ class RepoCredsFromSecrets:
 def secret_source(*, secrets_dir: Path | None, api: Api | None) -> SecretSource | None:
     """Secrets from the cluster when connected, else from `--secrets-dir` (None: no Secrets)."""
     if api is not None:
+        from image_updater.kube.secrets import ClusterSecrets
+
         return ClusterSecrets(api)
     return SecretFiles(secrets_dir) if secrets_dir is not None else None
 

@@ -19,15 +19,12 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 import structlog
 
 from image_updater.errors import ConfigError, ImageUpdaterError
-from image_updater.kube.calling import Api
-from image_updater.kube.connecting import connect
-from image_updater.kube.leader import LeaseTerms, run_as_leader
-from image_updater.kube.secrets import ClusterSecrets
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.runtime import servers
 from image_updater.runtime.appsources import (
@@ -52,6 +49,10 @@ from image_updater.templates import Template
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_commit import Author, Signing
 from image_updater.writeback.git_repo import GitRepoCache
+
+if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
+    from image_updater.kube.calling import Api
+    from image_updater.kube.secrets import ClusterSecrets
 
 log = structlog.get_logger("image_updater.controller")
 
@@ -114,7 +115,7 @@ async def run(settings: RunSettings) -> int:
             secrets=secrets,
             repo_creds=RepoCredsFromSecrets(
                 files=SecretFiles(settings.secrets_dir) if settings.secrets_dir else None,
-                cluster=ClusterSecrets(api) if api else None,
+                cluster=_cluster_secrets(api),
                 namespace=settings.controller_namespace,
             ),
             commit=commit,
@@ -136,6 +137,8 @@ async def run(settings: RunSettings) -> int:
             loop = _Loop(cycle=cycle, settings=settings, health=health)
             if api is not None and _leader_election(settings):
                 health.ready = True  # a standby is ready: a rolling update must not wait for the Lease
+                from image_updater.kube.leader import LeaseTerms, run_as_leader
+
                 terms = LeaseTerms(
                     namespace=settings.controller_namespace,
                     name="argocd-image-updater-leader",
@@ -202,11 +205,21 @@ def _source(settings: RunSettings, api: Api | None) -> ApplicationSource:
     return ClusterSource(api, namespaces=settings.namespaces, app_filter=app_filter)
 
 
+def _cluster_secrets(api: Api | None) -> ClusterSecrets | None:
+    if api is None:
+        return None
+    from image_updater.kube.secrets import ClusterSecrets
+
+    return ClusterSecrets(api)
+
+
 @contextlib.asynccontextmanager
 async def _cluster(settings: RunSettings) -> AsyncIterator[Api | None]:
     if settings.applications_dir is not None:
         yield None
         return
+    from image_updater.kube.connecting import connect
+
     api = await connect(kubeconfig=settings.kubeconfig)
     try:
         yield api

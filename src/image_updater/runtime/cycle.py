@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -22,8 +23,6 @@ from image_updater.annotations import AppSettings
 from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.errors import ImageUpdaterError, RegistryAuthError
-from image_updater.kube import events
-from image_updater.kube.calling import Api
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
 from image_updater.runtime import explaining, planning
 from image_updater.runtime.appsources import ApplicationSource
@@ -32,6 +31,9 @@ from image_updater.runtime.planning import ImageCheck
 from image_updater.runtime.registries import CycleTags, RegistryPool
 from image_updater.runtime.writing import PendingApp, WriteBack, Written
 from image_updater.settings.registries import RegistryConfig, api_repository
+
+if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
+    from image_updater.kube.calling import Api
 
 log = structlog.get_logger("image_updater.cycle")
 
@@ -248,6 +250,8 @@ class Cycle:
     async def _event(self, app: Application, written: Written) -> None:
         if self._api is None or not self._options.kube_events:
             return
+        from image_updater.kube import events
+
         try:
             await events.emit_images_updated(
                 self._api, application=dict(app.manifest), changes=written.changes
@@ -258,6 +262,8 @@ class Cycle:
     async def _warning_events(self, report: CycleReport) -> None:
         if self._api is None or not self._options.kube_events:
             return
+        from image_updater.kube import events
+
         for app, message in report.failed_apps:
             try:
                 await events.emit_event(

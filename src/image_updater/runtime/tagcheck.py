@@ -19,8 +19,6 @@ import aiohttp
 
 from image_updater import refs, selection
 from image_updater.credentials import CredentialRef, SecretSource, parse_credential_ref
-from image_updater.kube.connecting import connect
-from image_updater.kube.secrets import ClusterSecrets
 from image_updater.refs import ImageRef
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
@@ -116,6 +114,9 @@ async def _secrets(options: CheckOptions) -> AsyncIterator[SecretSource | None]:
     if options.kubeconfig is None and not in_cluster:
         yield SecretFiles(options.secrets_dir) if options.secrets_dir else None
         return
+    from image_updater.kube.connecting import connect
+    from image_updater.kube.secrets import ClusterSecrets
+
     api = await connect(kubeconfig=options.kubeconfig)
     try:
         yield ClusterSecrets(api)

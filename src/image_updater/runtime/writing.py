@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from image_updater.annotations import AppSettings, ImageSettings
 from image_updater.applications import Application, AppSource
 from image_updater.changes import Change
 from image_updater.credentials import SecretSource
 from image_updater.errors import CredentialError, ImageUpdaterError, InvalidWriteBackConfig
-from image_updater.kube import applications as kube_apps
-from image_updater.kube.calling import Api
 from image_updater.refs import Digest, ImageRef, Tag
 from image_updater.templates import Template
 from image_updater.writeback import argocd_app
@@ -30,6 +28,9 @@ from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
 from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
 from image_updater.writeback.git_edits import Edit, Reader
 from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget, parse_write_back_target
+
+if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
+    from image_updater.kube.calling import Api
 from image_updater.writeback.planning import AppTarget, plan_edits
 from image_updater.writeback.reading import current_tag
 
@@ -230,6 +231,8 @@ class WriteBack:
             if self._dry_run:
                 changed = mutate(dict(item.app.manifest)) is not None
                 return Written(item.app, _changes(item), patched=False, diff="would patch" if changed else "")
+            from image_updater.kube import applications as kube_apps
+
             stored = await kube_apps.update_with_retry(
                 self._api, item.app.namespace, item.app.name, mutate, current=dict(item.app.manifest)
             )

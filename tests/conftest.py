@@ -94,6 +94,12 @@ def pushed_image(registry: LocalRegistry, fresh_repo: str) -> PushedImage:
 
 
 @pytest.fixture(autouse=True)
+def _private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own XDG cache directory, so no run starts warm from another test's cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
+@pytest.fixture(autouse=True)
 def _no_leaked_tasks(request: pytest.FixtureRequest) -> None:
     """Fail an async test that leaves asyncio tasks running (they would hide lost errors)."""
     if inspect.iscoroutinefunction(getattr(request, "function", None)):

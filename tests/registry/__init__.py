@@ -262,7 +262,7 @@ def make_client(
         credentials=creds_provider(credentials) if credentials is not None else None,
         counter=counter or RequestCounter(),
         limiter=limiter or RequestLimiter(limit=None),
-        cache=cache or MetadataCache(),
+        cache=cache if cache is not None else MetadataCache(),  # an empty cache is falsy
         clock=clock,
         sleep=clock.sleep,
         timeout=aiohttp.ClientTimeout(total=timeout),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +137,20 @@ def _env(name: str) -> str:
     help="OpenSSH known_hosts pinning git SSH hosts (default: /app/config/ssh/ssh_known_hosts if "
     "mounted, else trust on first use).",
 )
+@click.option(
+    "--cache-dir",
+    envvar=_env("CACHE_DIR"),
+    help="Registry metadata cache kept across restarts (default: $XDG_CACHE_HOME/image-updater, "
+    'else ~/.cache/image-updater); "" keeps it in memory only.',
+)
+@click.option(
+    "--cache-max-entries",
+    default=200_000,
+    type=click.IntRange(1000, 10_000_000),
+    envvar=_env("CACHE_MAX_ENTRIES"),
+    show_default=True,
+    help="Bound on the cache on disk (manifests, configs and tag digests; about 300 bytes each).",
+)
 @click.option("--disable-kube-events", is_flag=True, envvar=_env("DISABLE_KUBE_EVENTS"))
 @click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False), envvar="KUBECONFIG")
 @click.option(
@@ -209,5 +224,15 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         leader_election=flags["leader_election"],
         trust_tags_for=flags["tag_revalidate_interval"],
         ssh_known_hosts=flags["ssh_known_hosts"],
+        cache_dir=_cache_dir(flags["cache_dir"]),
+        cache_max_entries=flags["cache_max_entries"],
         **extra,
     )
+
+
+def _cache_dir(flag: str | None) -> Path | None:
+    """`--cache-dir` as given ("" = memory only), else the XDG cache directory."""
+    if flag is not None:
+        return Path(flag) if flag.strip() else None
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "image-updater"

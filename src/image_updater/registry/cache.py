@@ -6,12 +6,18 @@ Content addressed by a digest never changes, so parsed manifests and image confi
 HEAD (free on Docker Hub) once its memo is older than the caller's trust window, and its
 metadata re-fetched only when the digest moved. Bounded: least recently used entries are evicted
 beyond `max_entries`. The runtime creates one cache and passes it to every client; nothing is global.
+
+With a `DiskStore` (`diskcache`), every entry is also written there and a miss in memory is looked
+up there, so a restarted process starts warm. Tag memos carry the client's monotonic clock in
+memory and wall-clock time on disk; `clock_offset` (wall minus monotonic) converts between them.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 
+from image_updater.registry.diskcache import DiskStore
 from image_updater.registry.manifests import ImageConfig, Manifest
 
 _Key = tuple[str, str, str, str]  # (kind, registry, repository or "", digest or tag)
@@ -21,11 +27,20 @@ _Value = Manifest | ImageConfig | tuple[str, float]
 class MetadataCache:
     """LRU: (registry, digest) → parsed document, and (registry, repository, tag) → digest."""
 
-    __slots__ = ("_entries", "_max_entries")
+    __slots__ = ("_clock_offset", "_entries", "_max_entries", "_store")
 
-    def __init__(self, *, max_entries: int = 100_000) -> None:
+    def __init__(
+        self, *, max_entries: int = 100_000, store: DiskStore | None = None, clock_offset: float | None = None
+    ) -> None:
         self._max_entries = max_entries
         self._entries: OrderedDict[_Key, _Value] = OrderedDict()
+        self._store = store
+        self._clock_offset = time.time() - time.monotonic() if clock_offset is None else clock_offset
+
+    def flush(self) -> None:
+        """Write what is new to the disk store, if there is one (the runtime calls it after a cycle)."""
+        if self._store is not None:
+            self._store.flush()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -63,9 +78,22 @@ class MetadataCache:
         value = self._entries.get(key)
         if value is not None:
             self._entries.move_to_end(key)
-        return value
+            return value
+        stored = self._store.get(key) if self._store is not None else None
+        if isinstance(stored, tuple):
+            stored = (stored[0], stored[1] - self._clock_offset)
+        if stored is not None:
+            self._remember(key, stored)
+        return stored
 
     def _put(self, key: _Key, value: _Value) -> None:
+        self._remember(key, value)
+        if self._store is not None:
+            self._store.put(
+                key, (value[0], value[1] + self._clock_offset) if isinstance(value, tuple) else value
+            )
+
+    def _remember(self, key: _Key, value: _Value) -> None:
         self._entries[key] = value
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:

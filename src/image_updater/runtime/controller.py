@@ -25,7 +25,9 @@ import aiohttp
 import structlog
 
 from image_updater.errors import ConfigError, ImageUpdaterError
+from image_updater.registry.cache import MetadataCache
 from image_updater.registry.credentials import CredentialResolver
+from image_updater.registry.diskcache import DiskStore
 from image_updater.runtime import servers
 from image_updater.runtime.appsources import (
     AppFilter,
@@ -85,6 +87,8 @@ class RunSettings:
     leader_election: bool | None = None  # None: on in a cluster, off in directory mode
     trust_tags_for: float = 1800.0
     ssh_known_hosts: Path | None = None  # default: Argo CD's mounted ssh_known_hosts when present
+    cache_dir: Path | None = None  # the registry metadata cache on disk; None: memory only
+    cache_max_entries: int = 200_000
 
 
 async def run(settings: RunSettings) -> int:
@@ -96,13 +100,18 @@ async def run(settings: RunSettings) -> int:
         signing=settings.git_signing,
         signoff=settings.git_signoff,
     )
-    async with _cluster(settings) as api, aiohttp.ClientSession() as session:
+    async with (
+        _cluster(settings) as api,
+        aiohttp.ClientSession() as session,
+        _metadata_cache(settings) as cache,
+    ):
         source = _source(settings, api)
         secrets = secret_source(secrets_dir=settings.secrets_dir, api=api)
         metrics = Metrics()
         pool = RegistryPool(
             session=session,
             resolver=CredentialResolver(secrets=secrets, environ=os.environ, clock=time.monotonic),
+            cache=cache,
         )
         metrics.watch_registry_requests(pool.counter.snapshot)
         if api is not None:
@@ -225,6 +234,23 @@ async def _cluster(settings: RunSettings) -> AsyncIterator[Api | None]:
         yield api
     finally:
         await api.client.close()
+
+
+@contextlib.asynccontextmanager
+async def _metadata_cache(settings: RunSettings) -> AsyncIterator[MetadataCache]:
+    """The registry metadata cache, backed by `cache_dir` when set; a store that cannot be opened
+    (an unsafe or unwritable directory) is reported once and the process runs with memory only."""
+    store = None
+    if settings.cache_dir is not None:
+        try:
+            store = DiskStore.open(settings.cache_dir, max_entries=settings.cache_max_entries)
+        except ImageUpdaterError as err:
+            log.warning("registry metadata cache kept in memory only", error=str(err))
+    try:
+        yield MetadataCache(store=store)
+    finally:
+        if store is not None:
+            store.close()
 
 
 @contextlib.asynccontextmanager

@@ -92,6 +92,7 @@ class Cycle:
             for skip in skipped:
                 log.info("skipping image", app=skip.app, image=skip.image, reason=skip.reason)
         pending = await self._changes(apps, checks, report)
+        self._pool.cache.flush()  # what this cycle learnt survives a restart
         report.written = await self._writer.write_all(pending)
         await self._account_writes(report)
         await self._warning_events(report)

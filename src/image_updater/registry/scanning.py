@@ -57,6 +57,7 @@ class ScanRequest:
     want_digest: bool = False  # resolve the winner's digest even if the strategy does not need it
     trust_tags_for: float = 0.0  # seconds a tag→digest memo is trusted without a HEAD (newest-build)
     tag_order: str = "none"  # registries.conf `tagsortmode`: latest-first | latest-last | none
+    explain: bool = False  # rank every candidate and give every rejection its reason (`test`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +71,18 @@ class ScanResult:
 async def scan(client: TagSource, request: ScanRequest, *, concurrency: int = 20) -> ScanResult:
     """Select the best tag of `request.repository`; see the module docstring for the call order."""
     tags = tuple(await client.list_tags(request.repository))
-    admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=request.policy)
-    if request.policy.needs_metadata and request.tag_order in ("latest-first", "latest-last"):
+    policy, explain = request.policy, request.explain
+    admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy, explain=explain)
+    if policy.needs_metadata and request.tag_order in ("latest-first", "latest-last"):
         infos = _ordered_by_listing(tags, admitted, newest_first=request.tag_order == "latest-first")
-        chosen = selection.choose(infos, policy=request.policy, platforms=())
-    elif request.policy.needs_metadata:
+        chosen = selection.choose(infos, policy=policy, platforms=(), explain=explain)
+    elif policy.needs_metadata:
         infos = await _fetch_all(client, request, admitted, concurrency=concurrency)
-        chosen = selection.choose(infos, policy=request.policy, platforms=request.platforms)
+        chosen = selection.choose(infos, policy=policy, platforms=request.platforms, explain=explain)
     else:
-        ranked = request.policy.rank([TagInfo(name=tag) for tag in admitted])
-        chosen = await _walk(client, request, ranked)
+        chosen = await _walk(client, request, [TagInfo(name=tag) for tag in admitted])
+    if chosen.chosen is None and not explain:  # nothing matched: now the reasons are worth building
+        _, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy)
     return ScanResult(tags=tags, selection=_with_rejections(chosen, rejected))
 
 
@@ -120,15 +123,22 @@ async def _fetch_all(
     return [task.result() for task in tasks]
 
 
-async def _walk(client: TagSource, request: ScanRequest, ranked: list[TagInfo]) -> Selection:
-    """Best-first: fetch metadata only until a candidate satisfies the platform filter."""
-    needs_fetch = bool(request.platforms) or request.want_digest or request.policy.needs_digest
-    if not needs_fetch or not ranked:
-        return Selection(chosen=ranked[0] if ranked else None, kept=tuple(ranked), rejected=())
-    if not request.platforms:  # only the digest is wanted: a HEAD, which Docker Hub does not count as a pull
-        best = ranked[0]
+async def _walk(client: TagSource, request: ScanRequest, candidates: list[TagInfo]) -> Selection:
+    """Best-first: fetch metadata only until a candidate satisfies the platform filter. Without a
+    platform filter only the winner matters, found in one pass unless the scan explains."""
+    if not request.platforms:
+        if request.explain:
+            ranked = request.policy.rank(candidates)
+            best, kept = (ranked[0] if ranked else None), tuple(ranked)
+        else:
+            best = request.policy.best(candidates)
+            kept = (best,) if best else ()
+        if best is None or not (request.want_digest or request.policy.needs_digest):
+            return Selection(chosen=best, kept=kept, rejected=())
+        # only the digest is wanted: a HEAD, which Docker Hub does not count as a pull
         digest = await client.manifest_digest(request.repository, best.name)
-        return Selection(chosen=TagInfo(name=best.name, digest=digest), kept=tuple(ranked), rejected=())
+        return Selection(chosen=TagInfo(name=best.name, digest=digest), kept=kept, rejected=())
+    ranked = request.policy.rank(candidates)
     rejected: list[Rejection] = []
     for position, candidate in enumerate(ranked):
         info = await client.tag_info(

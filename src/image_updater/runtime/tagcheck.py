@@ -139,6 +139,7 @@ async def _check(
         platforms=parsed.platforms,
         want_digest=True,
         tag_order=endpoint.tagsortmode,
+        explain=True,  # `test` lists every candidate in order and every rejection with its reason
     )
     async with aiohttp.ClientSession() as session:
         resolver = CredentialResolver(secrets=secrets, environ=environ, clock=time.monotonic)

@@ -26,4 +26,11 @@ class AlphabeticalPolicy:
         return None
 
     def rank(self, candidates: Sequence[TagInfo]) -> list[TagInfo]:
-        return sorted(candidates, key=lambda info: info.name, reverse=True)
+        return sorted(candidates, key=_name, reverse=True)
+
+    def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None:
+        return max(candidates, key=_name, default=None)
+
+
+def _name(info: TagInfo) -> str:
+    return info.name

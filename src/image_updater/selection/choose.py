@@ -4,6 +4,9 @@
 `admit`. `choose` works on `TagInfo`s: it drops tags that offer none of the wanted platforms,
 then lets the policy rank the rest. Every dropped tag carries its reason. Pure; inputs are
 never mutated; output order follows input order (rejections) or the policy's ranking (kept).
+
+Explaining costs: with `explain=False` (the cycle) rejections are not recorded and only the
+winner is found (one pass, no sort); `kept` is then just the winner. `test` explains.
 """
 
 from __future__ import annotations
@@ -16,16 +19,16 @@ from image_updater.selection.types import Platform, Rejection, Selection, TagInf
 
 
 def screen(
-    tags: Sequence[str], *, tag_filter: TagFilter, policy: UpdatePolicy
+    tags: Sequence[str], *, tag_filter: TagFilter, policy: UpdatePolicy, explain: bool = True
 ) -> tuple[list[str], list[Rejection]]:
-    """Split tag names into candidates and rejections, keeping the input order in both."""
+    """Split tag names into candidates and rejections (only when explaining), in input order."""
     admitted: list[str] = []
     rejected: list[Rejection] = []
     for tag in tags:
         reason = tag_filter.reason_to_drop(tag) or policy.admit(tag)
         if reason is None:
             admitted.append(tag)
-        else:
+        elif explain:
             rejected.append(Rejection(tag=tag, reason=reason))
     return admitted, rejected
 
@@ -52,7 +55,9 @@ def platform_reason(info: TagInfo, wanted: tuple[Platform, ...]) -> str | None:
     return f"offers {', '.join(str(p) for p in info.platforms)} only; wanted {want}"
 
 
-def choose(infos: Sequence[TagInfo], *, policy: UpdatePolicy, platforms: tuple[Platform, ...]) -> Selection:
+def choose(
+    infos: Sequence[TagInfo], *, policy: UpdatePolicy, platforms: tuple[Platform, ...], explain: bool = True
+) -> Selection:
     """Drop platform mismatches (with reasons), rank the rest; the best is `chosen` (or None)."""
     kept: list[TagInfo] = []
     rejected: list[Rejection] = []
@@ -62,5 +67,8 @@ def choose(infos: Sequence[TagInfo], *, policy: UpdatePolicy, platforms: tuple[P
             kept.append(info)
         else:
             rejected.append(Rejection(tag=info.name, reason=reason))
+    if not explain:
+        best = policy.best(kept)
+        return Selection(chosen=best, kept=(best,) if best else (), rejected=tuple(rejected))
     ranked = policy.rank(kept)
     return Selection(chosen=ranked[0] if ranked else None, kept=tuple(ranked), rejected=tuple(rejected))

@@ -29,3 +29,6 @@ class DigestPolicy:
 
     def rank(self, candidates: Sequence[TagInfo]) -> list[TagInfo]:
         return [info for info in candidates if info.name == self.tracked][:1]
+
+    def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None:
+        return next((info for info in candidates if info.name == self.tracked), None)

@@ -32,6 +32,9 @@ class NewestBuildPolicy:
     def rank(self, candidates: Sequence[TagInfo]) -> list[TagInfo]:
         return sorted(candidates, key=_build_order, reverse=True)
 
+    def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None:
+        return max(candidates, key=_build_order, default=None)
+
 
 def _build_order(info: TagInfo) -> tuple[bool, datetime, str]:
     # Undated candidates share datetime.min and are told apart by name only; the leading flag

@@ -31,7 +31,8 @@ class UpdatePolicy(Protocol):
     `needs_metadata`: ranking reads image metadata (`created`), so every candidate's metadata
     must be fetched first. `needs_digest`: the winner's manifest digest is the point (digest).
     `admit` returns None for a candidate, else why the tag is dropped. `rank` orders candidates
-    best first, deterministically, and never mutates its input.
+    best first, deterministically, and never mutates its input; `best` is `rank(...)[0]` (None
+    when empty) in one pass, for the cycle, which needs the winner and not the order of the rest.
     """
 
     @property
@@ -46,6 +47,8 @@ class UpdatePolicy(Protocol):
     def admit(self, tag: str) -> str | None: ...
 
     def rank(self, candidates: Sequence[TagInfo]) -> list[TagInfo]: ...
+
+    def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,51 +14,62 @@ the lexically greatest spelling ranks first. Pure.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from image_updater.selection.types import TagInfo
 from image_updater.semver import Constraint, Version
 
 NOT_A_VERSION = "not a semantic version"
+PRERELEASE_WITHOUT_CONSTRAINT = "pre-release; no constraint is set, so only releases qualify"
+PRERELEASE_NOT_NAMED = "pre-release; the constraint names no pre-release"
 
 
 @dataclass(frozen=True, slots=True)
 class SemverPolicy:
-    """Admit versions inside `constraint` (None = every release); rank highest first."""
+    """Admit versions inside `constraint` (None = every release); rank highest first.
+
+    Each tag is parsed once: `admit` remembers the version it read, and `rank`/`best` reuse it.
+    A policy lives for one cycle, so the memo is bounded by the tags listed in that cycle.
+    """
 
     constraint: Constraint | None
     name: ClassVar[str] = "semver"
     needs_metadata: ClassVar[bool] = False
     needs_digest: ClassVar[bool] = False
+    _outside: str = field(init=False, repr=False, compare=False)
+    _parsed: dict[str, Version | None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_outside", f"outside constraint {self.constraint}")
+        object.__setattr__(self, "_parsed", {})
 
     def admit(self, tag: str) -> str | None:
-        version = _version(tag)
+        version = self._version(tag)
         if version is None:
             return NOT_A_VERSION
         if self.constraint is None:
-            return (
-                "pre-release; no constraint is set, so only releases qualify" if version.prerelease else None
-            )
+            return PRERELEASE_WITHOUT_CONSTRAINT if version.prerelease else None
         if self.constraint.check(version):
             return None
         if version.prerelease and not self.constraint.mentions_prerelease:
-            return "pre-release; the constraint names no pre-release"
-        return f"outside constraint {self.constraint}"
+            return PRERELEASE_NOT_NAMED
+        return self._outside
 
     def rank(self, candidates: Sequence[TagInfo]) -> list[TagInfo]:
         """Highest version first; a candidate that is no version (admit would refuse it) ranks last."""
-        return sorted(candidates, key=_version_order, reverse=True)
+        return sorted(candidates, key=self._order, reverse=True)
 
+    def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None:
+        """`rank(candidates)[0]` without sorting: one pass over precomputed keys."""
+        return max(candidates, key=self._order, default=None)
 
-def _version(tag: str) -> Version | None:
-    try:
-        return Version(tag)
-    except ValueError:
-        return None
+    def _version(self, tag: str) -> Version | None:
+        if tag not in self._parsed:
+            self._parsed[tag] = Version.parse(tag)
+        return self._parsed[tag]
 
-
-def _version_order(info: TagInfo) -> tuple[int, Version | None, str]:
-    version = _version(info.name)
-    # The leading 0/1 keeps non-versions apart, so a Version is never compared with None.
-    return (0, None, info.name) if version is None else (1, version, info.name)
+    def _order(self, info: TagInfo) -> tuple[int, tuple[object, ...], str]:
+        version = self._version(info.name)
+        # The leading 0/1 keeps non-versions apart, so a key is never compared with ().
+        return (0, (), info.name) if version is None else (1, version.key, info.name)

@@ -21,6 +21,13 @@ _LOOSE = re.compile(
     r"(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
     r"(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?"
 )
+# The same grammar for the common case, numbers of at most 19 digits (always inside uint64): one
+# match and three int() calls, no per-part checks. Anything else takes the general path.
+_FAST = re.compile(
+    r"v?([0-9]{1,19})(?:\.([0-9]{1,19}))?(?:\.([0-9]{1,19}))?"
+    r"(?:-([0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?"
+    r"(?:\+([0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?"
+)
 _UINT64_MAX = 2**64 - 1
 _SHAPE = "expected [v]MAJOR[.MINOR[.PATCH]][-PRERELEASE][+BUILD], e.g. 1.2.3 or v1.2.3-rc.1"
 
@@ -77,6 +84,12 @@ def _number(text: str, group: str | None) -> int:
 
 def _parse(text: str) -> tuple[int, int, int, str, str]:
     """(major, minor, patch, prerelease, metadata) of `text`, coerced like Masterminds' NewVersion."""
+    fast = _FAST.fullmatch(text)
+    if fast is not None:
+        major, minor, patch, prerelease, metadata = fast.groups()
+        if prerelease:
+            _check_prerelease(text, prerelease)
+        return int(major), int(minor or 0), int(patch or 0), prerelease or "", metadata or ""
     match = _LOOSE.fullmatch(text)
     if match is None:
         raise VersionSyntaxError(text, _SHAPE, shape=True)
@@ -106,17 +119,43 @@ class Version:
 
     def __init__(self, text: str) -> None:
         major, minor, patch, prerelease, metadata = _parse(text)
-        values = {
-            "major": major,
-            "minor": minor,
-            "patch": patch,
-            "prerelease": prerelease,
-            "metadata": metadata,
-            "original": text,
-            "_key": _precedence(major, minor, patch, prerelease),
-        }
-        for name, value in values.items():
-            object.__setattr__(self, name, value)  # frozen: the only way in, once
+        setattr_ = object.__setattr__  # frozen: the only way in, once
+        setattr_(self, "major", major)
+        setattr_(self, "minor", minor)
+        setattr_(self, "patch", patch)
+        setattr_(self, "prerelease", prerelease)
+        setattr_(self, "metadata", metadata)
+        setattr_(self, "original", text)
+        setattr_(self, "_key", _precedence(major, minor, patch, prerelease))
+
+    @classmethod
+    def parse(cls, text: str) -> Version | None:
+        """The version `text` spells, or None: for screening many tags, where most failures need no
+        message (building one per rejected tag costs more than the parse)."""
+        fast = _FAST.fullmatch(text)
+        if fast is not None and not fast.group(4):  # a release: no pre-release identifiers to check
+            major, minor, patch, _, metadata = fast.groups()
+            version = object.__new__(cls)
+            setattr_ = object.__setattr__
+            setattr_(version, "major", int(major))
+            setattr_(version, "minor", int(minor or 0))
+            setattr_(version, "patch", int(patch or 0))
+            setattr_(version, "prerelease", "")
+            setattr_(version, "metadata", metadata or "")
+            setattr_(version, "original", text)
+            setattr_(version, "_key", (version.major, version.minor, version.patch, 1, ()))
+            return version
+        if fast is None and _LOOSE.fullmatch(text) is None:  # not shaped like a version at all
+            return None
+        try:
+            return cls(text)
+        except ValueError:
+            return None
+
+    @property
+    def key(self) -> _Key:
+        """Precedence as a tuple of ints and strings: compares in C, for sorting and max()."""
+        return self._key
 
     def __str__(self) -> str:
         text = f"{self.major}.{self.minor}.{self.patch}"

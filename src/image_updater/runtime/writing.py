@@ -334,16 +334,18 @@ class WriteBack:
         except ImageUpdaterError as err:
             return [_failed(job.pending, err) for job in group]
         prepared = outcome[0] if outcome else _Prepared({}, {}, {})
-        return [self._written(job, i, prepared, result) for i, job in enumerate(group)]
+        # the group's diff goes with its first changed Application only: logged once, not once per app
+        first_changed = min(prepared.changes, default=-1)
+        return [self._written(job, i, prepared, result, first=first_changed) for i, job in enumerate(group)]
 
     @staticmethod
-    def _written(job: _GitJob, index: int, prepared: _Prepared, result: WriteResult) -> Written:
+    def _written(
+        job: _GitJob, index: int, prepared: _Prepared, result: WriteResult, *, first: int
+    ) -> Written:
         if index in prepared.failures:
             return _failed(job.pending, prepared.failures[index])
         if index not in prepared.changes:
             return Written(job.pending.app, ())  # the target already holds every change
-        # the group's diff goes with its first changed Application only: logged once, not once per app
-        first = min(prepared.changes)
         diff = result.diff if index == first else ""
         return Written(job.pending.app, prepared.changes[index], commit=result.commit, diff=diff)
 

@@ -239,7 +239,9 @@ class GitWriter:
         changed = apply_edits(tree, resolve_edits(tree, plan.edits))
         if not changed:
             return ""
-        await runner.run("add", "-A", "--", *[f":(literal){path}" for path in changed], cwd=tree)
+        # An exact path list on stdin: no pathspec matching (which is files × pathspecs), no argv limit.
+        paths = "".join(f"{path}\0" for path in changed)
+        await runner.run("update-index", "--add", "--remove", "-z", "--stdin", cwd=tree, stdin=paths)
         return (await runner.run("diff", "--cached", "--no-color", "--no-ext-diff", cwd=tree)).stdout
 
     async def _push(self, tree: Path, plan: _Plan, runner: GitRunner, tip: _Tip) -> bool:

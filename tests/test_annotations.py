@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from image_updater import annotations
@@ -15,7 +17,7 @@ def ann(**pairs: str) -> dict[str, str]:
 
 
 def parse(pairs: dict[str, str]) -> annotations.AppSettings:
-    return annotations.parse(pairs, app="argocd/api-service")
+    return annotations.parse(pairs, app="argocd/api-service", namespace="argocd")
 
 
 def test_seed_production_application() -> None:
@@ -168,3 +170,62 @@ def test_is_managed() -> None:
     assert annotations.is_managed({P + "image-list": "nginx"})
     assert not annotations.is_managed({P + "image-list": " "})
     assert not annotations.is_managed({})
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        pytest.param(
+            {"api.pull-secret": "pullsecret:kube-system/registry"},
+            "Secret kube-system/registry is not in the Application's namespace 'argocd'",
+            id="pullsecret-other-namespace",
+        ),
+        pytest.param(
+            {"pull-secret": "secret:argocd-other/creds#token"},
+            "Secret argocd-other/creds is not in the Application's namespace 'argocd'",
+            id="secret-other-namespace-app-wide",
+        ),
+        pytest.param(
+            {"api.pull-secret": "env:ARGOCD_TOKEN"},
+            "env: credentials are not allowed in Application annotations",
+            id="env-reads-the-controllers-environment",
+        ),
+        pytest.param(
+            {"api.pull-secret": "ext:/usr/bin/env"},
+            "ext: credentials are not allowed in Application annotations",
+            id="ext-runs-the-controllers-files",
+        ),
+        pytest.param(
+            {"write-back-method": "git:secret:kube-system/deploy-key"},
+            "Secret kube-system/deploy-key is not in the Application's namespace 'argocd'",
+            id="git-secret-other-namespace",
+        ),
+    ],
+)
+def test_annotations_reach_only_their_own_namespaces_credentials(pairs: dict[str, str], message: str) -> None:
+    """docs/security.md, Application annotators: no other tenant's Secret, no controller env or files."""
+    with pytest.raises(InvalidAnnotation, match=re.escape(message)):
+        parse({P + key: value for key, value in {"image-list": "api=ghcr.io/org/api", **pairs}.items()})
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        pytest.param({"api.pull-secret": "pullsecret:argocd/registry"}, id="pullsecret-own-namespace"),
+        pytest.param({"write-back-method": "git:secret:argocd/creds"}, id="git-secret-own-namespace"),
+        pytest.param({"write-back-method": "git:secret:creds"}, id="git-secret-implicit-namespace"),
+    ],
+)
+def test_own_namespace_references_are_accepted(pairs: dict[str, str]) -> None:
+    parse({P + key: value for key, value in {"image-list": "api=ghcr.io/org/api", **pairs}.items()})
+
+
+def test_the_operator_may_allow_env_and_ext_references() -> None:
+    trust = annotations.AppTrust(credential_kinds=frozenset({"pullsecret", "secret", "env", "ext"}))
+    settings = annotations.parse(
+        {P + "image-list": "api=ghcr.io/org/api", P + "api.pull-secret": "env:REGISTRY_TOKEN"},
+        app="argocd/api-service",
+        namespace="argocd",
+        trust=trust,
+    )
+    assert str(settings.images[0].pull_secret) == "env:REGISTRY_TOKEN"

@@ -9,6 +9,13 @@ Application, the key and what is wrong; unknown keys under the prefix become war
 Differences from upstream, on purpose: an unknown strategy or a bad regexp is an error for that
 Application instead of a silent fall-back; `<alias>.semver-constraint` (the seed article's form)
 is honoured; `platforms` may be set app-wide.
+
+Tenancy (docs/security.md): whoever annotates an Application must not reach a credential that is
+not theirs. A `pull-secret` or `git:secret:` reference may name only a Secret of the Application's
+own namespace (upstream 1.x's rule for image pull secrets); `env:` and `ext:` references, which
+read the controller's environment or run its files, are accepted only when the operator allows
+them (`AppTrust.credential_kinds`); registry-level credentials in registries.conf are the
+operator's and are not restricted.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ IMAGE_KEYS = SHARED_KEYS | {
     "kustomize.image-name",
 }
 T = TypeVar("T")
+NAMESPACED_KINDS = frozenset({"pullsecret", "secret"})
 TRUE, FALSE = frozenset({"true", "yes", "1", "on"}), frozenset({"false", "no", "0", "off", ""})
 
 
@@ -71,13 +79,24 @@ class AppSettings:
     warnings: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class AppTrust:
+    """What an Application's annotations may reference: the credential kinds the operator allows
+    (`pullsecret` and `secret` always, limited to the Application's namespace)."""
+
+    credential_kinds: frozenset[str] = NAMESPACED_KINDS
+
+
 def is_managed(annotations: Mapping[str, str]) -> bool:
     """True when the Application asks for image updates at all."""
     return bool(annotations.get(PREFIX + "image-list", "").strip())
 
 
-def parse(annotations: Mapping[str, str], *, app: str) -> AppSettings:
-    """Read an Application's annotations. `app` (`namespace/name`) names it in errors."""
+def parse(
+    annotations: Mapping[str, str], *, app: str, namespace: str, trust: AppTrust = AppTrust()
+) -> AppSettings:
+    """Read an Application's annotations. `app` (`namespace/name`) names it in errors; `namespace`
+    is the Application's, the only one whose Secrets it may reference."""
     ours = {k[len(PREFIX) :]: v for k, v in annotations.items() if k.startswith(PREFIX)}
     specs = _field(app, "image-list", lambda: refs.parse_image_list(ours.get("image-list", "")))
     if not specs:
@@ -85,8 +104,13 @@ def parse(annotations: Mapping[str, str], *, app: str) -> AppSettings:
             f"application {app}: annotation {PREFIX}image-list is empty; list images to watch"
         )
     images = tuple(_image(ours, spec, app=app) for spec in specs)
+    for image in images:
+        if image.pull_secret is not None:
+            _check_reference(
+                image.pull_secret, f"{image.spec.annotation_key}.pull-secret", app, namespace, trust
+            )
     method = ours.get("write-back-method", "argocd").strip() or "argocd"
-    _check_method(method, app=app)
+    _check_method(method, app=app, namespace=namespace)
     return AppSettings(
         images=images,
         write_back_method=method,
@@ -148,10 +172,35 @@ def _version(spec: ImageSpec, annotated: str | None, *, app: str) -> str | None:
     return annotated or spec.version
 
 
-def _check_method(method: str, *, app: str) -> None:
+def _check_reference(ref: CredentialRef, key: str, app: str, namespace: str, trust: AppTrust) -> None:
+    where = f"application {app}: annotation {PREFIX}{key}"
+    if ref.kind not in trust.credential_kinds | NAMESPACED_KINDS:
+        raise InvalidAnnotation(
+            f"{where}: {ref.kind}: credentials are not allowed in Application annotations (they would "
+            "read the controller's environment or run its files for whoever annotates); set them for "
+            "the registry in registries.conf, or start the controller with "
+            f"--app-credential-kinds pullsecret,secret,{ref.kind}"
+        )
+    if ref.kind in NAMESPACED_KINDS and ref.namespace != namespace:
+        raise InvalidAnnotation(_other_namespace(where, f"{ref.namespace}/{ref.name}", namespace))
+
+
+def _other_namespace(where: str, secret: str, namespace: str) -> str:
+    return (
+        f"{where}: Secret {secret} is not in the Application's namespace {namespace!r}; an Application "
+        "may use only Secrets of its own namespace (put registry credentials in registries.conf)"
+    )
+
+
+def _check_method(method: str, *, app: str, namespace: str) -> None:
     if method in ("argocd", "git", "git:repocreds"):
         return
-    if method.startswith("git:secret:") and method.removeprefix("git:secret:").strip():
+    secret = method.removeprefix("git:secret:").strip()
+    if method.startswith("git:secret:") and secret:
+        secret_namespace = secret.rpartition("/")[0]
+        if secret_namespace not in ("", namespace):
+            where = f"application {app}: annotation {PREFIX}write-back-method"
+            raise InvalidAnnotation(_other_namespace(where, secret, namespace))
         return
     raise InvalidAnnotation(
         f"application {app}: annotation {PREFIX}write-back-method is {method!r}; use argocd, git, "

@@ -22,7 +22,7 @@ def app_with(notes: dict[str, str], running: list[str] | None) -> Any:
     if running is None:
         del manifest["status"]
     app = applications.from_manifest(manifest)
-    return app, annotations.parse(app.annotations, app=app.key)
+    return app, annotations.parse(app.annotations, app=app.key, namespace=app.namespace)
 
 
 @pytest.mark.parametrize(

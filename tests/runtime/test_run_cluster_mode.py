@@ -593,7 +593,7 @@ async def test_git_write_back_with_a_secret_from_the_cluster(
         "v1",
         "secrets",
         {
-            "metadata": {"name": "git-creds", "namespace": "argocd"},
+            "metadata": {"name": "git-creds", "namespace": "team"},
             "data": {"username": user, "password": password},
         },
     )
@@ -601,7 +601,7 @@ async def test_git_write_back_with_a_secret_from_the_cluster(
         application(
             "web",
             namespace="team",
-            annotations={"image-list": f"x={image}:^1.0", "write-back-method": "git:secret:argocd/git-creds"},
+            annotations={"image-list": f"x={image}:^1.0", "write-back-method": "git:secret:team/git-creds"},
             source={"repoURL": url, "path": "apps/web", "targetRevision": "main", "kustomize": {}},
             running=[f"{image}:1.0.0"],
         )
@@ -617,6 +617,41 @@ async def test_git_write_back_with_a_secret_from_the_cluster(
     (event,) = cluster.events()
     assert (event["reason"], event["metadata"]["namespace"]) == ("ImagesUpdated", "team")
     assert GIT_PASSWORD not in json.dumps(logs)
+
+
+async def test_an_application_cannot_borrow_another_namespaces_git_secret(
+    cluster: Cluster, image: str, git_server: tuple[Path, str]
+) -> None:
+    """docs/security.md, annotators: the controller's namespace holds the admins' git credentials;
+    an Application in a tenant's namespace naming them is refused and nothing is pushed."""
+    bare, url = git_server
+    data = {"username": base64.b64encode(GIT_USER.encode()).decode()}
+    data["password"] = base64.b64encode(GIT_PASSWORD.encode()).decode()
+    cluster.fake.put(
+        "v1", "secrets", {"metadata": {"name": "git-creds", "namespace": "argocd"}, "data": data}
+    )
+    cluster.put(
+        application(
+            "web",
+            namespace="team",
+            annotations={"image-list": f"x={image}:^1.0", "write-back-method": "git:secret:argocd/git-creds"},
+            source={"repoURL": url, "path": "apps/web", "targetRevision": "main", "kustomize": {}},
+            running=[f"{image}:1.0.0"],
+        )
+    )
+
+    status, logs = await cluster.run()
+
+    assert status == 1
+    (error,) = [entry["event"] for entry in logs if entry.get("log_level") == "error"]
+    assert error.startswith(
+        "application team/web: annotation argocd-image-updater.argoproj.io/write-back-method"
+    )
+    assert "Secret argocd/git-creds is not in the Application's namespace 'team'" in error
+    log = subprocess.run(
+        ["git", "--git-dir", str(bare), "log", "--format=%s", "main"], capture_output=True, text=True
+    )
+    assert len(log.stdout.splitlines()) == 1  # only the initial commit
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,7 @@ def pending(
         **extra,
     )
     app = applications.from_manifest(manifest)
-    settings = annotations.parse(app.annotations, app=app.key)
+    settings = annotations.parse(app.annotations, app=app.key, namespace=app.namespace)
     change = Change(
         alias="x", old=refs.parse_image(old), new=refs.ImageRef("quay.io", "org/web", Tag("1.1.0"))
     )
@@ -354,7 +354,7 @@ def test_validate(
         "web", annotations={"image-list": "x=quay.io/org/web", **notes}, source=KUSTOMIZE, sources=sources
     )
     app = applications.from_manifest(manifest)
-    settings = annotations.parse(app.annotations, app=app.key)
+    settings = annotations.parse(app.annotations, app=app.key, namespace=app.namespace)
 
     if message is None:
         repo_stub.validate(app, settings)

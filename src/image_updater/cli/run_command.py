@@ -28,6 +28,16 @@ def _duration(_: click.Context, param: click.Parameter, value: str) -> float:
         raise click.BadParameter(f"{value!r} is not a duration like 2m, 30s or 1h", param=param) from None
 
 
+def _credential_kinds(_: click.Context, param: click.Parameter, value: str) -> frozenset[str]:
+    kinds = frozenset(kind.strip() for kind in value.split(",") if kind.strip())
+    unknown = kinds - {"pullsecret", "secret", "env", "ext"}
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(sorted(unknown))}: use pullsecret, secret, env or ext", param=param
+        )
+    return kinds | {"pullsecret", "secret"}
+
+
 def _env(name: str) -> str:
     return f"IMAGE_UPDATER_{name}"
 
@@ -151,6 +161,15 @@ def _env(name: str) -> str:
     show_default=True,
     help="Bound on the cache on disk (manifests, configs and tag digests; about 300 bytes each).",
 )
+@click.option(
+    "--app-credential-kinds",
+    default="pullsecret,secret",
+    envvar=_env("APP_CREDENTIAL_KINDS"),
+    callback=_credential_kinds,
+    show_default=True,
+    help="Credential references Application annotations may use (pullsecret, secret, env, ext); "
+    "pullsecret and secret are always limited to the Application's own namespace.",
+)
 @click.option("--disable-kube-events", is_flag=True, envvar=_env("DISABLE_KUBE_EVENTS"))
 @click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False), envvar="KUBECONFIG")
 @click.option(
@@ -226,6 +245,7 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         ssh_known_hosts=flags["ssh_known_hosts"],
         cache_dir=_cache_dir(flags["cache_dir"]),
         cache_max_entries=flags["cache_max_entries"],
+        app_credential_kinds=flags["app_credential_kinds"],
         **extra,
     )
 

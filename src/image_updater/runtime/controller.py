@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import structlog
 
+from image_updater.annotations import NAMESPACED_KINDS, AppTrust
 from image_updater.errors import ConfigError, ImageUpdaterError
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.credentials import CredentialResolver
@@ -89,6 +90,7 @@ class RunSettings:
     ssh_known_hosts: Path | None = None  # default: Argo CD's mounted ssh_known_hosts when present
     cache_dir: Path | None = None  # the registry metadata cache on disk; None: memory only
     cache_max_entries: int = 200_000
+    app_credential_kinds: frozenset[str] = NAMESPACED_KINDS  # what Application annotations may reference
 
 
 async def run(settings: RunSettings) -> int:
@@ -137,6 +139,7 @@ async def run(settings: RunSettings) -> int:
             trust_tags_for=settings.trust_tags_for,
             dry_run=settings.dry_run,
             kube_events=settings.kube_events,
+            app_trust=AppTrust(credential_kinds=settings.app_credential_kinds),
         )
         cycle = Cycle(
             source=source, registries=registries, pool=pool, writer=writer, metrics=metrics, options=options

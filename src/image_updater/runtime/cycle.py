@@ -19,7 +19,7 @@ import structlog
 
 from image_updater import annotations as app_annotations
 from image_updater import applications
-from image_updater.annotations import AppSettings
+from image_updater.annotations import AppSettings, AppTrust
 from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.errors import ImageUpdaterError, RegistryAuthError
@@ -46,6 +46,7 @@ class CycleOptions:
     trust_tags_for: float = 1800.0  # seconds a tag's digest is trusted before a HEAD revalidates it
     dry_run: bool = False
     kube_events: bool = True
+    app_trust: AppTrust = field(default_factory=AppTrust)  # what annotations may reference
 
 
 @dataclass(slots=True)
@@ -114,7 +115,9 @@ class Cycle:
             if not app_annotations.is_managed(app.annotations):
                 continue
             try:
-                settings = app_annotations.parse(app.annotations, app=app.key)
+                settings = app_annotations.parse(
+                    app.annotations, app=app.key, namespace=app.namespace, trust=self._options.app_trust
+                )
                 # a bad branch or write-back target shows now, not when the next release arrives
                 self._writer.validate(app, settings)
             except ImageUpdaterError as err:

@@ -112,6 +112,58 @@ def test_empty_configuration_gives_builtin_docker_hub(text: str) -> None:
     assert (DOCKER_HUB.default_ns, DOCKER_HUB.limit, DOCKER_HUB.prefix) == ("library", 10.0, "docker.io")
 
 
+# Upstream reads registries.conf with gopkg.in/yaml.v2 (registry-scanner/pkg/registry/config.go,
+# yaml.UnmarshalStrict): a bool field takes the plain YAML 1.1 words, and null as false.
+_GO_TRUE = ("y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE", "!!bool yes")
+_GO_FALSE = ("n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE", "~", "null", "")
+
+
+@pytest.mark.parametrize("key", ["insecure", "default"])
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [pytest.param(w, True, id=f"true-{w or 'empty'}") for w in _GO_TRUE]
+    + [pytest.param(w, False, id=f"false-{w or 'empty'}") for w in _GO_FALSE],
+)
+def test_booleans_read_as_go_yaml_v2_does(key: str, word: str, expected: bool) -> None:
+    text = f"registries:\n- name: GitHub\n  api_url: https://ghcr.io\n  prefix: ghcr.io\n  {key}: {word}\n"
+    (endpoint,) = parse_registries_conf(text).endpoints
+    assert getattr(endpoint, key) is expected
+
+
+def test_upstream_documented_entry_with_yes_parses() -> None:
+    text = (
+        "registries:\n- name: Docker Hub\n  prefix: docker.io\n  api_url: https://registry-1.docker.io\n"
+        "  ping: yes\n  insecure: no\n  credentials: secret:foo/bar#creds\n  defaultns: library\n"
+        "  credsexpire: 5m\n"
+    )
+    (endpoint,) = parse_registries_conf(text).endpoints
+    assert (endpoint.insecure, endpoint.default_ns, endpoint.credsexpire) == (False, "library", 300.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param("maybe", "\"insecure\" must be true or false, got 'maybe'", id="word"),
+        pytest.param("'yes'", "\"insecure\" must be true or false, got 'yes'", id="quoted-yes"),
+        pytest.param('"true"', "\"insecure\" must be true or false, got 'true'", id="quoted-true"),
+        pytest.param("1", '"insecure" must be true or false, got 1', id="int"),
+        pytest.param("[yes]", '"insecure" must be true or false, got a list', id="list"),
+        pytest.param("yess", "\"insecure\" must be true or false, got 'yess'", id="near-word"),
+    ],
+)
+def test_non_booleans_are_still_refused_naming_the_key(value: str, message: str) -> None:
+    with pytest.raises(InvalidRegistryConfig) as caught:
+        parse_registries_conf(_entry(insecure=value))
+    assert str(caught.value) == f"registries.conf: registries[0] (GitHub): {message}"
+
+
+@pytest.mark.parametrize("word", ["yes", "off", "Y"])
+def test_boolean_words_stay_text_in_string_keys(word: str) -> None:
+    (endpoint,) = parse_registries_conf(_entry(defaultns=word, name=word)).endpoints
+    assert (endpoint.name, endpoint.default_ns) == (word, word)
+    assert type(endpoint.name) is str
+
+
 def _entry(**keys: str) -> str:
     body = {"name": "GitHub", "api_url": "https://ghcr.io", "prefix": "ghcr.io", **keys}
     return "registries:\n- {" + ", ".join(f"{k}: {v}" for k, v in body.items() if v != "DROP") + "}\n"

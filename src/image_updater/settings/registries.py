@@ -17,6 +17,9 @@ Deliberate differences from upstream, each making a silent surprise loud or impo
 - hosts on loopback (`localhost`, `127.0.0.0/8`, `[::1]`) without an entry default to `http://`,
   as Docker does; upstream always infers `https://`;
 - `ca_data` is accepted as upstream's HEAD does; `ping` is accepted and ignored (unused upstream).
+
+The file is read as upstream's yaml.v2 reads it where booleans are concerned (`insecure: yes`,
+`default: on`; see `goyaml`); every other key keeps its strict type.
 """
 
 from __future__ import annotations
@@ -30,12 +33,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from image_updater import refs
 from image_updater.errors import InvalidRegistryConfig
 from image_updater.refs import ImageRef
+from image_updater.settings.goyaml import GoBool, load_go_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +172,9 @@ class _Entry(BaseModel):
     credentials: str | None = None
     credsexpire: str | None = None
     defaultns: str = ""
-    default: bool = False
-    insecure: bool = False
-    ping: bool = True
+    default: GoBool = False
+    insecure: GoBool = False
+    ping: GoBool = True
     tagsortmode: Literal["latest-first", "latest-last", "none", ""] = ""
     limit: float | None = None
     ca_file: str | None = None
@@ -218,7 +221,7 @@ def parse_duration(text: str) -> float:
 
 def _load_yaml(text: str, *, source: str) -> Any:
     try:
-        raw = YAML(typ="safe", pure=True).load(text)
+        raw = load_go_yaml(text)
     except MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
         raise InvalidRegistryConfig(f"{source}: line {line}: not valid YAML ({exc.problem})") from None

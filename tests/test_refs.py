@@ -141,6 +141,28 @@ SPECS = [
         " api = ghcr.io/o/api:  ^1.0  ", "api", "ghcr.io", "o/api", "^1.0", None, id="spaces-trimmed"
     ),
     pytest.param("docker.io/library/nginx:1.x", None, "docker.io", "nginx", "1.x", None, id="hub-library"),
+    # upstream registry-scanner/pkg/image/image_test.go TestNewFromIdentifier
+    pytest.param(
+        "classic-web=registry:5000/classic-web",
+        "classic-web",
+        "registry:5000",
+        "classic-web",
+        None,
+        None,
+        id="upstream-273-classic-web=registry:5000/classic-web",
+    ),
+    pytest.param(
+        "ghcr.io:4567/jannfis/orig-image=gcr.io:1234/jannfis/test-image:0.1",
+        "ghcr.io:4567/jannfis/orig-image",
+        "gcr.io:1234",
+        "jannfis/test-image",
+        "0.1",
+        None,
+        id="upstream-source-name-and-registry-info-with-port",
+    ),
+    pytest.param(
+        "localhost:5000/app:>=1.0", None, "localhost:5000", "app", ">=1.0", None, id="port-eq-in-constraint"
+    ),
 ]
 
 

@@ -34,6 +34,7 @@ _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a
 _DIGEST_LENGTHS = {"sha256": 64, "sha512": 128}
 _IMAGE_ID = re.compile(r"[a-f0-9]{64}")
 _ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+_HOSTED_ALIAS = re.compile(rf"{_HOST.pattern}/{_ALIAS.pattern}")  # `ghcr.io:4567/org/app=...`
 _NAME_MAX = 255
 
 
@@ -107,8 +108,9 @@ def parse_image(text: str) -> ImageRef:
 def parse_image_spec(text: str) -> ImageSpec:
     """Parse one `image-list` entry: `[alias=]image[:constraint-or-tag][@digest]`.
 
-    The alias is the text before the first `=` unless that text holds a `:` (then the `=` is part
-    of a constraint such as `nginx:>=1.0`, which upstream would misread as alias `nginx:>`).
+    The alias is the text before the first `=` unless that text holds a `:` outside a leading
+    `host:port/` (then the `=` is part of a constraint such as `nginx:>=1.0`, which upstream would
+    misread as alias `nginx:>`); `ghcr.io:4567/org/app=...` has an alias, as upstream.
     The version is the text after the last `:` that follows the last `/`: a Docker tag, or a
     semver constraint with spaces and operators that the reference grammar cannot hold.
     Whether it is a valid constraint is checked by the strategy, which knows how it is used.
@@ -190,17 +192,17 @@ def _canonical(ref: ImageRef, default_registry: str) -> tuple[str, str]:
 
 def _split_alias(entry: str, where: str) -> tuple[str | None, str]:
     head, sep, tail = entry.partition("=")
-    if not sep or ":" in head:
+    if not sep or (":" in head and not _HOSTED_ALIAS.fullmatch(head.strip())):
         return None, entry
     alias = head.strip()
     if not alias:
         raise InvalidImageReference(
             f"{where}: the alias before '=' is empty; write `alias=image` or drop '='"
         )
-    if not _ALIAS.fullmatch(alias):
+    if not (_ALIAS.fullmatch(alias) or _HOSTED_ALIAS.fullmatch(alias)):
         raise InvalidImageReference(
             f"{where}: alias {alias!r} must start with a letter or digit and hold only letters, "
-            "digits, '.', '_', '-' or '/'"
+            "digits, '.', '_', '-' or '/' (and a registry port, as in `host:5000/name`)"
         )
     return alias, tail.strip()
 

@@ -433,6 +433,34 @@ async def test_an_unknown_old_tag_is_read_from_the_target(repo: Repo) -> None:
     assert "updates image org/web tag '1.0.0' to '1.1.0'" in message  # upstream names the path only
 
 
+# upstream pkg/argocd/update_test.go TestMarshalParamsOverride (v1.3.0, #1771): with one of the two
+# annotations set, the other defaults to image.name / image.tag (v0.x refused; see docs/migration.md)
+@pytest.mark.parametrize(
+    ("notes", "written"),
+    [
+        pytest.param(
+            {"x.helm.image-name": "image.repository"},
+            "image:\n  tag: 1.1.0\n  repository: quay.io/org/web\n",
+            id="upstream-default-image-tag-for-helmvalues-when-only-image-name-is-set",
+        ),
+        pytest.param(
+            {"x.helm.image-tag": "image.tag"},
+            "image:\n  tag: 1.1.0\n  name: quay.io/org/web\n",
+            id="upstream-default-image-name-for-helmvalues-when-only-image-tag-is-set",
+        ),
+    ],
+)
+async def test_helmvalues_with_one_helm_annotation_defaults_the_other(
+    repo: Repo, notes: dict[str, str], written: str
+) -> None:
+    app = pending("a1", repo, notes={"write-back-target": "helmvalues:/charts/web/values.yaml", **notes})
+
+    result = by_app(await repo.writer().write_all([app]))
+
+    assert result["a1"].error is None, result["a1"].error
+    assert repo.git("show", "main:charts/web/values.yaml") == written
+
+
 @pytest.mark.parametrize("batch", [True, False], ids=["batched", "per-application"])
 async def test_a_broken_target_alone_in_its_group_is_an_error(repo: Repo, batch: bool) -> None:
     app = pending("a2", repo, notes={"write-back-target": "kustomization:/nowhere"})

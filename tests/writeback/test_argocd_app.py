@@ -162,8 +162,40 @@ def test_helm_parameters(
         pytest.param(
             ["old/web=quay.io/org/web:1.0.0", "quay.io/org/web:0.9"],
             [image(kustomize_name="old/web")],
-            ["old/web=quay.io/org/web:1.1.0", "quay.io/org/web:0.9"],
-            id="kustomize-name-keyed-by-original",
+            ["old/web=quay.io/org/web:1.1.0"],
+            id="kustomize-name-keyed-by-original-stale-unaliased-entry-goes",
+        ),
+        # upstream pkg/argocd/argocd_test.go Test_SetKustomizeImage
+        pytest.param(
+            ["jannfis/foobar:1.0.0"],
+            [image(ImageRef("", "jannfis/foobar", Tag("1.0.1")), kustomize_name="foobar")],
+            ["foobar=jannfis/foobar:1.0.1"],
+            id="upstream-alias-name-on-kustomize-app-with-param-already-set",
+        ),
+        pytest.param(
+            ["service-a=jannfis/foobar:tag-a", "service-b=jannfis/foobar:tag-b"],
+            [
+                image(
+                    ImageRef("", "jannfis/foobar", Tag("tag-a"), Digest(DIGEST)), kustomize_name="service-a"
+                ),
+                image(
+                    ImageRef("", "jannfis/foobar", Tag("tag-b"), Digest(DIGEST)), kustomize_name="service-b"
+                ),
+            ],
+            [f"service-a=jannfis/foobar:tag-a@{DIGEST}", f"service-b=jannfis/foobar:tag-b@{DIGEST}"],
+            id="upstream-two-aliases-sharing-the-same-image-name-do-not-collide",
+        ),
+        pytest.param(
+            ["jannfis/foobar:1.0.0"],
+            [image(ImageRef("", "jannfis/foobar", Tag("1.0.1")))],
+            ["jannfis/foobar:1.0.1"],
+            id="upstream-kustomize-app-with-param-already-set",
+        ),
+        pytest.param(
+            [f"quay.io/org/web:latest@{DIGEST}"],
+            [image(ImageRef("quay.io", "org/web", None, Digest(DIGEST)))],
+            [f"quay.io/org/web@{DIGEST}"],
+            id="argocd-method-always-writes-the-new-string-as-argo-cds-merge-image",
         ),
     ],
 )

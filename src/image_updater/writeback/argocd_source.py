@@ -12,14 +12,17 @@ argocd-image-updater writes (indent 2, `- ` at its parent key's indentation, `fo
         value: 1.2.3
         forcestring: true
 
-Helm parameters are upserted by name and sorted by name; kustomize images replace the entry for the
-same image name (Docker Hub spelled out or not) in place, or are appended. Entries and keys we do
-not manage are kept; a leading comment block and `---` are kept as written; comments elsewhere are
-not. A file that does not parse raises WriteBackError: it is never silently replaced.
+Helm parameters are upserted by name in place; a new one goes to its place by name when the list is
+sorted (as upstream writes it, so the result is upstream's), else after the others (a file written
+in another order, e.g. by upstream before v1.2, is not reshuffled). Kustomize images replace the
+entry for the same image (see `merge_images`) or are appended. Entries and keys we do not manage are
+kept; a leading comment block and `---` are kept as written; comments elsewhere are not. A file
+that does not parse raises WriteBackError: it is never silently replaced.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
 from collections.abc import Sequence
 from typing import Any, cast
@@ -43,7 +46,7 @@ def apply(
         params = _list_at(data, "helm", "parameters", path=path)
         _upsert_parameters(params, images, path=path)
     else:
-        merge_images(_list_at(data, "kustomize", "images", path=path), images)
+        merge_images(_list_at(data, "kustomize", "images", path=path), images, keep_equal=True)
     return (header + _dump(data)).replace("\n", yt.newline_of(text or ""))
 
 
@@ -102,9 +105,16 @@ def _upsert_parameters(params: list[Any], images: Sequence[ManifestImage], *, pa
     if not all(isinstance(p, dict) and "name" in p for p in params):
         raise WriteBackError(f"{path}: every helm.parameters entry needs a name; fix or delete the file")
     wanted = {name: value for image in images for name, value in helm_values(image)}
-    kept = [p for p in params if str(p["name"]) not in wanted]
-    new = [{"name": name, "value": value, "forcestring": True} for name, value in wanted.items()]
-    params[:] = sorted(kept + new, key=lambda p: str(p["name"]))
+    names = [str(p["name"]) for p in params]
+    in_order = names == sorted(names)
+    for name, value in wanted.items():
+        entry = {"name": name, "value": value, "forcestring": True}
+        if name in names:
+            params[names.index(name)] = entry
+            continue
+        at = bisect.bisect(names, name) if in_order else len(names)
+        names.insert(at, name)
+        params.insert(at, entry)
 
 
 def kustomize_entry(image: ManifestImage) -> str:
@@ -121,16 +131,55 @@ def entry_name(entry: str) -> str:
     return name[:colon] if colon > slash else name
 
 
-def merge_images(entries: list[Any], images: Sequence[ManifestImage]) -> None:
-    """Replace the override string for the same image (Docker Hub spelled out or not), else append."""
+def merge_images(entries: list[Any], images: Sequence[ManifestImage], *, keep_equal: bool = False) -> None:
+    """Replace the override string for the same image in place, else append; later strings for that
+    image are stale duplicates and go.
+
+    An entry is for the same image when it names the same original (Docker Hub spelled out or not:
+    the part before `=`, else the image name), or when it is an entry without `=` for the very
+    image written (what was written before `kustomize.image-name` was set, as upstream's
+    `SetKustomizeImage` replaces). With `keep_equal` (the `.argocd-source` merge, as upstream's
+    `mergeKustomizeOverride`), an entry with the same original that says as much is kept as
+    written: the new one has no tag nor digest, or the same digest, or no digests and the same tag
+    (`nginx:latest@sha256:…` stays, not `nginx@sha256:…`; `nginx:foo` stays for `nginx`).
+    """
     for image in images:
         new = kustomize_entry(image)
-        for index, entry in enumerate(entries):
-            if same_image_name(entry_name(str(entry)), entry_name(new)):
-                entries[index] = new
-                break
-        else:
+        found = [i for i, entry in enumerate(entries) if _for_same_image(str(entry), new, image)]
+        if not found:
             entries.append(new)
+            continue
+        first, *stale = found
+        if not (keep_equal and _says_as_much(str(entries[first]), new)):
+            entries[first] = new
+        for index in reversed(stale):
+            del entries[index]
+
+
+def _for_same_image(entry: str, new: str, image: ManifestImage) -> bool:
+    if same_image_name(entry_name(entry), entry_name(new)):
+        return True
+    return "=" not in entry and same_image_name(entry_name(entry), image.image.name)
+
+
+def _says_as_much(old: str, new: str) -> bool:
+    """`old` overrides the same original as `new` and holds every tag/digest fact `new` holds."""
+    (old_key, old_tag, old_digest), (new_key, new_tag, new_digest) = _parts(old), _parts(new)
+    if not same_image_name(old_key, new_key) or not (old_tag or old_digest):
+        return False
+    if not (new_tag or new_digest):
+        return True
+    return old_digest == new_digest if old_digest or new_digest else old_tag == new_tag
+
+
+def _parts(entry: str) -> tuple[str, str, str]:
+    """(original name, tag, digest) of an override string; "" for what it does not hold."""
+    original = entry_name(entry)
+    target = entry.split("=", 1)[-1]
+    name, _, digest = target.partition("@")
+    colon = name.rfind(":")
+    tag = name[colon + 1 :] if colon > name.rfind("/") else ""
+    return original, tag, digest
 
 
 def _quoted(value: Any) -> Any:

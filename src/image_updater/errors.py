@@ -19,6 +19,7 @@
     ├── NoMatchingTag                 every tag was filtered out; carries the reasons
     ├── WriteBackError                a write-back failed and nothing was changed
     │   └── GitError                  a git command failed (message carries no credentials)
+    │       └── GitAuthError          the git server refused the credentials, or wanted some
     └── TransientError(delay)         worth retrying later: the cause is outside us
         ├── RegistryUnavailable       5xx, connection errors, timeouts after retries
         ├── RateLimited               429 after honouring Retry-After
@@ -111,6 +112,10 @@ class WriteBackError(ImageUpdaterError):
 
 class GitError(WriteBackError):
     """A git command failed. The message never contains credentials."""
+
+
+class GitAuthError(GitError):
+    """The git server refused the credentials we had, or wanted credentials we did not have."""
 
 
 class TransientError(ImageUpdaterError):

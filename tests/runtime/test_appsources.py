@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from image_updater.errors import ConfigError, CredentialError
+from image_updater.errors import ConfigError
 from image_updater.kube import Api, connect
 from image_updater.kube.secrets import ClusterSecrets
 from image_updater.runtime.appsources import (
@@ -234,9 +234,23 @@ async def test_repository_secrets_from_the_cluster(api: tuple[FakeKube, Api]) ->
     ]
 
 
-async def test_repocreds_without_any_secrets_source_say_what_to_do() -> None:
-    with pytest.raises(CredentialError, match="--secrets-dir"):
-        await RepoCredsFromSecrets(namespace="argocd").list_repository_secrets()
+async def test_repocreds_without_any_secrets_source_are_none_and_say_so() -> None:
+    # deliberate change (issue 9): no Secret source means git runs with the machine's credentials
+    source = RepoCredsFromSecrets(namespace="argocd")
+    assert await source.list_repository_secrets() == []
+    assert source.looked_in == "no --secrets-dir was given"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param(True, "looked in --secrets-dir {dir}, namespace argocd", id="secrets-dir"),
+        pytest.param(False, "no --secrets-dir was given", id="nothing"),
+    ],
+)
+def test_repocreds_say_where_they_looked(tmp_path: Path, files: bool, expected: str) -> None:
+    source = RepoCredsFromSecrets(files=SecretFiles(tmp_path) if files else None, namespace="argocd")
+    assert source.looked_in == expected.format(dir=tmp_path)
 
 
 async def test_secret_source_prefers_the_cluster(api: tuple[FakeKube, Api], tmp_path: Path) -> None:

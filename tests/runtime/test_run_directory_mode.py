@@ -1,10 +1,14 @@
 """`image-updater run --once --applications-dir` end to end: the seed article's Applications against
-a real registry and a real git server (smart HTTP, Basic auth). Every example updates correctly,
-a second run changes nothing, a newer tag gives exactly one more commit, and broken Applications
-fail alone with clear messages."""
+a real registry and a real git server. Every example updates correctly, a second run changes
+nothing, a newer tag gives exactly one more commit, and broken Applications fail alone with clear
+messages. The suite runs three times: against smart HTTP with Basic auth and the credentials in
+`--secrets-dir`, and with no `--secrets-dir` at all against smart HTTP without auth and a `file://`
+repository (git then uses the machine's own credentials, as upstream)."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import subprocess
 from collections.abc import Iterator
@@ -27,18 +31,12 @@ class Setup:
     bare: Path
     repo_url: str
     apps: Path
-    secrets: Path
+    secrets: Path | None  # None: no --secrets-dir
     workdir: Path
 
     def run(self, *extra: str, apps: Path | None = None) -> Result:
-        args = [
-            "run",
-            "--once",
-            "--applications-dir",
-            str(apps or self.apps),
-            "--secrets-dir",
-            str(self.secrets),
-        ]
+        args = ["run", "--once", "--applications-dir", str(apps or self.apps)]
+        args += ["--secrets-dir", str(self.secrets)] if self.secrets else []
         args += ["--git-workdir", str(self.workdir), "--metrics-port", "0", "--health-port", "0", *extra]
         return CliRunner().invoke(cli, args, catch_exceptions=False)
 
@@ -55,19 +53,39 @@ class Setup:
         return self.git("log", "--format=%an|%s", branch).splitlines()
 
 
-@pytest.fixture
-def setup(tmp_path: Path) -> Iterator[Setup]:
+CREDENTIALS = (gitops_sample.GIT_USER, gitops_sample.GIT_PASSWORD)
+
+
+@contextlib.contextmanager
+def _setup(tmp_path: Path, mode: str) -> Iterator[Setup]:
+    """`secret`: Basic auth, credentials in --secrets-dir; `anonymous-http`/`file`: no --secrets-dir;
+    `auth-without-secret`: Basic auth and nothing to authenticate with."""
     with start_registry(tmp_path / "registry") as registry:
         gitops_sample.push_images(registry.url)
         root = tmp_path / "git"
         root.mkdir()
         bare = git_http.make_bare_repo(root, "manifests.git", files=gitops_sample.repo_files(registry.host))
         gitops_sample.create_env_branches(bare)
-        with git_http.serve(root, credentials=(gitops_sample.GIT_USER, gitops_sample.GIT_PASSWORD)) as server:
-            url = server.url_for("manifests.git")
+        auth = CREDENTIALS if mode in ("secret", "auth-without-secret") else None
+        with git_http.serve(root, credentials=auth) as server:
+            url = bare.as_uri() if mode == "file" else server.url_for("manifests.git")
             gitops_sample.write_applications(tmp_path / "apps", registry=registry.host, repo_url=url)
-            gitops_sample.write_secrets(tmp_path / "secrets", repo_url=url)
-            yield Setup(registry, bare, url, tmp_path / "apps", tmp_path / "secrets", tmp_path / "work")
+            secrets = tmp_path / "secrets" if mode == "secret" else None
+            if secrets:
+                gitops_sample.write_secrets(secrets, repo_url=url)
+            yield Setup(registry, bare, url, tmp_path / "apps", secrets, tmp_path / "work")
+
+
+@pytest.fixture(params=["secret", "anonymous-http", "file"])
+def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
+    with _setup(tmp_path, request.param) as ready:
+        yield ready
+
+
+@pytest.fixture
+def secret_setup(tmp_path: Path) -> Iterator[Setup]:
+    with _setup(tmp_path, "secret") as ready:
+        yield ready
 
 
 def test_every_seed_example_updates_and_a_second_run_changes_nothing(setup: Setup) -> None:
@@ -135,7 +153,9 @@ def test_dry_run_writes_nothing(setup: Setup) -> None:
     assert "would update" in result.output
 
 
-def test_broken_applications_fail_alone(setup: Setup, tmp_path: Path) -> None:
+def test_broken_applications_fail_alone(secret_setup: Setup, tmp_path: Path) -> None:
+    setup = secret_setup
+    assert setup.secrets is not None
     apps = tmp_path / "mixed"
     apps.mkdir()
     good = (setup.apps / "api-prod.yaml").read_text().replace("name: api-prod", "name: good")
@@ -256,3 +276,30 @@ def test_a_broken_target_does_not_stop_its_batch_and_untouched_apps_are_not_repo
     message = setup.git("log", "-1", "--format=%B", "main")
     assert message.startswith("build: automatic update of api-service\n")
     assert "updated=1" in second.output
+
+
+@pytest.mark.parametrize("secrets_dir", [False, True], ids=["no-secrets-dir", "no-matching-secret"])
+def test_refused_without_a_secret_says_where_it_looked_and_how_to_add_one(
+    tmp_path: Path, secrets_dir: bool
+) -> None:
+    with _setup(tmp_path, "auth-without-secret") as setup:
+        if secrets_dir:
+            (tmp_path / "empty").mkdir()
+            setup = dataclasses.replace(setup, secrets=tmp_path / "empty")
+        result = setup.run()
+    assert result.exit_code == 1
+    lines = [
+        ln for ln in result.output.splitlines() if "application argocd/api-prod: write-back failed" in ln
+    ]
+    assert len(lines) == 1, result.output
+    (line,) = lines
+    assert "Authentication failed" in line or "401" in line
+    assert f"no repository Secret matched {setup.repo_url}" in line
+    where = (
+        f"looked in --secrets-dir {tmp_path / 'empty'}, namespace argocd"
+        if secrets_dir
+        else "no --secrets-dir"
+    )
+    assert where in line
+    assert "add a Secret labelled argocd.argoproj.io/secret-type=repository" in line
+    assert "Traceback" not in result.output

@@ -34,6 +34,8 @@ class Secrets:
             raise CredentialError(f"secret {namespace}/{name} not found")
         return self.secrets[(namespace, name)]
 
+    looked_in = "in memory"
+
     async def list_repository_secrets(self) -> list[dict[str, bytes]]:
         return self.repos
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import re2
 
 from image_updater.credentials import SecretSource
-from image_updater.errors import ConfigError, CredentialError
+from image_updater.errors import ConfigError
 from image_updater.selection.filters import glob_to_regexp
 from image_updater.sources.applications_dir import load_applications
 from image_updater.sources.secret_files import SecretFiles
@@ -104,18 +104,33 @@ class ClusterSource:
 
 
 class RepoCredsFromSecrets:
-    """Argo CD repository credentials (`repository`/`repo-creds` Secrets) of one namespace."""
+    """Argo CD repository credentials (`repository`/`repo-creds` Secrets) of one namespace.
+
+    With neither a cluster nor a Secrets directory there are none, and git uses the machine's own
+    credentials (as upstream does for a repository without a Secret).
+    """
 
     def __init__(
         self, *, files: SecretFiles | None = None, cluster: ClusterSecrets | None = None, namespace: str
     ):
         self._files, self._cluster, self._namespace = files, cluster, namespace
 
+    @property
+    def looked_in(self) -> str:
+        if self._cluster is not None:
+            from image_updater.kube.secrets import SECRET_TYPE_LABEL  # loaded already: a cluster is used
+
+            kinds = f"{SECRET_TYPE_LABEL}=repository or repo-creds"
+            return f"looked for Secrets labelled {kinds} in namespace {self._namespace}"
+        if self._files is not None:
+            return f"looked in --secrets-dir {self._files.directory}, namespace {self._namespace}"
+        return "no --secrets-dir was given"
+
     async def list_repository_secrets(self) -> list[dict[str, bytes]]:
         if self._cluster is not None:
             return [dict(s.data) for s in await self._cluster.list_repository_secrets(self._namespace)]
         if self._files is None:
-            raise CredentialError("no Secrets are configured for git:repocreds (use --secrets-dir)")
+            return []
         everything = await asyncio.to_thread(self._files.read_all)
         return [data for (namespace, _), data in sorted(everything.items()) if namespace == self._namespace]
 

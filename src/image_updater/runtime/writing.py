@@ -18,12 +18,12 @@ from image_updater.annotations import AppSettings, ImageSettings
 from image_updater.applications import Application, AppSource
 from image_updater.changes import Change
 from image_updater.credentials import SecretSource
-from image_updater.errors import CredentialError, ImageUpdaterError, InvalidWriteBackConfig
+from image_updater.errors import CredentialError, GitAuthError, ImageUpdaterError, InvalidWriteBackConfig
 from image_updater.refs import Digest, ImageRef, Tag
 from image_updater.templates import Template
 from image_updater.writeback import argocd_app
 from image_updater.writeback.git import GitWriter, WriteResult
-from image_updater.writeback.git_auth import GitAuth, RepoCredsSource, resolve_git_credentials
+from image_updater.writeback.git_auth import GitAuth, RepoCredsSource, no_secret_hint, resolve_git_credentials
 from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
 from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
 from image_updater.writeback.git_edits import Edit, Reader
@@ -331,6 +331,10 @@ class WriteBack:
                 signoff=self._commit.signoff,
                 dry_run=self._dry_run,
             )
+        except GitAuthError as err:
+            hint = no_secret_hint(first.repo_url, looked_in=self._repo_creds.looked_in)
+            failure = GitAuthError(f"{err}; {hint}") if first.auth is None else err
+            return [_failed(job.pending, failure) for job in group]
         except ImageUpdaterError as err:
             return [_failed(job.pending, err) for job in group]
         prepared = outcome[0] if outcome else _Prepared({}, {}, {})

@@ -41,6 +41,10 @@ class SecretFiles:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
 
+    @property
+    def directory(self) -> Path:
+        return self._directory
+
     async def get_secret(self, namespace: str, name: str) -> dict[str, bytes]:
         """The decoded fields of Secret `namespace/name`; CredentialError when it is not there."""
         secrets = await asyncio.to_thread(self.read_all)

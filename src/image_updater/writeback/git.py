@@ -10,7 +10,8 @@ Push rejected because the branch moved (`fetch first`, `non-fast-forward`, `stal
 the new tip (depth 1), reset to it, re-apply the (idempotent) edits, commit and push again, with
 bounded, jittered exponential backoff; `PushConflict` when the attempts run out. A refusal by the
 server (pre-receive hook, branch protection) raises `GitError` carrying the remote's message; the
-clone is reset to the remote tip. Either way nothing half-done is left behind. Force-push
+clone is reset to the remote tip. Either way nothing half-done is left behind. Without credentials
+(`auth` None) git uses the machine's own (`git_cli.ambient_credential_config`). Force-push
 (with a lease on the tip we fetched) happens only to a write branch distinct from its base.
 """
 
@@ -27,7 +28,7 @@ from image_updater.errors import GitError, PushConflict
 from image_updater.writeback import git_auth
 from image_updater.writeback.git_auth import GitAuth, SshKeyAuth
 from image_updater.writeback.git_branches import TargetBranch
-from image_updater.writeback.git_cli import GitRunner, GitTrace
+from image_updater.writeback.git_cli import GitRunner, GitTrace, ambient_credential_config
 from image_updater.writeback.git_commit import Author, CommitOptions, Signing, commit_args
 from image_updater.writeback.git_edits import (
     Edit,
@@ -159,6 +160,8 @@ class GitWriter:
         options = CommitOptions(author=author or Author(), signing=signing, signoff=signoff)
         known_hosts = self.cache.known_hosts_file
         with git_auth.auth_environment(auth, repo_url=repo_url, known_hosts_file=known_hosts) as env:
+            if auth is None:  # no Secret applies: the machine's own git credentials, as upstream
+                env = {**env, **await ambient_credential_config()}
             runner = GitRunner(self.trace, env, git_auth.secrets_of(auth), self._timeout)
             await self.cache.ensure_repo(repo_url, runner)
             base = branch.base
@@ -259,6 +262,4 @@ class GitWriter:
         ]
         reason = "; ".join(r for r in remote if r) or runner.describe("push", out)
         summary = status.split("\t")[-1] if status else "failed"
-        raise GitError(
-            git_auth.scrub(f"push to {plan.url} branch {plan.write!r} {summary}: {reason}", runner.secrets)
-        )
+        raise runner.error(f"push to {plan.url} branch {plan.write!r} {summary}: {reason}", out)

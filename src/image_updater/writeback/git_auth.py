@@ -57,7 +57,11 @@ GitAuth: TypeAlias = HttpsAuth | SshKeyAuth
 
 class RepoCredsSource(Protocol):
     """Lists Argo CD repository Secrets (labelled `argocd.argoproj.io/secret-type` `repository` or
-    `repo-creds`) as decoded `data`: `url`, and `username`/`password` or `sshPrivateKey`."""
+    `repo-creds`) as decoded `data`: `url`, and `username`/`password` or `sshPrivateKey`.
+    `looked_in` says where, for messages."""
+
+    @property
+    def looked_in(self) -> str: ...
 
     async def list_repository_secrets(self) -> list[dict[str, bytes]]: ...
 
@@ -90,7 +94,8 @@ async def resolve_git_credentials(
 ) -> GitAuth | None:
     """Credentials for a write-back `method`: `git`/`git:repocreds` or `git:secret:[<ns>/]<name>`.
 
-    None means "no credentials configured" (anonymous access), never a failure.
+    None means "no Secret applies": git then uses the machine's own credentials (helpers, SSH agent
+    and keys), as upstream does for a repository without one; never a failure.
     """
     if method in ("git", "git:repocreds"):
         if repo_creds is None:
@@ -106,6 +111,16 @@ async def resolve_git_credentials(
         raise InvalidWriteBackConfig(f"write-back method {method!r}: expected git:secret:<namespace>/<name>")
     data = await secrets.get_secret(namespace or app_namespace, name)
     return _from_fields(data, repo_url, f"secret {namespace or app_namespace}/{name}")
+
+
+def no_secret_hint(repo_url: str, *, looked_in: str) -> str:
+    """What to do when git, without a Secret, was refused: where we looked, and how to add one."""
+    return (
+        f"no repository Secret matched {redact_url(repo_url)} ({looked_in}), so git used this "
+        "machine's own credentials; add a Secret labelled argocd.argoproj.io/secret-type=repository "
+        "with url and username/password (or sshPrivateKey), or use write-back-method "
+        "git:secret:<namespace>/<name>"
+    )
 
 
 def _from_fields(data: Mapping[str, bytes], repo_url: str, where: str) -> GitAuth:

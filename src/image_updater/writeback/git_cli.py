@@ -5,6 +5,14 @@ cannot change what we commit), no terminal prompts, no automatic gc (several com
 one object store), and the credential entries from `git_auth.auth_environment`. `GitTrace` counts
 network operations (fetch, push, ls-remote) and can record every argv, for benchmarks and for
 tests that prove no secret is ever passed as an argument.
+
+Ambient credentials (`ambient_credential_config`): when no Secret applies, git may use what the
+machine's user set up, as upstream's git does: the `credential.*` entries of the system and global
+config (helpers such as `store`, `cache`, `osxkeychain`, `!gh auth git-credential`) are copied into
+the command's environment, nothing else of those files (no hooks, aliases, `url.*.insteadOf`,
+`core.*`), and never a repository's own config. SSH keeps its agent (`SSH_AUTH_SOCK`) and the
+default keys in `~/.ssh`. A failure that looks like refused or missing credentials is a
+`GitAuthError`, so the caller can say which Secrets it looked for.
 """
 
 from __future__ import annotations
@@ -16,12 +24,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from image_updater.errors import GitError
+from image_updater.errors import GitAuthError, GitError
 from image_updater.writeback.git_auth import scrub
 
 NETWORK_COMMANDS = frozenset({"fetch", "push", "ls-remote"})
 _COMMON = ["-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "advice.detachedHead=false"]
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "TMPDIR", "GNUPGHOME", "SSH_AUTH_SOCK", "HTTPS_PROXY", "NO_PROXY")
+_CONFIG_TIMEOUT = 10.0  # seconds for reading the credential helpers from the git config
+# What git and ssh print when credentials were refused or would have been needed (lower case).
+_AUTH_FAILURES = (
+    "authentication failed",
+    "could not read username",
+    "could not read password",
+    "terminal prompts disabled",
+    "permission denied (publickey",
+    "the requested url returned error: 401",
+    "the requested url returned error: 403",
+)
 
 
 @dataclass
@@ -64,7 +83,7 @@ class GitRunner:
         except TimeoutError as err:
             raise GitError(f"git {subcommand} timed out after {self.timeout:g}s") from err
         if check and out.returncode != 0:
-            raise GitError(self.describe(subcommand, out))
+            raise self.error(self.describe(subcommand, out), out)
         return out
 
     def describe(self, subcommand: str, out: GitOutput) -> str:
@@ -72,6 +91,12 @@ class GitRunner:
         lines = [ln.strip() for ln in (out.stderr or out.stdout).splitlines() if ln.strip()]
         detail = "; ".join(lines[-4:]) or f"exit status {out.returncode}"
         return scrub(f"git {subcommand} failed: {detail}", self.secrets)
+
+    def error(self, message: str, out: GitOutput) -> GitError:
+        """`GitAuthError` when `out` shows refused or missing credentials, else `GitError`."""
+        stderr = out.stderr.lower()
+        kind = GitAuthError if any(sign in stderr for sign in _AUTH_FAILURES) else GitError
+        return kind(scrub(message, self.secrets))
 
     async def _exec(self, argv: tuple[str, ...], *, cwd: Path, stdin: str | None) -> GitOutput:
         env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH or k.startswith("LC_")}
@@ -98,3 +123,40 @@ class GitRunner:
         return GitOutput(
             proc.returncode or 0, stdout.decode(errors="replace"), stderr.decode(errors="replace")
         )
+
+
+async def ambient_credential_config() -> dict[str, str]:
+    """The `credential.*` entries of the system and global git config, in git's order (system
+    first), as `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>` environment entries."""
+    entries: list[tuple[str, str]] = []
+    scopes = ("--global",) if os.environ.get("GIT_CONFIG_NOSYSTEM") else ("--system", "--global")
+    for scope in scopes:
+        entries += await _credential_entries(scope)
+    env = {"GIT_CONFIG_COUNT": str(len(entries))} if entries else {}
+    for index, (key, value) in enumerate(entries):
+        env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
+    return env
+
+
+async def _credential_entries(scope: str) -> list[tuple[str, str]]:
+    # cwd "/": no repository is near, so no `includeIf "gitdir:..."` can pick one up
+    argv = ("git", "config", scope, "--includes", "-z", "--get-regexp", r"^credential\.")
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd="/",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        stdout, _ = await asyncio.wait_for(proc.communicate(), _CONFIG_TIMEOUT)
+    except BaseException as err:
+        proc.kill()
+        await proc.communicate()
+        if isinstance(err, TimeoutError):
+            raise GitError(f"git config {scope} timed out after {_CONFIG_TIMEOUT:g}s") from err
+        raise
+    if proc.returncode != 0:  # 1: no such entries; other: no such file
+        return []
+    pairs = (item.partition("\n") for item in stdout.decode(errors="replace").split("\0") if item)
+    return [(key, value if newline else "true") for key, newline, value in pairs]  # bare key: true

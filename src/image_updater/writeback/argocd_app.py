@@ -2,8 +2,9 @@
 
 Mutates a copy of the Application manifest the way Argo CD's `argocd app set` would: for a Helm
 source, `helm.parameters` entries `{name, value, forceString: true}` are upserted by name; for a
-Kustomize source, `kustomize.images` override strings replace the entry for the same image (Docker
-Hub spelled out or not) or are appended. Multi-source Applications get the edit on
+Kustomize source, `kustomize.images` override strings replace the entry for the same image (see
+`argocd_source.merge_images`; an entry written before `kustomize.image-name` was set counts, as in
+upstream's `SetKustomizeImage`) or are appended. Multi-source Applications get the edit on
 `spec.sources[index]`. The Kubernetes adapter sends the difference as a merge patch.
 
 Limits: an override made this way is lost when the Application itself is re-applied from Git

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ruamel.yaml.nodes import MappingNode, Node
+from yaml.nodes import MappingNode, Node
 
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.writeback import yamledit

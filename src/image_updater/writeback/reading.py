@@ -11,8 +11,7 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+import yaml
 
 from image_updater.errors import ConfigError
 from image_updater.writeback import helmvalues, paths
@@ -100,7 +99,7 @@ def _load(text: str | None) -> Mapping[str, Any]:
     if not text:
         return {}
     try:
-        data = YAML(typ="base", pure=True).load(text)  # every scalar as written: `1.10` stays "1.10"
-    except YAMLError:
+        data = yaml.load(text, Loader=yaml.CBaseLoader)  # every scalar as written: `1.10` stays "1.10"  # noqa: S506 - BaseLoader constructs only str, list and dict
+    except yaml.YAMLError:
         return {}
     return data if isinstance(data, Mapping) else {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ruamel.yaml.nodes import Node, ScalarNode
+from yaml.nodes import Node, ScalarNode
 
 from image_updater.errors import WriteBackError
 from image_updater.writeback import yamltext as yt

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_updater.errors import WriteBackError
 from image_updater.writeback import yamlcheck
@@ -99,9 +99,9 @@ class _Editor:
         parent, key = self._parent(self._top(), edit.path)
         if isinstance(edit, SetValue) and (span := self.replacement(edit)) is not None:
             return self.text[: span[0]] + span[2] + self.text[span[1] :]
-        if getattr(parent, "anchor", None):
+        if (anchor := yt.anchor_of(self.text, parent)) is not None:
             where = show(edit.path[: len(edit.path) - len(key)]) or "the top level"
-            raise WriteBackError(f"{self.path}: {where} is anchored (&{parent.anchor}); change it by hand")
+            raise WriteBackError(f"{self.path}: {where} is anchored (&{anchor}); change it by hand")
         if isinstance(edit, SetValue):
             return self._set(parent, key, edit)
         if isinstance(edit, DeleteKey):
@@ -184,7 +184,7 @@ class _Editor:
         if pair is None or _is_empty(pair[1]):
             return self._insert_sequence(parent, rest, edit.entry, empty=pair)
         key, seq = pair
-        if not isinstance(seq, SequenceNode) or yt.is_alias_use(key, seq) or getattr(seq, "anchor", None):
+        if not isinstance(seq, SequenceNode) or yt.is_alias_use(key, seq) or yt.anchor_of(self.text, seq):
             raise WriteBackError(f"{self.path}: {show(edit.path)} is not a plain list; change it by hand")
         if yt.is_flow(seq):
             close = cast(int, seq.end_mark.index) - 1

@@ -1,0 +1,448 @@
+"""Go text/template's parser (text/template/parse/parse.go): items to trees of nodes.
+
+The result maps each template name (the main one, and every `{{define}}`/`{{block}}`) to its
+nodes. Errors are Go's, as `template: NAME:LINE: message`, raised as InvalidWriteBackConfig.
+Functions are checked at parse time against the built-ins; variables must be declared before use;
+`{{break}}`/`{{continue}}` only inside `{{range}}`. Complex constants are rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NoReturn
+
+from image_updater.errors import InvalidWriteBackConfig
+from image_updater.templates import nodes as n
+from image_updater.templates.gofmt import quote
+from image_updater.templates.lexer import Item, lex
+
+MAX_DEPTH = 100  # nested controls and parentheses (Go allows 10000; Python's stack does not)
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"'}
+_HEX_ESC = {"x": 2, "u": 4, "U": 8}
+
+
+def parse(text: str, *, name: str, functions: frozenset[str]) -> dict[str, tuple[n.Node, ...]]:
+    """Every template defined by `text`; the main one is `name`."""
+    return _Parser(text, name=name, functions=functions).parse()
+
+
+class _Parser:  # one method per Go parser function, with the same names
+    def __init__(self, text: str, *, name: str, functions: frozenset[str]) -> None:
+        self.text, self.name, self.functions = text, name, functions
+        self.items = lex(text)
+        self.i = self.furthest = 0
+        self.vars = ["$"]
+        self.range_depth = self.depth = 0
+        self.action_line = 0
+        self.trees: dict[str, tuple[n.Node, ...]] = {}
+
+    # --- items -----------------------------------------------------------------------------
+    def next(self) -> Item:
+        item = self.items[min(self.i, len(self.items) - 1)]
+        self.i += 1
+        self.furthest = max(self.furthest, self.i - 1)
+        return item
+
+    def backup(self, count: int = 1) -> None:
+        self.i -= count
+
+    def peek(self) -> Item:
+        item = self.next()
+        self.backup()
+        return item
+
+    def next_non_space(self) -> Item:
+        item = self.next()
+        while item.type == "space":
+            item = self.next()
+        return item
+
+    def peek_non_space(self) -> Item:
+        item = self.next_non_space()
+        self.backup()
+        return item
+
+    def line_of(self, pos: int) -> int:
+        return self.text.count("\n", 0, pos) + 1
+
+    def errorf(self, message: str) -> NoReturn:
+        item = self.items[min(self.furthest, len(self.items) - 1)]
+        line = self.line_of(item.pos)
+        raise InvalidWriteBackConfig(f"template: {self.name}:{line}: {message}")
+
+    def unexpected(self, item: Item, context: str) -> NoReturn:
+        if item.type == "error":
+            extra = ""
+            line = self.line_of(item.pos)
+            if self.action_line and self.action_line != line:
+                extra = f" in action started at {self.name}:{self.action_line}"
+                if item.value.endswith(" action"):
+                    extra = extra[len(" in action") :]
+            self.errorf(f"{item}{extra}")
+        self.errorf(f"unexpected {item} in {context}")
+
+    def expect(self, kind: str, context: str) -> Item:
+        item = self.next_non_space()
+        if item.type != kind:
+            self.unexpected(item, context)
+        return item
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.errorf("max expression depth exceeded")
+
+    # --- structure -------------------------------------------------------------------------
+    def parse(self) -> dict[str, tuple[n.Node, ...]]:
+        root: list[n.Node] = []
+        while self.peek().type != "eof":
+            if self.peek().type == "left_delim":
+                delim = self.i
+                self.next()
+                if self.next_non_space().value == "define" and self.items[self.i - 1].type == "keyword":
+                    self.parse_definition()
+                    continue
+                self.i = delim
+            node = self.text_or_action()
+            if isinstance(node, _End | _Else):
+                self.errorf(f"unexpected {node}")
+            root.append(node)
+        self.add(self.name, tuple(root))
+        return self.trees
+
+    def add(self, name: str, tree: tuple[n.Node, ...]) -> None:
+        existing = self.trees.get(name)
+        if existing is None or _is_empty(existing):
+            self.trees[name] = tree
+        elif not _is_empty(tree):
+            self.errorf(f"template: multiple definition of template {_q(name)}")
+
+    def parse_definition(self) -> None:
+        context = "define clause"
+        item = self.next_non_space()
+        if item.type not in ("string", "raw_string"):
+            self.unexpected(item, context)
+        name = self.unquote(item)
+        self.expect("right_delim", context)
+        saved_vars, self.vars = self.vars, ["$"]
+        body, end = self.item_list()
+        if not isinstance(end, _End):
+            self.errorf(f"unexpected {end} in {context}")
+        self.vars = saved_vars
+        self.add(name, body)
+
+    def item_list(self) -> tuple[tuple[n.Node, ...], _End | _Else]:
+        nodes: list[n.Node] = []
+        while self.peek_non_space().type != "eof":
+            node = self.text_or_action()
+            if isinstance(node, _End | _Else):
+                return tuple(nodes), node
+            nodes.append(node)
+        self.errorf("unexpected EOF")
+
+    def text_or_action(self) -> n.Node | _End | _Else:
+        item = self.next_non_space()
+        if item.type == "text":
+            return n.Text(item.pos, item.value)
+        if item.type == "left_delim":
+            self.action_line = self.line_of(item.pos)
+            try:
+                return self.action()
+            finally:
+                self.action_line = 0
+        self.unexpected(item, "input")
+
+    def action(self) -> n.Node | _End | _Else:
+        item = self.next_non_space()
+        if item.type == "keyword":
+            control = {
+                "block": self.block_control,
+                "else": self.else_control,
+                "end": self.end_control,
+                "if": lambda: self.parse_control("if", item.pos),
+                "range": lambda: self.parse_control("range", item.pos),
+                "with": lambda: self.parse_control("with", item.pos),
+                "template": self.template_control,
+            }.get(item.value)
+            if control is not None:
+                return control()
+            if item.value in ("break", "continue"):
+                return self.loop_control(item)
+        self.backup()
+        start = self.peek()
+        return n.Action(start.pos, self.pipeline("command", "right_delim"))
+
+    def loop_control(self, item: Item) -> n.Loop:
+        after = self.next_non_space()
+        if after.type != "right_delim":
+            self.unexpected(after, f"{{{{{item.value}}}}}")
+        if self.range_depth == 0:
+            self.errorf(f"{{{{{item.value}}}}} outside {{{{range}}}}")
+        return n.Loop(item.pos, item.value)
+
+    def parse_control(self, context: str, pos: int) -> n.Control:
+        self.nest()
+        saved = len(self.vars)
+        pipe = self.pipeline(context, "right_delim")
+        self.range_depth += context == "range"
+        body, end = self.item_list()
+        self.range_depth -= context == "range"
+        otherwise: tuple[n.Node, ...] | None = None
+        if isinstance(end, _Else):
+            after = self.peek()
+            if context in ("if", "with") and after.type == "keyword" and after.value == context:
+                # `{{else if x}}` is `{{else}}{{if x}}…{{end}}{{end}}` sharing the last `{{end}}`.
+                self.next()
+                otherwise = (self.parse_control(context, after.pos),)
+            else:
+                otherwise, end = self.item_list()
+                if not isinstance(end, _End):
+                    self.errorf(f"expected end; found {end}")
+        del self.vars[saved:]
+        self.depth -= 1
+        return n.Control(pos, context, pipe, body, otherwise)
+
+    def else_control(self) -> _Else:
+        after = self.peek_non_space()
+        if after.type == "keyword" and after.value in ("if", "with"):
+            return _Else()
+        self.expect("right_delim", "else")
+        return _Else()
+
+    def end_control(self) -> _End:
+        self.expect("right_delim", "end")
+        return _End()
+
+    def template_control(self) -> n.TemplateCall:
+        context = "template clause"
+        item = self.next_non_space()
+        name = self.template_name(item, context)
+        pipe = None
+        if self.next_non_space().type != "right_delim":
+            self.backup()
+            pipe = self.pipeline(context, "right_delim")
+        return n.TemplateCall(item.pos, name, pipe)
+
+    def block_control(self) -> n.TemplateCall:
+        context = "block clause"
+        item = self.next_non_space()
+        name = self.template_name(item, context)
+        pipe = self.pipeline(context, "right_delim")
+        saved_vars, saved_range, self.vars, self.range_depth = self.vars, self.range_depth, ["$"], 0
+        self.nest()
+        body, end = self.item_list()
+        if not isinstance(end, _End):
+            self.errorf(f"unexpected {end} in {context}")
+        self.depth -= 1
+        self.vars, self.range_depth = saved_vars, saved_range
+        self.add(name, body)
+        return n.TemplateCall(item.pos, name, pipe)
+
+    def template_name(self, item: Item, context: str) -> str:
+        if item.type not in ("string", "raw_string"):
+            self.unexpected(item, context)
+        return self.unquote(item)
+
+    # --- pipelines -------------------------------------------------------------------------
+    def pipeline(self, context: str, end: str) -> n.Pipe:
+        start = self.peek_non_space()
+        decls, is_assign = self.declarations(context)
+        cmds: list[n.Command] = []
+        while True:
+            item = self.next_non_space()
+            if item.type == end:
+                pipe = n.Pipe(start.pos, tuple(decls), is_assign, tuple(cmds))
+                self.check_pipeline(pipe, context)
+                return pipe
+            if item.type in _OPERAND_STARTS:
+                self.backup()
+                cmds.append(self.command())
+            else:
+                self.unexpected(item, context)
+
+    def declarations(self, context: str) -> tuple[list[n.Variable], bool]:
+        decls: list[n.Variable] = []
+        while (var := self.peek_non_space()).type == "variable":
+            mark = self.i
+            self.next_non_space()
+            follow = self.next_non_space()
+            if follow.type in ("assign", "declare"):
+                decls.append(self.declare(var))
+                return decls, follow.type == "assign"
+            if follow.type == "char" and follow.value == ",":
+                decls.append(self.declare(var))
+                if context == "range" and len(decls) < 2:
+                    if self.peek_non_space().type in ("variable", "right_delim", "right_paren"):
+                        continue
+                    self.errorf("range can only initialize variables")
+                self.errorf(f"too many declarations in {context}")
+            self.i = mark
+            break
+        return decls, False
+
+    def declare(self, var: Item) -> n.Variable:
+        self.vars.append(var.value)
+        return n.Variable(var.pos, (var.value,))
+
+    def check_pipeline(self, pipe: n.Pipe, context: str) -> None:
+        if not pipe.cmds:
+            self.errorf(f"missing value for {context}")
+        for stage, cmd in enumerate(pipe.cmds[1:], start=2):
+            if isinstance(cmd.args[0], n.Bool | n.Dot | n.Nil | n.Number | n.String):
+                self.errorf(f"non executable command in pipeline stage {stage}")
+
+    def command(self) -> n.Command:
+        start = self.peek_non_space()
+        args: list[n.Operand] = []
+        while True:
+            self.peek_non_space()
+            operand = self.operand()
+            if operand is not None:
+                args.append(operand)
+            item = self.next()
+            if item.type == "space":
+                continue
+            if item.type in ("right_delim", "right_paren"):
+                self.backup()
+            elif item.type != "pipe":
+                self.unexpected(item, "operand")
+            break
+        if not args:
+            self.errorf("empty command")
+        return n.Command(start.pos, tuple(args))
+
+    def operand(self) -> n.Operand | None:
+        node = self.term()
+        if node is None or self.peek().type != "field":
+            return node
+        fields: list[str] = []
+        chain_pos = self.peek().pos  # Go places a chained field or variable at its second part
+        while self.peek().type == "field":
+            fields.append(self.next().value[1:])
+        if isinstance(node, n.Field | n.Variable):
+            return type(node)(chain_pos, node.idents + tuple(fields))
+        if isinstance(node, n.Bool | n.String | n.Number | n.Nil | n.Dot):
+            self.errorf(f"unexpected . after term {_q(str(node))}")
+        return n.Chain(node.pos, node, tuple(fields))
+
+    def term(self) -> n.Operand | None:  # noqa: PLR0911 - one branch per term, as Go's switch
+        item = self.next_non_space()
+        kind = item.type
+        if kind == "identifier":
+            if item.value not in self.functions:
+                self.errorf(f"function {_q(item.value)} not defined")
+            return n.Identifier(item.pos, item.value)
+        if kind in ("dot", "nil", "bool"):
+            return n.Dot(item.pos) if kind == "dot" else n.Nil(item.pos) if kind == "nil" else n.Bool(item.pos, item.value == "true")
+        if kind == "variable":
+            return self.use_var(item)
+        if kind == "field":
+            return n.Field(item.pos, (item.value[1:],))
+        if kind in ("number", "char_constant", "complex"):
+            return self.number(item)
+        if kind == "left_paren":
+            self.nest()
+            pipe = self.pipeline("parenthesized pipeline", "right_paren")
+            self.depth -= 1
+            return pipe
+        if kind in ("string", "raw_string"):
+            return n.String(item.pos, item.value, self.unquote(item))
+        self.backup()
+        return None
+
+    def use_var(self, item: Item) -> n.Variable:
+        if item.value not in self.vars:
+            self.errorf(f"undefined variable {_q(item.value)}")
+        return n.Variable(item.pos, (item.value,))
+
+    # --- literals --------------------------------------------------------------------------
+    def unquote(self, item: Item) -> str:
+        if item.type == "raw_string":
+            return item.value[1:-1].replace("\r", "")
+        text, rest = "", item.value[1:-1]
+        while rest:
+            char, rest = self.unquote_char(rest, '"')
+            text += char
+        return text
+
+    def unquote_char(self, text: str, quote: str) -> tuple[str, str]:
+        """strconv.UnquoteChar: the first (possibly escaped) character and the rest."""
+        if text[0] != "\\":
+            if text[0] == quote:
+                self.errorf("invalid syntax")
+            return text[0], text[1:]
+        code = text[1:2]
+        if code in _ESCAPES and (code not in "'\"" or code == quote):
+            return _ESCAPES[code], text[2:]
+        if code in _HEX_ESC:
+            digits = text[2 : 2 + _HEX_ESC[code]]
+            if len(digits) == _HEX_ESC[code] and re.fullmatch(r"[0-9a-fA-F]+", digits):
+                value = int(digits, 16)
+                if value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF:
+                    return chr(value), text[2 + _HEX_ESC[code] :]
+        if re.match(r"[0-7]{3}", text[1:4]) and int(text[1:4], 8) <= 255:
+            return chr(int(text[1:4], 8)), text[4:]
+        self.errorf("invalid syntax")
+
+    def number(self, item: Item) -> n.Number:
+        text = item.value
+        if item.type == "char_constant":
+            char, tail = self.unquote_char(text[1:], "'") if len(text) > 2 else ("", "")
+            if tail != "'":
+                self.errorf(f"malformed character constant: {text}")
+            return n.Number(item.pos, text, ord(char))
+        if item.type == "complex" or text.endswith("i"):
+            self.errorf(f"complex constant {text} is not supported")
+        as_int = _parse_int(text)
+        if as_int is not None:
+            if not -(2**63) <= as_int < 2**64:
+                self.errorf(f"integer overflow: {_q(text)}")
+            return n.Number(item.pos, text, as_int, overflows=as_int >= 2**63)
+        as_float = _parse_float(text)
+        if as_float is None:
+            self.errorf(f"illegal number syntax: {_q(text)}")
+        if not re.search(r"[.eEpP]", text):
+            self.errorf(f"integer overflow: {_q(text)}")
+        return n.Number(item.pos, text, as_float)
+
+
+class _End:
+    def __str__(self) -> str:
+        return "{{end}}"
+
+
+class _Else:
+    def __str__(self) -> str:
+        return "{{else}}"
+
+
+_OPERAND_STARTS = frozenset(
+    {"bool", "char_constant", "complex", "dot", "field", "identifier", "number", "nil", "raw_string", "string", "variable", "left_paren"}
+)
+
+
+def _q(text: str) -> str:
+    return quote(text)
+
+
+def _is_empty(tree: tuple[n.Node, ...]) -> bool:
+    return all(isinstance(node, n.Text) and not node.text.strip() for node in tree)
+
+
+def _parse_int(text: str) -> int | None:
+    """strconv.ParseInt(text, 0, 64) without the range check: Go's literal forms, `0` for octal."""
+    sign, body = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
+    if re.fullmatch(r"0[0-7_]+", body):
+        body = "0o" + body[1:]
+    try:
+        value = int(body, 0)
+    except ValueError:
+        return None
+    return -value if sign == "-" else value
+
+
+def _parse_float(text: str) -> float | None:
+    try:
+        return float.fromhex(text) if re.match(r"[+-]?0[xX]", text) else float(text)
+    except ValueError:
+        return None

@@ -30,12 +30,14 @@ def execute(trees: Mapping[str, tuple[n.Node, ...]], *, name: str, text: str, da
     try:
         state.walk(data, trees[name])
     except RecursionError:
-        state.errorf("templates nested too deeply")
+        raise state.error("templates nested too deeply") from None
     return "".join(state.out)
 
 
 class _State:  # one method per Go exec.go function, with the same names
-    def __init__(self, trees: Mapping[str, tuple[n.Node, ...]], *, name: str, text: str, data: object) -> None:
+    def __init__(
+        self, trees: Mapping[str, tuple[n.Node, ...]], *, name: str, text: str, data: object
+    ) -> None:
         self.trees, self.parse_name, self.text = trees, name, text
         self.tmpl = name  # the template being executed, for messages
         self.vars: list[tuple[str, object]] = [("$", data)]
@@ -44,25 +46,32 @@ class _State:  # one method per Go exec.go function, with the same names
         self.size = self.steps = self.depth = 0
 
     # --- errors and budget -----------------------------------------------------------------
-    def errorf(self, message: str) -> NoReturn:
+    def error(self, message: str) -> InvalidWriteBackConfig:
+        """Go's execution error, naming the node evaluated last."""
         pos = getattr(self.node, "pos", None)
         if pos is None:
-            raise InvalidWriteBackConfig(f"template: {self.tmpl}: {message}")
+            return InvalidWriteBackConfig(f"template: {self.tmpl}: {message}")
         start = self.text.rfind("\n", 0, pos) + 1
-        location = f"{self.parse_name}:{self.text.count(chr(10), 0, pos) + 1}:{len(self.text[start:pos].encode())}"
+        location = (
+            f"{self.parse_name}:{self.text.count(chr(10), 0, pos) + 1}:{len(self.text[start:pos].encode())}"
+        )
         context = str(self.node)
         context = context[:20] + "..." if len(context) > 20 else context
-        raise InvalidWriteBackConfig(f"template: {location}: executing {quote(self.tmpl)} at <{context}>: {message}")
+        return InvalidWriteBackConfig(
+            f"template: {location}: executing {quote(self.tmpl)} at <{context}>: {message}"
+        )
 
     def step(self) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
-            self.errorf(f"execution stopped after {MAX_STEPS} steps (a loop too long for a branch or commit message?)")
+            raise self.error(
+                f"execution stopped after {MAX_STEPS} steps (a loop too long for a branch or commit message?)"
+            )
 
     def write(self, text: str) -> None:
         self.size += len(text)
         if self.size > MAX_OUTPUT:
-            self.errorf(f"output longer than {MAX_OUTPUT} characters")
+            raise self.error(f"output longer than {MAX_OUTPUT} characters")
         self.out.append(text)
 
     # --- statements ------------------------------------------------------------------------
@@ -114,16 +123,16 @@ class _State:  # one method per Go exec.go function, with the same names
     def range_items(self, node: n.Control, value: object) -> Iterable[tuple[object, object]]:
         k = kind(value)
         if k == "slice":
-            return enumerate(value)  # type: ignore[call-overload]
+            return enumerate(value)  # type: ignore[arg-type]
         if k == "map":
             return ((key, value[key]) for key in sorted_keys(value))  # type: ignore[arg-type,index]
         if k == "int":
             if len(node.pipe.decls) > 1:
-                self.errorf(f"can't use {value} to iterate over more than one variable")
+                raise self.error(f"can't use {value} to iterate over more than one variable")
             return ((i, i) for i in range(value))  # type: ignore[call-overload]
         if k == "invalid":
             return ()
-        self.errorf(f"range can't iterate over {format_value(value)}")
+        raise self.error(f"range can't iterate over {format_value(value)}")
 
     def set_range_vars(self, pipe: n.Pipe, index: object, elem: object) -> None:
         decls = pipe.decls
@@ -142,9 +151,9 @@ class _State:  # one method per Go exec.go function, with the same names
         self.node = node
         tree = self.trees.get(node.name)
         if tree is None:
-            self.errorf(f"template {quote(node.name)} not defined")
+            raise self.error(f"template {quote(node.name)} not defined")
         if self.depth >= MAX_TEMPLATE_DEPTH:
-            self.errorf(f"exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})")
+            raise self.error(f"exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})")
         value = None if node.pipe is None else self.eval_pipeline(dot, node.pipe)
         saved = self.vars, self.tmpl
         self.vars, self.tmpl = [("$", value)], node.name
@@ -159,13 +168,13 @@ class _State:  # one method per Go exec.go function, with the same names
             if self.vars[i][0] == name:
                 self.vars[i] = (name, value)
                 return
-        self.errorf(f"undefined variable: {name}")
+        raise self.error(f"undefined variable: {name}")
 
     def var_value(self, name: str) -> object:
         for var, value in reversed(self.vars):
             if var == name:
                 return value
-        self.errorf(f"undefined variable: {name}")
+        raise self.error(f"undefined variable: {name}")
 
     # --- expressions -----------------------------------------------------------------------
     def eval_pipeline(self, dot: object, pipe: n.Pipe) -> object:
@@ -196,17 +205,17 @@ class _State:  # one method per Go exec.go function, with the same names
         if isinstance(first, n.Pipe):
             return self.eval_pipeline(dot, first)
         if isinstance(first, n.Nil):
-            self.errorf("nil is not a command")
+            raise self.error("nil is not a command")
         return self.eval_arg(dot, first)
 
     def not_a_function(self, args: Sequence[n.Operand], final: object) -> None:
         if len(args) > 1 or final is not _MISSING:
-            self.errorf(f"can't give argument to non-function {args[0]}")
+            raise self.error(f"can't give argument to non-function {args[0]}")
 
     def eval_chain(self, dot: object, chain: n.Chain, args: Sequence[n.Operand], final: object) -> object:
         self.node = chain
         if isinstance(chain.node, n.Nil):
-            self.errorf(f"indirection through explicit nil in {chain}")
+            raise self.error(f"indirection through explicit nil in {chain}")
         receiver = self.eval_arg(dot, chain.node)
         return self.eval_field_chain(dot, receiver, chain, chain.fields, args, final)
 
@@ -219,13 +228,21 @@ class _State:  # one method per Go exec.go function, with the same names
         return self.eval_field_chain(dot, value, var, var.idents[1:], args, final)
 
     def eval_field_chain(
-        self, dot: object, receiver: object, node: object, idents: Sequence[str], args: Sequence[n.Operand], final: object
+        self,
+        dot: object,
+        receiver: object,
+        node: object,
+        idents: Sequence[str],
+        args: Sequence[n.Operand],
+        final: object,
     ) -> object:
         for ident in idents[:-1]:
             receiver = self.eval_field(ident, node, (), _MISSING, receiver)
         return self.eval_field(idents[-1], node, args, final, receiver)
 
-    def eval_field(self, name: str, node: object, args: Sequence[n.Operand], final: object, receiver: object) -> object:
+    def eval_field(
+        self, name: str, node: object, args: Sequence[n.Operand], final: object, receiver: object
+    ) -> object:
         """Field `name` of `receiver`; errors name the node last evaluated, as Go's do."""
         if receiver is None:
             return None
@@ -233,15 +250,15 @@ class _State:  # one method per Go exec.go function, with the same names
         k = kind(receiver)
         if k == "struct" and name in (fields := struct_fields(receiver)):
             if has_args:
-                self.errorf(f"{name} has arguments but cannot be invoked as function")
+                raise self.error(f"{name} has arguments but cannot be invoked as function")
             return fields[name]
         if k == "map":
             if has_args:
-                self.errorf(f"{name} is not a method but has arguments")
+                raise self.error(f"{name} is not a method but has arguments")
             return receiver.get(name)  # type: ignore[attr-defined]
-        self.errorf(f"can't evaluate field {name} in type {go_type(receiver)}")
+        raise self.error(f"can't evaluate field {name} in type {go_type(receiver)}")
 
-    def eval_arg(self, dot: object, node: n.Operand) -> object:  # noqa: PLR0911 - one per operand kind
+    def eval_arg(self, dot: object, node: n.Operand) -> object:
         self.node = node
         if isinstance(node, n.Dot):
             return dot
@@ -259,7 +276,7 @@ class _State:  # one method per Go exec.go function, with the same names
             return self.eval_chain(dot, node, (), _MISSING)
         if isinstance(node, n.Number):
             if node.overflows:
-                self.errorf(f"{node.text} overflows int")
+                raise self.error(f"{node.text} overflows int")
             return node.value
         return node.value if isinstance(node, n.Bool) else node.text
 
@@ -267,17 +284,17 @@ class _State:  # one method per Go exec.go function, with the same names
         """An argument to a `string` parameter (printf's format), with Go's type errors."""
         if isinstance(node, n.Bool | n.Number):
             self.node = node
-            self.errorf(f"expected string; found {node}")
+            raise self.error(f"expected string; found {node}")
         if isinstance(node, n.Nil):
             self.node = node
-            self.errorf("cannot assign nil to string")
+            raise self.error("cannot assign nil to string")
         return self.check_string(self.eval_arg(dot, node))
 
     def check_string(self, value: object) -> str:
         if value is None:
-            self.errorf("invalid value; expected string")
+            raise self.error("invalid value; expected string")
         if not isinstance(value, str):
-            self.errorf(f"wrong type for value; expected string; got {go_type(value)}")
+            raise self.error(f"wrong type for value; expected string; got {go_type(value)}")
         return value
 
     def eval_function(
@@ -288,9 +305,11 @@ class _State:  # one method per Go exec.go function, with the same names
         given = list(args[1:])
         count = len(given) + (final is not _MISSING)
         if builtin.variadic and count < builtin.fixed:
-            self.errorf(f"wrong number of args for {ident.name}: want at least {builtin.fixed} got {len(given)}")
+            raise self.error(
+                f"wrong number of args for {ident.name}: want at least {builtin.fixed} got {len(given)}"
+            )
         if not builtin.variadic and count != builtin.fixed:
-            self.errorf(f"wrong number of args for {ident.name}: want {builtin.fixed} got {count}")
+            raise self.error(f"wrong number of args for {ident.name}: want {builtin.fixed} got {count}")
         if ident.name in ("and", "or"):
             return self.eval_and_or(dot, ident.name, given, final)
         if ident.name == "call":
@@ -308,10 +327,10 @@ class _State:  # one method per Go exec.go function, with the same names
             result = function(*values)  # type: ignore[operator]
         except InvalidWriteBackConfig as err:
             self.node = node
-            self.errorf(f"error calling {name}: {err}")
+            raise self.error(f"error calling {name}: {err}") from err
         if isinstance(result, str) and len(result) > MAX_OUTPUT:
             self.node = node
-            self.errorf(f"{name} made a string longer than {MAX_OUTPUT} characters")
+            raise self.error(f"{name} made a string longer than {MAX_OUTPUT} characters")
         return result
 
     def eval_and_or(self, dot: object, name: str, args: Sequence[n.Operand], final: object) -> object:
@@ -322,10 +341,12 @@ class _State:  # one method per Go exec.go function, with the same names
                 return value
         return final if final is not _MISSING else value
 
-    def eval_call_builtin(self, dot: object, node: object, args: Sequence[n.Operand], final: object) -> NoReturn:
+    def eval_call_builtin(
+        self, dot: object, node: object, args: Sequence[n.Operand], final: object
+    ) -> NoReturn:
         """`call FN ARGS`: no template value is a function, so it fails as Go's does then."""
         fn = self.eval_arg(dot, args[0]) if args else final
         self.node = node
         if fn is None:
-            self.errorf("error calling call: call of nil")
-        self.errorf(f"error calling call: non-function {args[0] if args else ''} of type {go_type(fn)}")
+            raise self.error("error calling call: call of nil")
+        raise self.error(f"error calling call: non-function {args[0] if args else ''} of type {go_type(fn)}")

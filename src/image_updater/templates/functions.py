@@ -42,7 +42,11 @@ def _length(item: object) -> int:
 
 def _index_arg(index: object, cap: int) -> int:
     if kind(index) != "int":
-        raise _fail("cannot index slice/array with nil" if index is None else f"cannot index slice/array with type {go_type(index)}")
+        raise _fail(
+            "cannot index slice/array with nil"
+            if index is None
+            else f"cannot index slice/array with type {go_type(index)}"
+        )
     assert isinstance(index, int)
     if index < 0 or index > cap:
         raise _fail(f"index out of range: {index}")
@@ -140,7 +144,7 @@ def _lt(arg1: object, arg2: object) -> bool:
         raise _fail(f"incompatible types for comparison: {go_type(arg1)} and {go_type(arg2)}")
     if k1 == "bool":
         raise _fail("invalid type for comparison")
-    return arg1 < arg2  # type: ignore[operator]
+    return bool(arg1 < arg2)  # type: ignore[operator]
 
 
 def _le(arg1: object, arg2: object) -> bool:

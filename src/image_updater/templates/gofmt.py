@@ -173,9 +173,13 @@ def _fmt_float(value: object, spec: _Spec) -> str:
     num = _float_text(value, verb, spec.prec)
     signed = num[0] in "+-"
     body = num[1:] if signed else num
-    sign = num[0] if signed and (num[0] == "-" or spec.plus) else "+" if spec.plus else " " if spec.space else ""
+    sign = (
+        num[0] if signed and (num[0] == "-" or spec.plus) else "+" if spec.plus else " " if spec.space else ""
+    )
     if body in ("Inf", "NaN"):
-        return _pad(("" if body == "NaN" and not (spec.plus or spec.space) else sign or "+") + body, spec, zeros=False)
+        return _pad(
+            ("" if body == "NaN" and not (spec.plus or spec.space) else sign or "+") + body, spec, zeros=False
+        )
     if spec.zero and not spec.minus and spec.width is not None:
         return sign + body.rjust(spec.width - len(sign), "0")
     return _pad(sign + body, spec, zeros=False)
@@ -333,12 +337,14 @@ class _Printf:
             self.arg += 1
 
     def _flags(self) -> _Spec:
-        flags = {"#": "sharp", "0": "zero", "+": "plus", "-": "minus", " ": "space"}
-        spec = _Spec()
-        while self.pos < len(self.fmt) and self.fmt[self.pos] in flags:
-            spec = replace(spec, **{flags[self.fmt[self.pos]]: True})
+        start = self.pos
+        while self.pos < len(self.fmt) and self.fmt[self.pos] in "#0+- ":
             self.pos += 1
-        return replace(spec, zero=spec.zero and not spec.minus)
+        flags = self.fmt[start : self.pos]
+        return _Spec(
+            sharp="#" in flags, plus="+" in flags, minus="-" in flags, space=" " in flags,
+            zero="0" in flags and "-" not in flags,
+        )  # fmt: skip
 
     def _index(self) -> bool:
         """An explicit `[n]` argument index; a bad one makes the verb print `%!v(BADINDEX)`."""

@@ -19,7 +19,9 @@ ItemType: TypeAlias = Literal[
     "left_paren", "right_paren", "assign", "declare", "char", "dot", "eof", "error",
 ]  # fmt: skip
 
-KEYWORDS = frozenset({"block", "break", "continue", "define", "else", "end", "if", "range", "template", "with"})
+KEYWORDS = frozenset(
+    {"block", "break", "continue", "define", "else", "end", "if", "range", "template", "with"}
+)
 SPACE = " \t\r\n"
 _TERMINATORS = frozenset(SPACE + ".,|:)(")
 
@@ -141,7 +143,7 @@ class _Lexer:
                 self.pos += 1
         self.start = self.pos
 
-    def lex_inside_action(self) -> bool:  # noqa: PLR0911 - one branch per item, as Go's switch
+    def lex_inside_action(self) -> bool:
         char = self.peek()
         if char == "":
             return self.error("unclosed action")
@@ -185,7 +187,9 @@ class _Lexer:
         if char.isascii() and char.isprintable():
             return self.single("char")
         self.pos += 1
-        return self.error(f"unrecognized character in action: U+{ord(char):04X} {quote(char, quote_char=chr(39))}")
+        return self.error(
+            f"unrecognized character in action: U+{ord(char):04X} {quote(char, quote_char=chr(39))}"
+        )
 
     def single(self, kind: ItemType) -> bool:
         self.pos += 1
@@ -256,7 +260,15 @@ class _Lexer:
         if not self.at_terminator():
             return self.bad_character()
         word = self.text[self.start : self.pos]
-        self.emit("keyword" if word in KEYWORDS else "nil" if word == "nil" else "bool" if word in ("true", "false") else "identifier")
+        self.emit(
+            "keyword"
+            if word in KEYWORDS
+            else "nil"
+            if word == "nil"
+            else "bool"
+            if word in ("true", "false")
+            else "identifier"
+        )
         return True
 
     def lex_number(self) -> bool:

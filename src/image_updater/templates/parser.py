@@ -9,7 +9,6 @@ Functions are checked at parse time against the built-ins; variables must be dec
 from __future__ import annotations
 
 import re
-from typing import NoReturn
 
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.templates import nodes as n
@@ -17,7 +16,18 @@ from image_updater.templates.gofmt import quote
 from image_updater.templates.lexer import Item, lex
 
 MAX_DEPTH = 100  # nested controls and parentheses (Go allows 10000; Python's stack does not)
-_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"'}
+_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+}
 _HEX_ESC = {"x": 2, "u": 4, "U": 8}
 
 
@@ -65,12 +75,12 @@ class _Parser:  # one method per Go parser function, with the same names
     def line_of(self, pos: int) -> int:
         return self.text.count("\n", 0, pos) + 1
 
-    def errorf(self, message: str) -> NoReturn:
+    def error(self, message: str) -> InvalidWriteBackConfig:
+        """Go's parse error, on the line of the last item read."""
         item = self.items[min(self.furthest, len(self.items) - 1)]
-        line = self.line_of(item.pos)
-        raise InvalidWriteBackConfig(f"template: {self.name}:{line}: {message}")
+        return InvalidWriteBackConfig(f"template: {self.name}:{self.line_of(item.pos)}: {message}")
 
-    def unexpected(self, item: Item, context: str) -> NoReturn:
+    def unexpected(self, item: Item, context: str) -> InvalidWriteBackConfig:
         if item.type == "error":
             extra = ""
             line = self.line_of(item.pos)
@@ -78,19 +88,19 @@ class _Parser:  # one method per Go parser function, with the same names
                 extra = f" in action started at {self.name}:{self.action_line}"
                 if item.value.endswith(" action"):
                     extra = extra[len(" in action") :]
-            self.errorf(f"{item}{extra}")
-        self.errorf(f"unexpected {item} in {context}")
+            return self.error(f"{item}{extra}")
+        return self.error(f"unexpected {item} in {context}")
 
     def expect(self, kind: str, context: str) -> Item:
         item = self.next_non_space()
         if item.type != kind:
-            self.unexpected(item, context)
+            raise self.unexpected(item, context)
         return item
 
     def nest(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            self.errorf("max expression depth exceeded")
+            raise self.error("max expression depth exceeded")
 
     # --- structure -------------------------------------------------------------------------
     def parse(self) -> dict[str, tuple[n.Node, ...]]:
@@ -105,7 +115,7 @@ class _Parser:  # one method per Go parser function, with the same names
                 self.i = delim
             node = self.text_or_action()
             if isinstance(node, _End | _Else):
-                self.errorf(f"unexpected {node}")
+                raise self.error(f"unexpected {node}")
             root.append(node)
         self.add(self.name, tuple(root))
         return self.trees
@@ -115,19 +125,19 @@ class _Parser:  # one method per Go parser function, with the same names
         if existing is None or _is_empty(existing):
             self.trees[name] = tree
         elif not _is_empty(tree):
-            self.errorf(f"template: multiple definition of template {_q(name)}")
+            raise self.error(f"template: multiple definition of template {_q(name)}")
 
     def parse_definition(self) -> None:
         context = "define clause"
         item = self.next_non_space()
         if item.type not in ("string", "raw_string"):
-            self.unexpected(item, context)
+            raise self.unexpected(item, context)
         name = self.unquote(item)
         self.expect("right_delim", context)
         saved_vars, self.vars = self.vars, ["$"]
         body, end = self.item_list()
         if not isinstance(end, _End):
-            self.errorf(f"unexpected {end} in {context}")
+            raise self.error(f"unexpected {end} in {context}")
         self.vars = saved_vars
         self.add(name, body)
 
@@ -138,7 +148,7 @@ class _Parser:  # one method per Go parser function, with the same names
             if isinstance(node, _End | _Else):
                 return tuple(nodes), node
             nodes.append(node)
-        self.errorf("unexpected EOF")
+        raise self.error("unexpected EOF")
 
     def text_or_action(self) -> n.Node | _End | _Else:
         item = self.next_non_space()
@@ -150,34 +160,36 @@ class _Parser:  # one method per Go parser function, with the same names
                 return self.action()
             finally:
                 self.action_line = 0
-        self.unexpected(item, "input")
+        raise self.unexpected(item, "input")
 
     def action(self) -> n.Node | _End | _Else:
         item = self.next_non_space()
         if item.type == "keyword":
-            control = {
-                "block": self.block_control,
-                "else": self.else_control,
-                "end": self.end_control,
-                "if": lambda: self.parse_control("if", item.pos),
-                "range": lambda: self.parse_control("range", item.pos),
-                "with": lambda: self.parse_control("with", item.pos),
-                "template": self.template_control,
-            }.get(item.value)
+            control = self.control(item)
             if control is not None:
-                return control()
-            if item.value in ("break", "continue"):
-                return self.loop_control(item)
+                return control
         self.backup()
         start = self.peek()
         return n.Action(start.pos, self.pipeline("command", "right_delim"))
 
+    def control(self, item: Item) -> n.Node | _End | _Else | None:
+        """The node a keyword starts, or None for one that does not start an action."""
+        if item.value in ("if", "range", "with"):
+            return self.parse_control(item.value, item.pos)
+        if item.value in ("break", "continue"):
+            return self.loop_control(item)
+        if item.value in ("block", "template"):
+            return self.block_control() if item.value == "block" else self.template_control()
+        if item.value in ("else", "end"):
+            return self.else_control() if item.value == "else" else self.end_control()
+        return None
+
     def loop_control(self, item: Item) -> n.Loop:
         after = self.next_non_space()
         if after.type != "right_delim":
-            self.unexpected(after, f"{{{{{item.value}}}}}")
+            raise self.unexpected(after, f"{{{{{item.value}}}}}")
         if self.range_depth == 0:
-            self.errorf(f"{{{{{item.value}}}}} outside {{{{range}}}}")
+            raise self.error(f"{{{{{item.value}}}}} outside {{{{range}}}}")
         return n.Loop(item.pos, item.value)
 
     def parse_control(self, context: str, pos: int) -> n.Control:
@@ -197,7 +209,7 @@ class _Parser:  # one method per Go parser function, with the same names
             else:
                 otherwise, end = self.item_list()
                 if not isinstance(end, _End):
-                    self.errorf(f"expected end; found {end}")
+                    raise self.error(f"expected end; found {end}")
         del self.vars[saved:]
         self.depth -= 1
         return n.Control(pos, context, pipe, body, otherwise)
@@ -232,7 +244,7 @@ class _Parser:  # one method per Go parser function, with the same names
         self.nest()
         body, end = self.item_list()
         if not isinstance(end, _End):
-            self.errorf(f"unexpected {end} in {context}")
+            raise self.error(f"unexpected {end} in {context}")
         self.depth -= 1
         self.vars, self.range_depth = saved_vars, saved_range
         self.add(name, body)
@@ -240,7 +252,7 @@ class _Parser:  # one method per Go parser function, with the same names
 
     def template_name(self, item: Item, context: str) -> str:
         if item.type not in ("string", "raw_string"):
-            self.unexpected(item, context)
+            raise self.unexpected(item, context)
         return self.unquote(item)
 
     # --- pipelines -------------------------------------------------------------------------
@@ -258,7 +270,7 @@ class _Parser:  # one method per Go parser function, with the same names
                 self.backup()
                 cmds.append(self.command())
             else:
-                self.unexpected(item, context)
+                raise self.unexpected(item, context)
 
     def declarations(self, context: str) -> tuple[list[n.Variable], bool]:
         decls: list[n.Variable] = []
@@ -274,8 +286,8 @@ class _Parser:  # one method per Go parser function, with the same names
                 if context == "range" and len(decls) < 2:
                     if self.peek_non_space().type in ("variable", "right_delim", "right_paren"):
                         continue
-                    self.errorf("range can only initialize variables")
-                self.errorf(f"too many declarations in {context}")
+                    raise self.error("range can only initialize variables")
+                raise self.error(f"too many declarations in {context}")
             self.i = mark
             break
         return decls, False
@@ -286,10 +298,10 @@ class _Parser:  # one method per Go parser function, with the same names
 
     def check_pipeline(self, pipe: n.Pipe, context: str) -> None:
         if not pipe.cmds:
-            self.errorf(f"missing value for {context}")
+            raise self.error(f"missing value for {context}")
         for stage, cmd in enumerate(pipe.cmds[1:], start=2):
             if isinstance(cmd.args[0], n.Bool | n.Dot | n.Nil | n.Number | n.String):
-                self.errorf(f"non executable command in pipeline stage {stage}")
+                raise self.error(f"non executable command in pipeline stage {stage}")
 
     def command(self) -> n.Command:
         start = self.peek_non_space()
@@ -305,10 +317,10 @@ class _Parser:  # one method per Go parser function, with the same names
             if item.type in ("right_delim", "right_paren"):
                 self.backup()
             elif item.type != "pipe":
-                self.unexpected(item, "operand")
+                raise self.unexpected(item, "operand")
             break
         if not args:
-            self.errorf("empty command")
+            raise self.error("empty command")
         return n.Command(start.pos, tuple(args))
 
     def operand(self) -> n.Operand | None:
@@ -322,18 +334,24 @@ class _Parser:  # one method per Go parser function, with the same names
         if isinstance(node, n.Field | n.Variable):
             return type(node)(chain_pos, node.idents + tuple(fields))
         if isinstance(node, n.Bool | n.String | n.Number | n.Nil | n.Dot):
-            self.errorf(f"unexpected . after term {_q(str(node))}")
+            raise self.error(f"unexpected . after term {_q(str(node))}")
         return n.Chain(node.pos, node, tuple(fields))
 
-    def term(self) -> n.Operand | None:  # noqa: PLR0911 - one branch per term, as Go's switch
+    def term(self) -> n.Operand | None:
         item = self.next_non_space()
         kind = item.type
         if kind == "identifier":
             if item.value not in self.functions:
-                self.errorf(f"function {_q(item.value)} not defined")
+                raise self.error(f"function {_q(item.value)} not defined")
             return n.Identifier(item.pos, item.value)
         if kind in ("dot", "nil", "bool"):
-            return n.Dot(item.pos) if kind == "dot" else n.Nil(item.pos) if kind == "nil" else n.Bool(item.pos, item.value == "true")
+            return (
+                n.Dot(item.pos)
+                if kind == "dot"
+                else n.Nil(item.pos)
+                if kind == "nil"
+                else n.Bool(item.pos, item.value == "true")
+            )
         if kind == "variable":
             return self.use_var(item)
         if kind == "field":
@@ -352,7 +370,7 @@ class _Parser:  # one method per Go parser function, with the same names
 
     def use_var(self, item: Item) -> n.Variable:
         if item.value not in self.vars:
-            self.errorf(f"undefined variable {_q(item.value)}")
+            raise self.error(f"undefined variable {_q(item.value)}")
         return n.Variable(item.pos, (item.value,))
 
     # --- literals --------------------------------------------------------------------------
@@ -369,7 +387,7 @@ class _Parser:  # one method per Go parser function, with the same names
         """strconv.UnquoteChar: the first (possibly escaped) character and the rest."""
         if text[0] != "\\":
             if text[0] == quote:
-                self.errorf("invalid syntax")
+                raise self.error("invalid syntax")
             return text[0], text[1:]
         code = text[1:2]
         if code in _ESCAPES and (code not in "'\"" or code == quote):
@@ -382,27 +400,27 @@ class _Parser:  # one method per Go parser function, with the same names
                     return chr(value), text[2 + _HEX_ESC[code] :]
         if re.match(r"[0-7]{3}", text[1:4]) and int(text[1:4], 8) <= 255:
             return chr(int(text[1:4], 8)), text[4:]
-        self.errorf("invalid syntax")
+        raise self.error("invalid syntax")
 
     def number(self, item: Item) -> n.Number:
         text = item.value
         if item.type == "char_constant":
             char, tail = self.unquote_char(text[1:], "'") if len(text) > 2 else ("", "")
             if tail != "'":
-                self.errorf(f"malformed character constant: {text}")
+                raise self.error(f"malformed character constant: {text}")
             return n.Number(item.pos, text, ord(char))
         if item.type == "complex" or text.endswith("i"):
-            self.errorf(f"complex constant {text} is not supported")
+            raise self.error(f"complex constant {text} is not supported")
         as_int = _parse_int(text)
         if as_int is not None:
             if not -(2**63) <= as_int < 2**64:
-                self.errorf(f"integer overflow: {_q(text)}")
+                raise self.error(f"integer overflow: {_q(text)}")
             return n.Number(item.pos, text, as_int, overflows=as_int >= 2**63)
         as_float = _parse_float(text)
         if as_float is None:
-            self.errorf(f"illegal number syntax: {_q(text)}")
+            raise self.error(f"illegal number syntax: {_q(text)}")
         if not re.search(r"[.eEpP]", text):
-            self.errorf(f"integer overflow: {_q(text)}")
+            raise self.error(f"integer overflow: {_q(text)}")
         return n.Number(item.pos, text, as_float)
 
 
@@ -417,7 +435,20 @@ class _Else:
 
 
 _OPERAND_STARTS = frozenset(
-    {"bool", "char_constant", "complex", "dot", "field", "identifier", "number", "nil", "raw_string", "string", "variable", "left_paren"}
+    {
+        "bool",
+        "char_constant",
+        "complex",
+        "dot",
+        "field",
+        "identifier",
+        "number",
+        "nil",
+        "raw_string",
+        "string",
+        "variable",
+        "left_paren",
+    }
 )
 
 

@@ -99,7 +99,8 @@ def _go_syntax_elem(value: object) -> str:
 
 
 def _bad(value: object, spec: _Spec) -> str:
-    inner = "<nil>" if value is None else f"{go_type(value)}={format_value(value, _PLAIN)}"
+    """`%!d(string=x)`: the value as `%v` with the verb's flags and width, as Go's badVerb."""
+    inner = "<nil>" if value is None else f"{go_type(value)}={format_value(value, replace(spec, verb='v'))}"
     return f"%!{spec.verb}({inner})"
 
 

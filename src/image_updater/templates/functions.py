@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from image_updater.errors import InvalidWriteBackConfig
-from image_updater.templates.gofmt import format_value, sprint, sprintf, sprintln
+from image_updater.templates.gofmt import format_value, sprint, sprintln
+from image_updater.templates.printf import sprintf
 from image_updater.templates.values import go_type, kind, map_zero, truth
 
 

@@ -1,10 +1,10 @@
 """Go's `fmt` for template values: `print`, `println`, `printf` and how `{{.}}` prints a value.
 
-Verbs: `%v %+v %#v %T %s %q %x %X %d %b %o %O %c %U %t %e %E %f %F %g %G %%`, the flags
-`+ - # 0 space`, width and precision (also `*`) and explicit argument indexes (`%[2]d`). A
-mismatch prints as Go does (`%!d(string=x)`, `%!s(MISSING)`, `%!(EXTRA int=1)`). Floats print
-with Go's shortest-digits `%v` (`1e+06`, `0.1`). `%x` of a float and byte-slice forms have no use
-here and are not special-cased.
+`format_value` is one verb of one operand (`printf` itself, reading the format, is `printf.py`):
+`%v %+v %#v %T %s %q %x %X %d %b %o %O %c %U %t %e %E %f %F %g %G` with the flags `+ - # 0 space`,
+width and precision. A mismatch prints as Go does (`%!d(string=x)`). Floats print with Go's
+shortest-digits `%v` (`1e+06`, `0.1`). There are no byte slices in template data, so their forms
+are not special-cased.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from decimal import Decimal
 
 from image_updater.templates.values import go_type, kind, sorted_keys, struct_fields
 
-_MAX_NUM = 1_000_000  # Go's fmt: larger widths and precisions are ignored
-
 
 @dataclass(frozen=True, slots=True)
-class _Spec:
+class Spec:
+    """One verb and its flags, width and precision."""
+
     verb: str = "v"
     plus: bool = False
     minus: bool = False
@@ -32,7 +32,7 @@ class _Spec:
     sharp_v: bool = False  # %#v: Go syntax
 
 
-_PLAIN = _Spec()
+_PLAIN = Spec()
 
 
 def sprint(args: list[object]) -> str:
@@ -50,10 +50,10 @@ def sprintln(args: list[object]) -> str:
     return " ".join(format_value(a, _PLAIN) for a in args) + "\n"
 
 
-def format_value(value: object, spec: _Spec | str = _PLAIN) -> str:
+def format_value(value: object, spec: Spec | str = _PLAIN) -> str:
     """One operand formatted with one verb (or a full spec), as `fmt` prints it."""
     if isinstance(spec, str):
-        spec = _Spec(verb=spec)
+        spec = Spec(verb=spec)
     if spec.verb == "T":
         return _pad(go_type(value), spec)
     if spec.sharp_v:
@@ -67,7 +67,7 @@ def format_value(value: object, spec: _Spec | str = _PLAIN) -> str:
     return formatter(value, spec)
 
 
-def _composite(value: object, spec: _Spec) -> str:
+def _composite(value: object, spec: Spec) -> str:
     k = kind(value)
     if k == "slice":
         return "[" + " ".join(format_value(v, spec) for v in value) + "]"  # type: ignore[attr-defined]
@@ -98,13 +98,13 @@ def _go_syntax_elem(value: object) -> str:
     return "interface {}(nil)" if value is None else _go_syntax(value)
 
 
-def _bad(value: object, spec: _Spec) -> str:
+def _bad(value: object, spec: Spec) -> str:
     """`%!d(string=x)`: the value as `%v` with the verb's flags and width, as Go's badVerb."""
     inner = "<nil>" if value is None else f"{go_type(value)}={format_value(value, replace(spec, verb='v'))}"
     return f"%!{spec.verb}({inner})"
 
 
-def _pad(text: str, spec: _Spec, *, zeros: bool = True) -> str:
+def _pad(text: str, spec: Spec, *, zeros: bool = True) -> str:
     """Pad to the width: left with spaces (zeros with `0`, even for strings, as Go), `-` right."""
     if spec.width is None or len(text) >= spec.width:
         return text
@@ -114,7 +114,7 @@ def _pad(text: str, spec: _Spec, *, zeros: bool = True) -> str:
     return ("0" if zeros and spec.zero else " ") * fill + text
 
 
-def _fmt_bool(value: object, spec: _Spec) -> str:
+def _fmt_bool(value: object, spec: Spec) -> str:
     if spec.verb not in "tv":
         return _bad(value, spec)
     return _pad("true" if value else "false", spec)
@@ -123,7 +123,7 @@ def _fmt_bool(value: object, spec: _Spec) -> str:
 _INT_BASES = {"d": 10, "v": 10, "b": 2, "o": 8, "O": 8, "x": 16, "X": 16}
 
 
-def _fmt_int(value: object, spec: _Spec) -> str:
+def _fmt_int(value: object, spec: Spec) -> str:
     assert isinstance(value, int)
     verb = spec.verb
     if verb == "c":
@@ -138,7 +138,7 @@ def _fmt_int(value: object, spec: _Spec) -> str:
     return _pad(_int_text(value, spec), spec, zeros=False)
 
 
-def _int_text(value: int, spec: _Spec) -> str:
+def _int_text(value: int, spec: Spec) -> str:
     base = _INT_BASES[spec.verb]
     digits = _digits(abs(value), base, upper=spec.verb == "X")
     if spec.prec is not None:
@@ -166,7 +166,7 @@ def _rune(value: int) -> str:
     return chr(value) if 0 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else "\ufffd"
 
 
-def _fmt_float(value: object, spec: _Spec) -> str:
+def _fmt_float(value: object, spec: Spec) -> str:
     assert isinstance(value, float)
     verb = "g" if spec.verb == "v" else spec.verb
     if verb not in "eEfFgGbxX":
@@ -233,7 +233,7 @@ def _shortest(value: float, *, upper: bool) -> str:
     return digits[:point] + "." + digits[point:]
 
 
-def _fmt_str(value: object, spec: _Spec) -> str:
+def _fmt_str(value: object, spec: Spec) -> str:
     text = str(value)
     if spec.verb not in "vsqxX":
         return _bad(value, spec)
@@ -246,7 +246,7 @@ def _fmt_str(value: object, spec: _Spec) -> str:
     return _pad(text, spec)
 
 
-def _hex_bytes(data: bytes, spec: _Spec) -> str:
+def _hex_bytes(data: bytes, spec: Spec) -> str:
     pattern = "{:02X}" if spec.verb == "X" else "{:02x}"
     prefix = ("0X" if spec.verb == "X" else "0x") if spec.sharp else ""
     if spec.space:
@@ -281,127 +281,3 @@ def quote(text: str, *, quote_char: str = '"', ascii_only: bool = False) -> str:
 def can_backquote(text: str) -> bool:
     """strconv.CanBackquote: no backquote, no control character but tab, no BOM."""
     return all(c == "\t" or (c >= " " and c not in "`\x7f\ufeff") for c in text)
-
-
-def sprintf(fmt: str, args: list[object]) -> str:
-    """`fmt.Sprintf`."""
-    return _Printf(fmt, args).run()
-
-
-class _Printf:
-    """One `fmt.Sprintf` call: walks the format, consuming arguments as Go's doPrintf does."""
-
-    def __init__(self, fmt: str, args: list[object]) -> None:
-        self.fmt, self.args, self.pos, self.arg = fmt, args, 0, 0
-        self.reordered = False
-        self.good_index = True
-        self.out: list[str] = []
-
-    def run(self) -> str:
-        while self.pos < len(self.fmt):
-            start = self.fmt.find("%", self.pos)
-            if start == -1:
-                self.out.append(self.fmt[self.pos :])
-                break
-            self.out.append(self.fmt[self.pos : start])
-            self.pos = start + 1
-            self._verb()
-        if not self.reordered and self.arg < len(self.args):
-            extra = ", ".join(
-                "<nil>" if a is None else f"{go_type(a)}={format_value(a)}" for a in self.args[self.arg :]
-            )
-            self.out.append(f"%!(EXTRA {extra})")
-        return "".join(self.out)
-
-    def _verb(self) -> None:
-        spec, self.good_index = self._flags(), True
-        after_index = self._index()
-        spec, after_index = self._width(spec, after_index)
-        spec, after_index = self._precision(spec, after_index)
-        if not after_index:
-            self._index()
-        if self.pos >= len(self.fmt):
-            self.out.append("%!(NOVERB)")
-            return
-        verb = self.fmt[self.pos]
-        self.pos += 1
-        if verb == "%":
-            self.out.append("%")
-        elif not self.good_index:
-            self.out.append(f"%!{verb}(BADINDEX)")
-        elif self.arg >= len(self.args):
-            self.out.append(f"%!{verb}(MISSING)")
-        else:
-            if verb == "v":  # `+` and `#` mean field names and Go syntax, not sign and base
-                spec = replace(spec, plus_v=spec.plus, sharp_v=spec.sharp, plus=False, sharp=False)
-            self.out.append(format_value(self.args[self.arg], replace(spec, verb=verb)))
-            self.arg += 1
-
-    def _flags(self) -> _Spec:
-        start = self.pos
-        while self.pos < len(self.fmt) and self.fmt[self.pos] in "#0+- ":
-            self.pos += 1
-        flags = self.fmt[start : self.pos]
-        return _Spec(
-            sharp="#" in flags, plus="+" in flags, minus="-" in flags, space=" " in flags,
-            zero="0" in flags and "-" not in flags,
-        )  # fmt: skip
-
-    def _index(self) -> bool:
-        """An explicit `[n]` argument index; a bad one makes the verb print `%!v(BADINDEX)`."""
-        if self.pos >= len(self.fmt) or self.fmt[self.pos] != "[":
-            return False
-        self.reordered = True
-        close = self.fmt.find("]", self.pos)
-        text = self.fmt[self.pos + 1 : close] if close != -1 else ""
-        if close == -1 or not text.isdigit() or not 1 <= int(text) <= len(self.args):
-            self.good_index = False
-            self.pos = close + 1 if close != -1 else len(self.fmt)
-            return True
-        self.arg, self.pos = int(text) - 1, close + 1
-        return True
-
-    def _number(self) -> int | None:
-        start = self.pos
-        while self.pos < len(self.fmt) and self.fmt[self.pos].isdigit():
-            self.pos += 1
-        if self.pos == start:
-            return None
-        number = int(self.fmt[start : self.pos])
-        return number if number <= _MAX_NUM else None
-
-    def _star(self) -> int | None:
-        self.pos += 1
-        value = self.args[self.arg] if self.arg < len(self.args) else None
-        self.arg += 1
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= _MAX_NUM:
-            return value
-        return None
-
-    def _width(self, spec: _Spec, after_index: bool) -> tuple[_Spec, bool]:
-        if self.pos < len(self.fmt) and self.fmt[self.pos] == "*":
-            width = self._star()
-            if width is None:
-                self.out.append("%!(BADWIDTH)")
-                return spec, False
-            if width < 0:
-                return replace(spec, width=-width, minus=True, zero=False), False
-            return replace(spec, width=width), False
-        width = self._number()
-        if after_index and width is not None:
-            self.good_index = False
-        return replace(spec, width=width), after_index
-
-    def _precision(self, spec: _Spec, after_index: bool) -> tuple[_Spec, bool]:
-        if not (self.pos + 1 < len(self.fmt) and self.fmt[self.pos] == "."):
-            return spec, after_index
-        self.pos += 1
-        if after_index:
-            self.good_index = False
-        after_index = self._index()
-        if self.pos < len(self.fmt) and self.fmt[self.pos] == "*":
-            prec = self._star()
-            if prec is None:
-                self.out.append("%!(BADPREC)")
-            return replace(spec, prec=prec if prec is not None and prec >= 0 else None), False
-        return replace(spec, prec=self._number() or 0), after_index

@@ -8,27 +8,13 @@ Functions are checked at parse time against the built-ins; variables must be dec
 
 from __future__ import annotations
 
-import re
-
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.templates import nodes as n
 from image_updater.templates.gofmt import quote
 from image_updater.templates.lexer import Item, lex
+from image_updater.templates.literals import number_value, unquote
 
 MAX_DEPTH = 100  # nested controls and parentheses (Go allows 10000; Python's stack does not)
-_ESCAPES = {
-    "a": "\a",
-    "b": "\b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "v": "\v",
-    "\\": "\\",
-    "'": "'",
-    '"': '"',
-}
-_HEX_ESC = {"x": 2, "u": 4, "U": 8}
 
 
 def parse(text: str, *, name: str, functions: frozenset[str]) -> dict[str, tuple[n.Node, ...]]:
@@ -373,55 +359,19 @@ class _Parser:  # one method per Go parser function, with the same names
             raise self.error(f"undefined variable {_q(item.value)}")
         return n.Variable(item.pos, (item.value,))
 
-    # --- literals --------------------------------------------------------------------------
+    # --- literals -------------------------------------------------------------------------
     def unquote(self, item: Item) -> str:
-        if item.type == "raw_string":
-            return item.value[1:-1].replace("\r", "")
-        text, rest = "", item.value[1:-1]
-        while rest:
-            char, rest = self.unquote_char(rest, '"')
-            text += char
-        return text
-
-    def unquote_char(self, text: str, quote: str) -> tuple[str, str]:
-        """strconv.UnquoteChar: the first (possibly escaped) character and the rest."""
-        if text[0] != "\\":
-            if text[0] == quote:
-                raise self.error("invalid syntax")
-            return text[0], text[1:]
-        code = text[1:2]
-        if code in _ESCAPES and (code not in "'\"" or code == quote):
-            return _ESCAPES[code], text[2:]
-        if code in _HEX_ESC:
-            digits = text[2 : 2 + _HEX_ESC[code]]
-            if len(digits) == _HEX_ESC[code] and re.fullmatch(r"[0-9a-fA-F]+", digits):
-                value = int(digits, 16)
-                if value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF:
-                    return chr(value), text[2 + _HEX_ESC[code] :]
-        if re.match(r"[0-7]{3}", text[1:4]) and int(text[1:4], 8) <= 255:
-            return chr(int(text[1:4], 8)), text[4:]
-        raise self.error("invalid syntax")
+        try:
+            return unquote(item.value)
+        except InvalidWriteBackConfig as err:
+            raise self.error(str(err)) from None
 
     def number(self, item: Item) -> n.Number:
-        text = item.value
-        if item.type == "char_constant":
-            char, tail = self.unquote_char(text[1:], "'") if len(text) > 2 else ("", "")
-            if tail != "'":
-                raise self.error(f"malformed character constant: {text}")
-            return n.Number(item.pos, text, ord(char))
-        if item.type == "complex" or text.endswith("i"):
-            raise self.error(f"complex constant {text} is not supported")
-        as_int = _parse_int(text)
-        if as_int is not None:
-            if not -(2**63) <= as_int < 2**64:
-                raise self.error(f"integer overflow: {_q(text)}")
-            return n.Number(item.pos, text, as_int, overflows=as_int >= 2**63)
-        as_float = _parse_float(text)
-        if as_float is None:
-            raise self.error(f"illegal number syntax: {_q(text)}")
-        if not re.search(r"[.eEpP]", text):
-            raise self.error(f"integer overflow: {_q(text)}")
-        return n.Number(item.pos, text, as_float)
+        try:
+            value, overflows = number_value(item.value, char=item.type == "char_constant")
+        except InvalidWriteBackConfig as err:
+            raise self.error(str(err)) from None
+        return n.Number(item.pos, item.value, value, overflows=overflows)
 
 
 class _End:
@@ -446,9 +396,8 @@ _OPERAND_STARTS = frozenset(
         "nil",
         "raw_string",
         "string",
-        "variable",
-        "left_paren",
     }
+    | {"variable", "left_paren"}
 )
 
 
@@ -458,22 +407,3 @@ def _q(text: str) -> str:
 
 def _is_empty(tree: tuple[n.Node, ...]) -> bool:
     return all(isinstance(node, n.Text) and not node.text.strip() for node in tree)
-
-
-def _parse_int(text: str) -> int | None:
-    """strconv.ParseInt(text, 0, 64) without the range check: Go's literal forms, `0` for octal."""
-    sign, body = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
-    if re.fullmatch(r"0[0-7_]+", body):
-        body = "0o" + body[1:]
-    try:
-        value = int(body, 0)
-    except ValueError:
-        return None
-    return -value if sign == "-" else value
-
-
-def _parse_float(text: str) -> float | None:
-    try:
-        return float.fromhex(text) if re.match(r"[+-]?0[xX]", text) else float(text)
-    except ValueError:
-        return None

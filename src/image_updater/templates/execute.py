@@ -303,13 +303,7 @@ class _State:  # one method per Go exec.go function, with the same names
         self.node = ident
         builtin = BUILTINS[ident.name]
         given = list(args[1:])
-        count = len(given) + (final is not _MISSING)
-        if builtin.variadic and count < builtin.fixed:
-            raise self.error(
-                f"wrong number of args for {ident.name}: want at least {builtin.fixed} got {len(given)}"
-            )
-        if not builtin.variadic and count != builtin.fixed:
-            raise self.error(f"wrong number of args for {ident.name}: want {builtin.fixed} got {count}")
+        self.check_arity(ident.name, len(given), final)
         if ident.name in ("and", "or"):
             return self.eval_and_or(dot, ident.name, given, final)
         if ident.name == "call":
@@ -321,6 +315,14 @@ class _State:  # one method per Go exec.go function, with the same names
         if final is not _MISSING:
             values.append(self.check_string(final) if ident.name == "printf" and not given else final)
         return self.call(builtin.call, ident.name, node, values)
+
+    def check_arity(self, name: str, given: int, final: object) -> None:
+        builtin = BUILTINS[name]
+        count = given + (final is not _MISSING)
+        if builtin.variadic and count < builtin.fixed:
+            raise self.error(f"wrong number of args for {name}: want at least {builtin.fixed} got {given}")
+        if not builtin.variadic and count != builtin.fixed:
+            raise self.error(f"wrong number of args for {name}: want {builtin.fixed} got {count}")
 
     def call(self, function: object, name: str, node: object, values: list[object]) -> object:
         try:

@@ -24,6 +24,12 @@ KEYWORDS = frozenset(
 )
 SPACE = " \t\r\n"
 _TERMINATORS = frozenset(SPACE + ".,|:)(")
+_QUOTES: dict[str, tuple[ItemType, str]] = {
+    '"': ("string", "unterminated quoted string"),
+    "'": ("char_constant", "unterminated character constant"),
+    "`": ("raw_string", "unterminated raw quoted string"),
+}
+_OPERATORS: dict[str, ItemType] = {"=": "assign", ":": "declare", "|": "pipe"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,28 +150,16 @@ class _Lexer:
         self.start = self.pos
 
     def lex_inside_action(self) -> bool:
+        """One item inside an action (Go's lexInsideAction)."""
         char = self.peek()
         if char == "":
             return self.error("unclosed action")
         if char in SPACE:
             return self.lex_space()
-        if char == "=":
-            return self.single("assign")
-        if char == ":":
-            if self.peek(1) != "=":
-                self.pos += 1
-                return self.error("expected :=")
-            self.pos += 2
-            self.emit("declare")
-            return True
-        if char == "|":
-            return self.single("pipe")
-        if char == '"':
-            return self.lex_quote('"', "string", "unterminated quoted string")
-        if char == "'":
-            return self.lex_quote("'", "char_constant", "unterminated character constant")
-        if char == "`":
-            return self.lex_raw_quote()
+        if char in _QUOTES:
+            return self.lex_quote(char, *_QUOTES[char]) if char != "`" else self.lex_raw_quote()
+        if char in _OPERATORS:
+            return self.lex_operator(char)
         if char in "$.":
             return self.lex_field_or_variable(char)
         if char in "+-" or char.isdigit():
@@ -173,6 +167,16 @@ class _Lexer:
         if _alnum(char):
             return self.lex_identifier()
         return self.lex_other(char)
+
+    def lex_operator(self, char: str) -> bool:
+        if char != ":":
+            return self.single(_OPERATORS[char])
+        if self.peek(1) != "=":
+            self.pos += 1
+            return self.error("expected :=")
+        self.pos += 2
+        self.emit("declare")
+        return True
 
     def lex_other(self, char: str) -> bool:
         if char == "(":

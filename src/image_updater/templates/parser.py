@@ -324,34 +324,38 @@ class _Parser:  # one method per Go parser function, with the same names
         return n.Chain(node.pos, node, tuple(fields))
 
     def term(self) -> n.Operand | None:
+        """An operand's first term, or None (nothing consumed) if the next item starts none."""
         item = self.next_non_space()
         kind = item.type
         if kind == "identifier":
             if item.value not in self.functions:
                 raise self.error(f"function {_q(item.value)} not defined")
             return n.Identifier(item.pos, item.value)
-        if kind in ("dot", "nil", "bool"):
-            return (
-                n.Dot(item.pos)
-                if kind == "dot"
-                else n.Nil(item.pos)
-                if kind == "nil"
-                else n.Bool(item.pos, item.value == "true")
-            )
         if kind == "variable":
             return self.use_var(item)
         if kind == "field":
             return n.Field(item.pos, (item.value[1:],))
-        if kind in ("number", "char_constant", "complex"):
-            return self.number(item)
         if kind == "left_paren":
             self.nest()
             pipe = self.pipeline("parenthesized pipeline", "right_paren")
             self.depth -= 1
             return pipe
-        if kind in ("string", "raw_string"):
+        literal = self.literal(item)
+        if literal is None:
+            self.backup()
+        return literal
+
+    def literal(self, item: Item) -> n.Operand | None:
+        if item.type == "dot":
+            return n.Dot(item.pos)
+        if item.type == "nil":
+            return n.Nil(item.pos)
+        if item.type == "bool":
+            return n.Bool(item.pos, item.value == "true")
+        if item.type in ("number", "char_constant", "complex"):
+            return self.number(item)
+        if item.type in ("string", "raw_string"):
             return n.String(item.pos, item.value, self.unquote(item))
-        self.backup()
         return None
 
     def use_var(self, item: Item) -> n.Variable:

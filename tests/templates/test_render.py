@@ -280,6 +280,12 @@ def test_map_data_as_go_maps(text: str, data: object, expected: str) -> None:
     assert compile_template(text, name="t").render(data) == expected
 
 
+def test_templates_are_values() -> None:
+    text = '{{ define "a" }}{{ . }}{{ end }}{{ range . }}{{ template "a" . }}{{ end }}'
+    assert compile_template(text, name="t") == compile_template(text, name="t")
+    assert hash(compile_template(text, name="t")) == hash(compile_template(text, name="t"))
+
+
 def test_render_does_not_mutate_or_keep_state() -> None:
     template = compile_template(
         "{{ $n := 0 }}{{ range .AppChanges }}{{ $n = .Image }}{{ end }}{{ $n }}", name="t"

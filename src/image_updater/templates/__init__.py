@@ -14,7 +14,6 @@ Data: see `values` for how Python values stand for Go values; structs are datacl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from image_updater.templates.execute import execute
@@ -32,13 +31,14 @@ class Template:
 
     name: str
     source: str
-    trees: Mapping[str, tuple[Node, ...]]
+    trees: tuple[tuple[str, tuple[Node, ...]], ...]  # (name, nodes) of each template, hashable
 
     def render(self, data: object) -> str:
         """Execute with `data` as `.` and `$`; an execution error raises InvalidWriteBackConfig."""
-        return execute(self.trees, name=self.name, text=self.source, data=data)
+        return execute(dict(self.trees), name=self.name, text=self.source, data=data)
 
 
 def compile_template(text: str, *, name: str) -> Template:
     """Parse `text`; raise InvalidWriteBackConfig with Go's message if it does not parse."""
-    return Template(name=name, source=text, trees=parse(text, name=name, functions=frozenset(BUILTINS)))
+    trees = parse(text, name=name, functions=frozenset(BUILTINS))
+    return Template(name=name, source=text, trees=tuple(trees.items()))

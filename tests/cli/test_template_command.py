@@ -27,4 +27,4 @@ def test_custom_template_and_a_broken_one(tmp_path: Path) -> None:
     bad.write_text("{{ .AppName }} {{ .Nope }}")
     result = CliRunner().invoke(cli, ["template", str(bad)])
     assert result.exit_code == 2
-    assert "no field 'Nope'" in result.stderr
+    assert "can't evaluate field Nope in type CommitMessageData" in result.stderr

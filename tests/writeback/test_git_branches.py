@@ -13,6 +13,7 @@ from image_updater.refs import Digest, ImageRef, Tag
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth
 from image_updater.writeback.git_branches import (
+    BranchImage,
     TargetBranch,
     branch_template_data,
     changes_sha256,
@@ -59,7 +60,7 @@ PARSE_ERRORS = [
     ("two-colons", "a:b:c", "more than one ':'"),
     ("empty-template", "main:", "template after ':' is empty"),
     ("bad-base", "ma..in", "not a valid git branch name"),
-    ("bad-template", "main:x-{{ upper .AppName }}", "unknown function 'upper'"),
+    ("bad-template", "main:x-{{ upper .AppName }}", 'template: git-branch:1: function "upper" not defined'),
 ]
 
 
@@ -80,7 +81,7 @@ def test_digest_is_used_as_tag_when_set() -> None:
     digest = Digest("sha256:" + "a" * 64)
     moved = Change(alias=None, old=ImageRef("", "app", Tag("1")), new=ImageRef("", "app", Tag("2"), digest))
     data = branch_template_data([moved], app_name="a", app_namespace="n")
-    assert data["Images"] == [{"Name": "app", "Alias": "", "OldTag": "1", "NewTag": digest}]
+    assert data.Images == (BranchImage(Name="app", Alias="", OldTag="1", NewTag=digest),)
     spec = parse_git_branch("main:u{{range .Images}}-{{.NewTag}}{{end}}", target_revision="")
     with pytest.raises(InvalidWriteBackConfig, match="not a valid git branch name"):  # ':' is not allowed
         spec.target(changes=[moved])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from image_updater.changes import Change
+from image_updater.errors import InvalidWriteBackConfig
 from image_updater.refs import ImageRef, Tag
 from image_updater.templates import compile_template
 from image_updater.writeback.git import GitWriter
@@ -51,6 +52,29 @@ def test_custom_message_sees_labels() -> None:
     template = compile_template("{{range .AppChanges}}{{.Image}} by {{.Labels.team}}{{end}}", name="commit")
     labels = {"ghcr.io/org/web": {"team": "frontend"}}
     assert commit_message(template, app_name="a", changes=[WEB], labels=labels) == "org/web by frontend"
+
+
+def test_go_template_features_over_the_real_data() -> None:
+    text = (
+        "{{ .AppName }}: {{ len .AppChanges }} image{{ if gt (len .AppChanges) 1 }}s{{ end }}\n"
+        '{{ range $i, $c := .AppChanges }}{{ if $i }}, {{ end }}{{ printf "%s@%s" $c.Image $c.NewTag }}'
+        '{{ with index $c.Labels "org.opencontainers.image.source" }} ({{ . }}){{ end }}{{ end }}'
+    )
+    labels = {"ghcr.io/org/web": {"org.opencontainers.image.source": "https://github.com/org/web"}}
+    message = commit_message(
+        compile_template(text, name="commit"), app_name="a", changes=[WEB, API], labels=labels
+    )
+    assert message == "a: 2 images\norg/web@1.1.0 (https://github.com/org/web), api@2.0.1"
+
+
+def test_a_misspelt_field_is_an_error_as_with_upstreams_structs() -> None:
+    template = compile_template("{{ range .AppChanges }}{{ .Tag }}{{ end }}", name="commit")
+    with pytest.raises(InvalidWriteBackConfig) as err:
+        commit_message(template, app_name="a", changes=[WEB])
+    assert str(err.value) == (
+        'template: commit:1:26: executing "commit" at <.Tag>: '
+        "can't evaluate field Tag in type CommitMessageChange"
+    )
 
 
 @pytest.mark.parametrize(

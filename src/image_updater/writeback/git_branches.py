@@ -95,21 +95,36 @@ def changes_sha256(changes: Sequence[Change]) -> str:
     return digest.hexdigest()
 
 
-def branch_template_data(
-    changes: Sequence[Change], *, app_name: str, app_namespace: str
-) -> dict[str, object]:
-    images = [
-        {
-            "Name": change.new.repository,
-            "Alias": change.alias or "",
-            "OldTag": tag_of(change.old),
-            "NewTag": tag_of(change.new),
-        }
+@dataclass(frozen=True, slots=True)
+class BranchImage:
+    """One changed image as the branch template sees it (upstream's `imageChange`)."""
+
+    Name: str
+    Alias: str
+    OldTag: str
+    NewTag: str
+
+
+@dataclass(frozen=True, slots=True)
+class BranchNameData:
+    """The branch template's data (upstream's `branchNameTemplate`): a misspelt field is an error."""
+
+    Images: tuple[BranchImage, ...]
+    SHA256: str
+    AppName: str
+    AppNamespace: str
+
+
+def branch_template_data(changes: Sequence[Change], *, app_name: str, app_namespace: str) -> BranchNameData:
+    images = tuple(
+        BranchImage(
+            Name=change.new.repository,
+            Alias=change.alias or "",
+            OldTag=tag_of(change.old),
+            NewTag=tag_of(change.new),
+        )
         for change in changes
-    ]
-    return {
-        "Images": images,
-        "SHA256": changes_sha256(changes),
-        "AppName": app_name,
-        "AppNamespace": app_namespace,
-    }
+    )
+    return BranchNameData(
+        Images=images, SHA256=changes_sha256(changes), AppName=app_name, AppNamespace=app_namespace
+    )

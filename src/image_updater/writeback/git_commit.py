@@ -1,8 +1,9 @@
 """Commit metadata: message template, author, signing and sign-off. Pure: no I/O.
 
 The message template sees `.AppName` and `.AppChanges[]` (`Image` = repository path without the
-registry host, `OldTag`, `NewTag` = digest if set else tag, `Labels`). A template that fails to
-render is an error (upstream silently substitutes a fixed text; we do not).
+registry host, `OldTag`, `NewTag` = digest if set else tag, `Labels`), structs as upstream's, so a
+misspelt field is an error as in Go. A template that fails to render is an error (upstream silently
+substitutes a fixed text; we do not).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from image_updater.changes import Change
-from image_updater.templates import Template, compile_template
+from image_updater.templates import StringMap, Template, compile_template
 from image_updater.writeback.git_branches import tag_of
 
 DEFAULT_COMMIT_TEMPLATE = (
@@ -49,6 +50,24 @@ class CommitOptions:
     signoff: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class CommitMessageChange:
+    """One change as the commit message template sees it (upstream's `commitMessageChange`)."""
+
+    Image: str
+    OldTag: str
+    NewTag: str
+    Labels: StringMap
+
+
+@dataclass(frozen=True, slots=True)
+class CommitMessageData:
+    """The commit message template's data (upstream's `commitMessageTemplate`)."""
+
+    AppName: str
+    AppChanges: tuple[CommitMessageChange, ...]
+
+
 def default_commit_template() -> Template:
     return compile_template(DEFAULT_COMMIT_TEMPLATE, name="commit-message")
 
@@ -61,16 +80,16 @@ def commit_message(
     labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """Render the message for one Application; `labels` maps a new image name to its OCI labels."""
-    app_changes = [
-        {
-            "Image": change.new.repository,
-            "OldTag": tag_of(change.old),
-            "NewTag": tag_of(change.new),
-            "Labels": dict((labels or {}).get(change.new.name, {})),
-        }
+    app_changes = tuple(
+        CommitMessageChange(
+            Image=change.new.repository,
+            OldTag=tag_of(change.old),
+            NewTag=tag_of(change.new),
+            Labels=StringMap((labels or {}).get(change.new.name, {})),
+        )
         for change in changes
-    ]
-    return template.render({"AppName": app_name, "AppChanges": app_changes})
+    )
+    return template.render(CommitMessageData(AppName=app_name, AppChanges=app_changes))
 
 
 def combine_messages(messages: Sequence[str]) -> str:

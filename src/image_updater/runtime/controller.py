@@ -29,6 +29,7 @@ from image_updater.errors import ConfigError, ImageUpdaterError
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.diskcache import DiskStore
+from image_updater.registry.proxies import ProxyRules
 from image_updater.runtime import servers
 from image_updater.runtime.appsources import (
     AppFilter,
@@ -96,6 +97,7 @@ class RunSettings:
 async def run(settings: RunSettings) -> int:
     """Run until stopped (or once); the process exit status."""
     registries = load_registries_conf(settings.registries_conf)
+    proxies = ProxyRules.from_environ(os.environ)
     commit = CommitSettings(
         template=_commit_template(settings.git_message_path),
         author=settings.git_author,
@@ -114,6 +116,7 @@ async def run(settings: RunSettings) -> int:
             session=session,
             resolver=CredentialResolver(secrets=secrets, environ=os.environ, clock=time.monotonic),
             cache=cache,
+            proxies=proxies,
         )
         metrics.watch_registry_requests(pool.counter.snapshot)
         if api is not None:

@@ -21,6 +21,7 @@ from image_updater import refs, selection
 from image_updater.credentials import CredentialRef, SecretSource, parse_credential_ref
 from image_updater.refs import ImageRef
 from image_updater.registry.credentials import CredentialResolver
+from image_updater.registry.proxies import ProxyRules
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
 from image_updater.runtime.configfiles import load_registries_conf
 from image_updater.runtime.registries import RegistryPool
@@ -143,7 +144,7 @@ async def _check(
     )
     async with aiohttp.ClientSession() as session:
         resolver = CredentialResolver(secrets=secrets, environ=environ, clock=time.monotonic)
-        pool = RegistryPool(session=session, resolver=resolver)
+        pool = RegistryPool(session=session, resolver=resolver, proxies=ProxyRules.from_environ(environ))
         result = await scan(pool.client(endpoint, parsed.credentials), request)
     return CheckReport(
         image=spec.image,

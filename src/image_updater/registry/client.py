@@ -38,9 +38,9 @@ from image_updater.registry.manifests import (
     parse_manifest,
     sha256_digest,
 )
-from image_updater.registry.proxies import DIRECT, ProxyRules
 from image_updater.registry.transport import Response, Transport, origin, tls_context
 from image_updater.selection.types import Platform, TagInfo
+from image_updater.settings.proxies import DIRECT, ProxyRules
 from image_updater.settings.registries import Endpoint
 
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=30)

@@ -37,7 +37,7 @@ from image_updater.errors import (
 )
 from image_updater.registry.counting import RequestCounter, RequestKind
 from image_updater.registry.limits import RequestLimiter
-from image_updater.registry.proxies import DIRECT, Proxy, ProxyRules
+from image_updater.settings.proxies import DIRECT, Proxy, ProxyRules
 
 MAX_RETRY_AFTER = 60.0  # seconds; a registry asking for longer is reported as RateLimited instead
 BACKOFF_BASE = 0.5

@@ -29,7 +29,6 @@ from image_updater.errors import ConfigError, ImageUpdaterError
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.diskcache import DiskStore
-from image_updater.registry.proxies import ProxyRules
 from image_updater.runtime import servers
 from image_updater.runtime.appsources import (
     AppFilter,
@@ -48,6 +47,7 @@ from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.registries import RegistryPool
 from image_updater.runtime.writing import CommitSettings, WriteBack
+from image_updater.settings.proxies import ProxyRules
 from image_updater.sources.secret_files import SecretFiles
 from image_updater.templates import Template
 from image_updater.writeback.git import GitWriter

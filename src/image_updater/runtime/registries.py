@@ -19,8 +19,8 @@ from image_updater.registry.client import RegistryClient
 from image_updater.registry.counting import RequestCounter
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.limits import RequestLimiter
-from image_updater.registry.proxies import DIRECT, ProxyRules
 from image_updater.selection.types import Platform, TagInfo
+from image_updater.settings.proxies import DIRECT, ProxyRules
 from image_updater.settings.registries import Endpoint
 
 

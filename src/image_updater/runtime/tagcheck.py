@@ -21,11 +21,11 @@ from image_updater import refs, selection
 from image_updater.credentials import CredentialRef, SecretSource, parse_credential_ref
 from image_updater.refs import ImageRef
 from image_updater.registry.credentials import CredentialResolver
-from image_updater.registry.proxies import ProxyRules
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
 from image_updater.runtime.configfiles import load_registries_conf
 from image_updater.runtime.registries import RegistryPool
 from image_updater.selection.types import Platform
+from image_updater.settings.proxies import ProxyRules
 from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository
 from image_updater.sources.secret_files import SecretFiles
 

@@ -9,7 +9,7 @@ import base64
 import pytest
 
 from image_updater.errors import InvalidProxyConfig
-from image_updater.registry.proxies import Proxy, ProxyRules
+from image_updater.settings.proxies import Proxy, ProxyRules
 
 GO_NO_PROXY = (
     "foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, 192.168.1.3:80, 10.0.0.0/30, "
@@ -225,7 +225,8 @@ def test_proxy_credentials_become_a_proxy_authorization_header() -> None:
     assert proxy == Proxy(
         url="http://proxy:3128", authorization="Basic " + base64.b64encode(b"us@er:p:ss").decode()
     )
-    assert "p:ss" not in repr(proxy) and "cDpzcw" not in repr(proxy)
+    assert "p:ss" not in repr(proxy)
+    assert "cDpzcw" not in repr(proxy)
 
 
 @pytest.mark.parametrize("value", ["socks5://user:secret@127.0.0.1:1080", "foo://host"])

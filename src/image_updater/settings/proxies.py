@@ -15,8 +15,9 @@ mean what golang.org/x/net/http/httpproxy says:
   optionally with a port (`registry.local:5000`). Other entries are skipped, as by Go.
 
 aiohttp's own `trust_env` differs (it reads `NO_PROXY` through urllib, which knows neither CIDR
-blocks nor the loopback rule), so the transport passes the proxy this module picks per request.
-Proxy credentials (`http://user:pass@proxy`) become a `Proxy-Authorization` header, as Go sends.
+blocks nor the loopback rule), so the registry transport passes the proxy this module picks per
+request; git gets libcurl variables built from the same reading (writeback/git_proxy.py). Proxy
+credentials (`http://user:pass@proxy`) become a `Proxy-Authorization` header, as Go sends.
 """
 
 from __future__ import annotations
@@ -78,14 +79,13 @@ class ProxyRules:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ProxyRules:
         """Read HTTP(S)_PROXY / NO_PROXY (upper case first, then lower case) and REQUEST_METHOD."""
-        no_proxy = _first(environ, "NO_PROXY", "no_proxy")
-        entries = [entry.strip().lower() for entry in no_proxy.split(",")]
+        values = ProxyVariables.from_environ(environ)
         return cls(
-            http=_parse_proxy(_first(environ, "HTTP_PROXY", "http_proxy"), name="HTTP_PROXY"),
-            https=_parse_proxy(_first(environ, "HTTPS_PROXY", "https_proxy"), name="HTTPS_PROXY"),
-            exclusions=tuple(e for e in map(_exclusion, entries) if e is not None),
-            bypass_all="*" in entries,
-            cgi=bool(environ.get("REQUEST_METHOD")),
+            http=_parse_proxy(values.http, name="HTTP_PROXY"),
+            https=_parse_proxy(values.https, name="HTTPS_PROXY"),
+            exclusions=tuple(e for e in map(_exclusion, values.no_proxy) if e is not None),
+            bypass_all="*" in values.no_proxy,
+            cgi=values.cgi,
         )
 
     def for_url(self, url: str) -> Proxy | None:
@@ -110,6 +110,26 @@ class ProxyRules:
         if ip is not None and ip.is_loopback:
             return False
         return not any(exclusion.matches(host, port, ip) for exclusion in self.exclusions)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyVariables:
+    """The raw settings, as Go's FromEnvironment reads them; `no_proxy` trimmed and lower-cased."""
+
+    http: str = ""
+    https: str = ""
+    no_proxy: tuple[str, ...] = ()
+    cgi: bool = False
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ProxyVariables:
+        no_proxy = _first(environ, "NO_PROXY", "no_proxy")
+        return cls(
+            http=_first(environ, "HTTP_PROXY", "http_proxy"),
+            https=_first(environ, "HTTPS_PROXY", "https_proxy"),
+            no_proxy=tuple(e for e in (entry.strip().lower() for entry in no_proxy.split(",")) if e),
+            cgi=bool(environ.get("REQUEST_METHOD")),
+        )
 
 
 def _first(environ: Mapping[str, str], *names: str) -> str:

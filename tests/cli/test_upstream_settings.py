@@ -3,10 +3,13 @@ meaning; those for features this project lacks are named once at start-up, witho
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+from image_updater.cli.main import cli
 from image_updater.cli.run_command import run_command
 from image_updater.cli.upstream_settings import IGNORED, ignored_settings
 
@@ -88,3 +91,27 @@ def test_ignored_settings_are_named_with_the_reason(environment: dict[str, str],
         assert "is ignored: " in message
         assert not [value for value in environment.values() if value in message.split("is ignored")[0]]
     assert not [m for m in messages if "tok-123" in m or "hush" in m]
+
+
+def run_once(tmp_path: Path, env: dict[str, str]) -> Result:
+    apps = tmp_path / "apps"
+    apps.mkdir()
+    conf = tmp_path / "registries.conf"
+    conf.write_text("registries: []\n")
+    args = ["run", "--once", "--applications-dir", str(apps), "--registries-conf-path", str(conf)]
+    return CliRunner().invoke(cli, [*args, "--health-port", "0", "--metrics-port", "0"], env=env)
+
+
+def test_run_names_each_ignored_setting_at_start(tmp_path: Path) -> None:
+    result = run_once(tmp_path, {"ARGOCD_SERVER": "argocd-server:443", "ARGOCD_TOKEN": "tok-123"})
+    assert result.exit_code == 0, result.output
+    assert "upstream setting ARGOCD_SERVER (argocd.server_addr) is ignored" in result.stderr
+    assert "upstream setting ARGOCD_TOKEN" in result.stderr
+    assert "tok-123" not in result.stderr
+
+
+def test_run_refuses_an_unusable_proxy_at_start(tmp_path: Path) -> None:
+    result = run_once(tmp_path, {"HTTPS_PROXY": "socks5://user:secret@proxy:1080"})
+    assert result.exit_code == 2
+    assert "HTTPS_PROXY 'socks5://proxy:1080': only http:// and https:// proxies" in result.stderr
+    assert "secret" not in result.stderr

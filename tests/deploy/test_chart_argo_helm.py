@@ -178,8 +178,10 @@ def overridden() -> Objects:
     return render({**argo_helm_defaults(), **OVERRIDES}, namespace="argocd")
 
 
-def test_argo_helm_defaults_lint_clean() -> None:
-    report = helm_python.lint(CHART, argo_helm_defaults(), strict=True, namespace="argocd")
+@pytest.mark.parametrize("overrides", [{}, OVERRIDES], ids=["argo-helm-defaults", "overrides"])
+def test_lint_is_clean(overrides: dict[str, Any]) -> None:
+    values = {**argo_helm_defaults(), **overrides}
+    report = helm_python.lint(CHART, values, strict=True, namespace="argocd")
     assert ([m for m in report["messages"] if m["severity"] >= 2], report["errors"]) == ([], [])
 
 

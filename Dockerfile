@@ -24,7 +24,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends git openssh-client gnupg ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 1000 image-updater \
-    && useradd --uid 1000 --gid 1000 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin image-updater \
+    && useradd --uid 1000 --gid 1000 --home-dir /app --no-create-home --shell /usr/sbin/nologin image-updater \
     && mkdir -p /app/config
 # git gets its configuration from the environment of each command (no system or global file), and
 # ssh keeps known_hosts under $HOME, so both only ever write below /tmp.

@@ -8,6 +8,7 @@
     │   ├── InvalidStrategy           an unknown update-strategy name
     │   ├── InvalidPlatform           a platforms entry is not os/arch[/variant]
     │   ├── InvalidRegistryConfig     registries.conf is malformed (names the entry and key)
+    │   ├── InvalidProxyConfig        HTTP(S)_PROXY is unusable, or a request would show credentials to it
     │   ├── InvalidCredentialRef      a credential reference does not parse
     │   ├── InvalidWriteBackConfig    write-back method/target/branch/template is malformed
     │   └── InvalidAnnotation         an Application annotation is malformed
@@ -64,6 +65,10 @@ class InvalidPlatform(ConfigError):
 
 class InvalidRegistryConfig(ConfigError):
     """registries.conf is malformed."""
+
+
+class InvalidProxyConfig(ConfigError):
+    """A proxy environment variable is unusable, or a request would hand credentials to the proxy."""
 
 
 class InvalidCredentialRef(ConfigError):

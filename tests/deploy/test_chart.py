@@ -15,8 +15,7 @@ from ruamel.yaml import YAML
 
 import image_updater
 from devtools.render_install import CHART, load_all, render_documents
-from image_updater.cli.main import cli
-from image_updater.cli.run_command import run_command
+from image_updater.runtime import configfiles
 from image_updater.runtime import controller as controller_module
 from image_updater.settings import registries
 from image_updater.settings.registries import parse_registries_conf
@@ -73,6 +72,12 @@ def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
     return found[0]
 
 
+def settings_map(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ConfigMap with upstream's settings keys (argocd-image-updater-config by default)."""
+    (found,) = [o for o in objects if o["kind"] == "ConfigMap" and "registries.conf" in o.get("data", {})]
+    return found
+
+
 def container(objects: list[dict[str, Any]]) -> dict[str, Any]:
     (only,) = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
     return only
@@ -107,7 +112,7 @@ def test_lint_is_clean(values: dict[str, Any] | None) -> None:
 
 def test_seed_install_command_renders_registries_conf() -> None:
     objects = render(set_values(*SEED_SET))
-    text = one(objects, "ConfigMap")["data"]["registries.conf"]
+    text = settings_map(objects)["data"]["registries.conf"]
     assert text == SEED_REGISTRIES_CONF
     config = parse_registries_conf(text, source="chart")
     (endpoint,) = config.endpoints
@@ -148,7 +153,7 @@ def test_schema_knows_exactly_the_registries_conf_keys() -> None:
 
 
 def test_default_registries_conf_means_built_in_defaults() -> None:
-    text = one(render(), "ConfigMap")["data"]["registries.conf"]
+    text = settings_map(render())["data"]["registries.conf"]
     assert parse_registries_conf(text, source="chart") == parse_registries_conf("", source="built-in")
 
 
@@ -161,7 +166,7 @@ def test_registries_conf_is_mounted_where_the_cli_looks() -> None:
         for v in one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]
         if v["name"] == mount["name"]
     )
-    assert volume["configMap"]["name"] == one(objects, "ConfigMap")["metadata"]["name"]
+    assert volume["configMap"]["name"] == settings_map(objects)["metadata"]["name"]
     assert {"key": "registries.conf", "path": "registries.conf"} in volume["configMap"]["items"]
     assert "--registries-conf-path=/app/config/registries.conf" in main["args"]
 
@@ -169,21 +174,37 @@ def test_registries_conf_is_mounted_where_the_cli_looks() -> None:
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        pytest.param(None, ["--interval=2m", "--loglevel=info", "--logformat=text"], id="defaults"),
+        pytest.param(None, {"interval": "2m", "log.level": "info", "log.format": "text"}, id="defaults"),
         pytest.param(
             {"config": {"interval": "10m", "logLevel": "debug", "logFormat": "json"}},
-            ["--interval=10m", "--loglevel=debug", "--logformat=json"],
+            {"interval": "10m", "log.level": "debug", "log.format": "json"},
             id="interval-and-logging",
         ),
         pytest.param(
             {"config": {"gitCommitUser": "bot: ci", "gitCommitMail": "bot@example.com"}},
-            ["--git-commit-user=bot: ci", "--git-commit-email=bot@example.com"],
+            {"git.user": "bot: ci", "git.email": "bot@example.com"},
             id="git-author",
         ),
+        pytest.param({"config": {"disableKubeEvents": True}}, {"kube.events": "true"}, id="events"),
+    ],
+)
+def test_config_values_become_upstream_configmap_keys(
+    values: dict[str, Any] | None, expected: dict[str, str]
+) -> None:
+    # Settings live in the ConfigMap, not in flags, so `kubectl edit cm` changes them as upstream.
+    objects = render(values)
+    assert expected.items() <= settings_map(objects)["data"].items()
+    args = container(objects)["args"]
+    assert not [a for a in args if a.split("=")[0] in {"--interval", "--loglevel", "--logformat"}]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
         pytest.param(
-            {"config": {"disableKubeEvents": True, "applicationsNamespaces": ["team-a", "team-b"]}},
-            ["--disable-kube-events", "--applications-namespace=team-a", "--applications-namespace=team-b"],
-            id="events-and-namespaces",
+            {"config": {"applicationsNamespaces": ["team-a", "team-b"]}},
+            ["--applications-namespace=team-a", "--applications-namespace=team-b"],
+            id="namespaces",
         ),
         pytest.param(
             {"extraArgs": ["--max-concurrency", "4", "--dry-run"]},
@@ -199,42 +220,19 @@ def test_values_become_run_flags(values: dict[str, Any] | None, expected: list[s
         assert flag in args
 
 
-def test_the_cli_accepts_every_rendered_flag() -> None:
-    values = {
-        "config": {
-            "interval": "5m",
-            "logLevel": "debug",
-            "logFormat": "json",
-            "gitCommitUser": "bot",
-            "gitCommitMail": "bot@example.com",
-            "gitCommitTemplate": "build: {{ .AppName }}",
-            "disableKubeEvents": True,
-            "applicationsNamespaces": ["team-a"],
-        },
-        "extraArgs": ["--max-concurrency", "4"],
-    }
-    command, *flags = container(render(values))["args"]
-    assert command in cli.commands
-    context = run_command.make_context(command, flags)
-    assert context.params["interval"] == 300
-    assert context.params["registries_conf_path"] == Path("/app/config/registries.conf")
-    assert context.params["git_commit_message_path"] == Path("/app/config/commit.template")
-
-
-def test_commit_message_template_is_mounted_and_passed() -> None:
+def test_commit_message_template_is_mounted_where_the_cli_looks() -> None:
     template = "build: update of {{ .AppName }}\n{{ range .AppChanges }}- {{ .Image }}\n{{ end }}"
     objects = render({"config": {"gitCommitTemplate": template}})
-    assert one(objects, "ConfigMap")["data"]["git.commit-message-template"] == template + "\n"
-    main = container(objects)
-    assert "--git-commit-message-path=/app/config/commit.template" in main["args"]
+    assert settings_map(objects)["data"]["git.commit-message-template"] == template + "\n"
     volumes = one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]
     items = next(v for v in volumes if v["name"] == "config")["configMap"]["items"]
     assert {"key": "git.commit-message-template", "path": "commit.template"} in items
+    assert Path("/app/config/commit.template") == configfiles.DEFAULT_COMMIT_TEMPLATE_PATH
 
 
 def test_without_template_the_built_in_message_is_used() -> None:
     objects = render()
-    assert "git.commit-message-template" not in one(objects, "ConfigMap")["data"]
+    assert "git.commit-message-template" not in settings_map(objects)["data"]
     assert not [a for a in container(objects)["args"] if a.startswith("--git-commit-message-path")]
 
 
@@ -438,7 +436,7 @@ def test_lease_role_lives_in_the_argocd_namespace() -> None:
 
 
 def test_rbac_and_service_account_can_be_left_out() -> None:
-    values = {"rbac": {"create": False}, "serviceAccount": {"create": False, "name": "existing"}}
+    values = {"rbac": {"enabled": False}, "serviceAccount": {"create": False, "name": "existing"}}
     objects = render(values)
     kinds = {o["kind"] for o in objects}
     assert not kinds & {"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount"}

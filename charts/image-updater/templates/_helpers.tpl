@@ -17,6 +17,11 @@
 {{- end -}}
 {{- end -}}
 
+{{/* The namespace of every object: namespaceOverride, else the release's. */}}
+{{- define "image-updater.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride -}}
+{{- end -}}
+
 {{- define "image-updater.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -45,11 +50,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Where Argo CD's repository Secrets and the leader Lease live. */}}
 {{- define "image-updater.argocdNamespace" -}}
-{{- default .Release.Namespace .Values.config.argocd.namespace -}}
+{{- default (include "image-updater.namespace" .) .Values.config.argocd.namespace -}}
 {{- end -}}
 
+{{/*
+The controller image. argocd-image-updater's own repository (argo-helm's default, present in any
+copied values file) means "the chart's image": it would not understand this chart's pod.
+*/}}
 {{- define "image-updater.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- $repository := .Values.image.repository -}}
+{{- if eq $repository "quay.io/argoprojlabs/argocd-image-updater" -}}
+{{- $repository = "ghcr.io/image-updater/image-updater" -}}
+{{- end -}}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
 {{/* registries.conf as argocd-image-updater reads it: a `registries:` list. */}}
@@ -78,5 +91,60 @@ or a bare number of seconds is understood; anything else needs metrics.prometheu
 {{- mul (trimSuffix "h" $interval | atoi) 3600 -}}
 {{- else -}}
 {{- fail (printf "config.interval %q has more than one unit; set metrics.prometheusRule.slowCycleSeconds for the ImageUpdaterCycleSlow alert" $interval) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Values of argo-helm's chart that have no counterpart here: rendering fails, naming them. */}}
+{{- define "image-updater.refuseUnsupported" -}}
+{{- if .Values.ingress.enabled -}}
+{{- fail "ingress.enabled: image-updater has no webhook endpoint (registries are polled every config.interval); set ingress.enabled=false" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Upstream's environment variable for each key of the config ConfigMap (argocd-image-updater's
+install manifests and argo-helm's chart wire the same). The CLI reads each one with the same
+meaning (cli/run_command.py), or names it as ignored at start-up (cli/upstream_settings.py).
+*/}}
+{{- define "image-updater.configEnv" -}}
+APPLICATIONS_API: applications_api
+ARGOCD_GRPC_WEB: argocd.grpc_web
+ARGOCD_SERVER: argocd.server_addr
+ARGOCD_INSECURE: argocd.insecure
+ARGOCD_PLAINTEXT: argocd.plaintext
+IMAGE_UPDATER_INTERVAL: interval
+IMAGE_UPDATER_LOGLEVEL: log.level
+IMAGE_UPDATER_LOGFORMAT: log.format
+GIT_COMMIT_USER: git.user
+GIT_COMMIT_EMAIL: git.email
+GIT_COMMIT_SIGNING_KEY: git.commit-signing-key
+GIT_COMMIT_SIGNING_METHOD: git.commit-signing-method
+GIT_COMMIT_SIGN_OFF: git.commit-sign-off
+IMAGE_UPDATER_KUBE_EVENTS: kube.events
+ENABLE_WEBHOOK: webhook.enable
+WEBHOOK_PORT: webhook.port
+WEBHOOK_RATELIMIT_ALLOWED: webhook.ratelimit-allowed
+{{- end -}}
+
+{{/* The same for the keys of argocd-image-updater-secret (config.argocd.tokenSecretName). */}}
+{{- define "image-updater.secretEnv" -}}
+ARGOCD_TOKEN: argocd.token
+DOCKER_WEBHOOK_SECRET: webhook.docker-secret
+GHCR_WEBHOOK_SECRET: webhook.ghcr-secret
+QUAY_WEBHOOK_SECRET: webhook.quay-secret
+HARBOR_WEBHOOK_SECRET: webhook.harbor-secret
+{{- end -}}
+
+{{/*
+The namespaces whose Applications are watched, as a JSON list: config.applicationsNamespaces, else
+(without cluster roles, which only a namespace's Role replaces) the release namespace, else all.
+*/}}
+{{- define "image-updater.applicationsNamespaces" -}}
+{{- if .Values.config.applicationsNamespaces -}}
+{{- toJson .Values.config.applicationsNamespaces -}}
+{{- else if and .Values.rbac.enabled (not .Values.createClusterRoles) -}}
+{{- list (include "image-updater.namespace" .) | toJson -}}
+{{- else -}}
+[]
 {{- end -}}
 {{- end -}}

@@ -1,5 +1,7 @@
 """`image-updater run`: the controller. Every flag can also be set by environment variable
-(argocd-image-updater's names where it has one, else `IMAGE_UPDATER_<FLAG>`)."""
+(argocd-image-updater's names where it has one, else `IMAGE_UPDATER_<FLAG>`; where both exist,
+ours is read first). Upstream's variables for features this project lacks are named at start-up
+(cli/upstream_settings.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from image_updater.cli.failing import exiting_on_error
+from image_updater.cli.upstream_settings import ignored_settings
 
 if TYPE_CHECKING:  # the controller (and what it imports) loads only when `run` runs
     from image_updater.runtime.controller import RunSettings
@@ -170,7 +173,12 @@ def _env(name: str) -> str:
     help="Credential references Application annotations may use (pullsecret, secret, env, ext); "
     "pullsecret and secret are always limited to the Application's own namespace.",
 )
-@click.option("--disable-kube-events", is_flag=True, envvar=_env("DISABLE_KUBE_EVENTS"))
+@click.option(
+    "--disable-kube-events",
+    is_flag=True,
+    # Upstream's variable (ConfigMap key kube.events) means "disable" too: `true` turns Events off.
+    envvar=[_env("DISABLE_KUBE_EVENTS"), "IMAGE_UPDATER_KUBE_EVENTS"],
+)
 @click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False), envvar="KUBECONFIG")
 @click.option(
     "--leader-election/--no-leader-election",
@@ -194,10 +202,14 @@ def _env(name: str) -> str:
 )
 def run_command(loglevel: str, logformat: str, **flags: Any) -> None:
     """Watch registries and keep the images of annotated Applications current."""
+    import structlog
+
     from image_updater.runtime import logs
     from image_updater.runtime.controller import run
 
     logs.configure(level=loglevel, fmt=logformat)
+    for message in ignored_settings(os.environ):
+        structlog.get_logger("image_updater.cli").warning(f"upstream setting {message}")
     status = exiting_on_error(lambda: asyncio.run(run(_settings(flags))), failed=EXIT_ERRORS)
     raise SystemExit(status)
 

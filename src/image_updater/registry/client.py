@@ -40,6 +40,7 @@ from image_updater.registry.manifests import (
 )
 from image_updater.registry.transport import Response, Transport, origin, tls_context
 from image_updater.selection.types import Platform, TagInfo
+from image_updater.settings.proxies import DIRECT, ProxyRules
 from image_updater.settings.registries import Endpoint
 
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=30)
@@ -73,6 +74,7 @@ class RegistryClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retries: int = 3,
+        proxies: ProxyRules = DIRECT,
     ) -> None:
         self._api = endpoint.api_url.rstrip("/")
         self._registry = urlsplit(self._api).netloc
@@ -92,6 +94,7 @@ class RegistryClient:
             sleep=sleep,
             insecure=endpoint.insecure,
             ssl_context=ssl_context,
+            proxies=proxies,
         )
         self._auth = Authenticator(
             registry=self._registry,

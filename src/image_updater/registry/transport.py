@@ -1,12 +1,17 @@
 """The one path every registry HTTP request takes: limiter → counter → timeout → retries.
 
 `Transport.send` waits for a slot of the registry's `RequestLimiter`, counts the attempt in the
-shared `RequestCounter`, sends it on the injected `aiohttp.ClientSession` with the timeout, reads
+shared `RequestCounter`, sends it on the injected `aiohttp.ClientSession` with the timeout
+(through the proxy `ProxyRules` picks for the URL, as Go's ProxyFromEnvironment would), reads
 the body up to a size cap, and retries with exponential backoff and jitter on connection errors,
 timeouts and 5xx (then `RegistryUnavailable`), and on 429 after honouring `Retry-After` (then
 `RateLimited`). Every other answer, 4xx included, is returned for the caller to interpret. Redirects
 are never followed here. aiohttp exceptions stop at this edge. Error messages carry neither URLs'
 queries (signed storage URLs) nor headers.
+
+Credentials never reach a proxy: `https://` requests go through a CONNECT tunnel (the proxy sees
+the host and port only), and a plain `http://` request that carries `Authorization` is refused
+when it would go through a proxy, since the proxy would read the header (InvalidProxyConfig).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from image_updater.errors import (
+    InvalidProxyConfig,
     InvalidRegistryConfig,
     RateLimited,
     RegistryProtocolError,
@@ -31,6 +37,7 @@ from image_updater.errors import (
 )
 from image_updater.registry.counting import RequestCounter, RequestKind
 from image_updater.registry.limits import RequestLimiter
+from image_updater.settings.proxies import DIRECT, Proxy, ProxyRules
 
 MAX_RETRY_AFTER = 60.0  # seconds; a registry asking for longer is reported as RateLimited instead
 BACKOFF_BASE = 0.5
@@ -105,6 +112,7 @@ class Transport:
         "_counter",
         "_insecure",
         "_limiter",
+        "_proxies",
         "_registry",
         "_retries",
         "_session",
@@ -125,8 +133,10 @@ class Transport:
         sleep: Callable[[float], Awaitable[None]],
         insecure: bool = False,
         ssl_context: ssl.SSLContext | None = None,
+        proxies: ProxyRules = DIRECT,
     ) -> None:
         self._session = session
+        self._proxies = proxies
         self._api_origin = origin(api_url)
         self._registry = urlsplit(api_url).netloc
         self._counter = counter
@@ -193,6 +203,7 @@ class Transport:
     async def _attempt(
         self, kind: RequestKind, method: str, url: str, headers: Mapping[str, str], max_bytes: int, what: str
     ) -> Response:
+        proxy = self._proxy_for(url, headers, what)
         async with self._limiter.slot():
             self._counter.record_request(registry=self._registry, kind=kind)
             async with self._session.request(
@@ -202,9 +213,22 @@ class Transport:
                 allow_redirects=False,
                 timeout=self._timeout,
                 ssl=self._ssl_for(url),
+                proxy=proxy.url if proxy else None,
+                proxy_headers={"Proxy-Authorization": proxy.authorization}
+                if proxy and proxy.authorization
+                else None,
             ) as resp:
                 body = b"" if method == "HEAD" else await _read(resp, max_bytes=max_bytes, what=what)
                 return Response(resp.status, resp.headers, body, url)
+
+    def _proxy_for(self, url: str, headers: Mapping[str, str], what: str) -> Proxy | None:
+        proxy = self._proxies.for_url(url)
+        if proxy and url.startswith("http://") and any(k.lower() == "authorization" for k in headers):
+            raise InvalidProxyConfig(
+                f"{_about(url, what)}: plain-http request with credentials would go through the proxy "
+                f"{_host(proxy.url)}, which could read them; add the host to NO_PROXY or use https"
+            )
+        return proxy
 
     def _ssl_for(self, url: str) -> ssl.SSLContext | bool:
         # `insecure` is about the registry's own certificate; redirect targets (blob storage) are verified.

@@ -47,6 +47,7 @@ from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.registries import RegistryPool
 from image_updater.runtime.writing import CommitSettings, WriteBack
+from image_updater.settings.proxies import ProxyRules
 from image_updater.sources.secret_files import SecretFiles
 from image_updater.templates import Template
 from image_updater.writeback.git import GitWriter
@@ -96,6 +97,7 @@ class RunSettings:
 async def run(settings: RunSettings) -> int:
     """Run until stopped (or once); the process exit status."""
     registries = load_registries_conf(settings.registries_conf)
+    proxies = ProxyRules.from_environ(os.environ)
     commit = CommitSettings(
         template=_commit_template(settings.git_message_path),
         author=settings.git_author,
@@ -114,6 +116,7 @@ async def run(settings: RunSettings) -> int:
             session=session,
             resolver=CredentialResolver(secrets=secrets, environ=os.environ, clock=time.monotonic),
             cache=cache,
+            proxies=proxies,
         )
         metrics.watch_registry_requests(pool.counter.snapshot)
         if api is not None:

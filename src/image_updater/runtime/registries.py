@@ -20,6 +20,7 @@ from image_updater.registry.counting import RequestCounter
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.limits import RequestLimiter
 from image_updater.selection.types import Platform, TagInfo
+from image_updater.settings.proxies import DIRECT, ProxyRules
 from image_updater.settings.registries import Endpoint
 
 
@@ -31,6 +32,7 @@ class RegistryPool:
     resolver: CredentialResolver
     counter: RequestCounter = field(default_factory=RequestCounter)
     cache: MetadataCache = field(default_factory=MetadataCache)
+    proxies: ProxyRules = DIRECT
     _clients: dict[tuple[str, str], RegistryClient] = field(default_factory=dict)
     _limiters: dict[str, RequestLimiter] = field(default_factory=dict)
 
@@ -51,6 +53,7 @@ class RegistryPool:
                 counter=self.counter,
                 limiter=limiter,
                 cache=self.cache,
+                proxies=self.proxies,
             )
         return self._clients[key]
 

@@ -25,6 +25,7 @@ from image_updater.registry.scanning import ScanRequest, ScanResult, scan
 from image_updater.runtime.configfiles import load_registries_conf
 from image_updater.runtime.registries import RegistryPool
 from image_updater.selection.types import Platform
+from image_updater.settings.proxies import ProxyRules
 from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository
 from image_updater.sources.secret_files import SecretFiles
 
@@ -143,7 +144,7 @@ async def _check(
     )
     async with aiohttp.ClientSession() as session:
         resolver = CredentialResolver(secrets=secrets, environ=environ, clock=time.monotonic)
-        pool = RegistryPool(session=session, resolver=resolver)
+        pool = RegistryPool(session=session, resolver=resolver, proxies=ProxyRules.from_environ(environ))
         result = await scan(pool.client(endpoint, parsed.credentials), request)
     return CheckReport(
         image=spec.image,

@@ -26,10 +26,11 @@ from pathlib import Path
 
 from image_updater.errors import GitAuthError, GitError
 from image_updater.writeback.git_auth import scrub
+from image_updater.writeback.git_proxy import proxy_environment
 
 NETWORK_COMMANDS = frozenset({"fetch", "push", "ls-remote"})
 _COMMON = ["-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "advice.detachedHead=false"]
-_PASSTHROUGH = ("PATH", "HOME", "LANG", "TMPDIR", "GNUPGHOME", "SSH_AUTH_SOCK", "HTTPS_PROXY", "NO_PROXY")
+_PASSTHROUGH = ("PATH", "HOME", "LANG", "TMPDIR", "GNUPGHOME", "SSH_AUTH_SOCK")  # proxies: git_proxy
 _CONFIG_TIMEOUT = 10.0  # seconds for reading the credential helpers from the git config
 # What git and ssh print when credentials were refused or would have been needed (lower case).
 _AUTH_FAILURES = (
@@ -100,6 +101,7 @@ class GitRunner:
 
     async def _exec(self, argv: tuple[str, ...], *, cwd: Path, stdin: str | None) -> GitOutput:
         env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH or k.startswith("LC_")}
+        env.update(proxy_environment(os.environ))
         env.update(
             GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true"
         )

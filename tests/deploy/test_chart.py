@@ -274,6 +274,26 @@ def test_pod_is_locked_down_with_a_writable_tmp() -> None:
     assert "emptyDir" in next(v for v in pod["volumes"] if v["name"] == tmp["name"])
 
 
+@pytest.mark.parametrize(
+    ("values", "cache_dir", "claim"),
+    [
+        pytest.param(None, "/tmp/.cache/image-updater", None, id="default-in-the-tmp-emptydir"),
+        pytest.param({"cache": {"existingClaim": "iu-cache"}}, "/app/cache", "iu-cache", id="claim"),
+    ],
+)
+def test_registry_cache_directory_and_optional_claim(
+    values: dict[str, Any] | None, cache_dir: str, claim: str | None
+) -> None:
+    objects = render(values)
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    main = container(objects)
+    assert {"name": "IMAGE_UPDATER_CACHE_DIR", "value": cache_dir} in main["env"]
+    claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v]
+    assert claims == ([claim] if claim else [])
+    if claim:
+        assert {"name": "cache", "mountPath": "/app/cache"} in main["volumeMounts"]
+
+
 def test_probes_and_ports() -> None:
     main = container(render())
     ports = {p["name"]: p["containerPort"] for p in main["ports"]}

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-from image_updater.registry.diskcache import DiskStore
 from image_updater.registry.manifests import ImageConfig, Manifest
+
+if TYPE_CHECKING:  # sqlite3 loads only where a store is opened (`run`), not for `test`
+    from image_updater.registry.diskcache import DiskStore
 
 _Key = tuple[str, str, str, str]  # (kind, registry, repository or "", digest or tag)
 _Value = Manifest | ImageConfig | tuple[str, float]

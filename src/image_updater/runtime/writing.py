@@ -295,9 +295,11 @@ class WriteBack:
     def _group(self, jobs: Sequence[_GitJob]) -> list[list[_GitJob]]:
         if not self._batch:
             return [[job] for job in jobs]
-        groups: dict[tuple[str, TargetBranch, str], list[_GitJob]] = {}
+        # Keyed by the credentials themselves (their fields, secret included), never by `repr`,
+        # which hides the secret: Applications with different keys must not share a push.
+        groups: dict[tuple[str, TargetBranch, GitAuth | None], list[_GitJob]] = {}
         for job in jobs:
-            groups.setdefault((job.repo_url, job.branch, repr(job.auth)), []).append(job)
+            groups.setdefault((job.repo_url, job.branch, job.auth), []).append(job)
         return list(groups.values())
 
     async def _write_group(self, group: Sequence[_GitJob]) -> list[Written]:

@@ -32,7 +32,8 @@ from image_updater.errors import CredentialError, InvalidWriteBackConfig
 
 @dataclass(frozen=True, slots=True)
 class HttpsAuth:
-    """Username and password (or token) for an HTTPS remote. `repr` hides the password."""
+    """Username and password (or token) for an HTTPS remote. `repr` hides the password; equality and
+    hash cover it, so a value is the credential's identity (what git jobs are grouped by)."""
 
     username: str
     password: str
@@ -43,7 +44,8 @@ class HttpsAuth:
 
 @dataclass(frozen=True, slots=True)
 class SshKeyAuth:
-    """A private key (OpenSSH/PEM bytes) for an SSH remote; `known_hosts` pins host keys when set."""
+    """A private key (OpenSSH/PEM bytes) for an SSH remote; `known_hosts` pins host keys when set.
+    Like `HttpsAuth`, equality and hash cover the key while `repr` hides it."""
 
     private_key: bytes
     known_hosts: str | None = None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,24 +48,33 @@ async def test_push_over_ssh_with_a_key(
     assert all(ssh_git.user_key.decode().splitlines()[1] not in " ".join(a) for a in ssh_commands)
 
 
-async def test_ssh_key_file_is_private_and_exists_only_during_the_write(
+def _key_descriptors() -> list[Path]:
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = Path("/proc/self/fd", name)
+        with contextlib.suppress(FileNotFoundError):  # the listing's own descriptor is gone already
+            if "image-updater-ssh-key" in os.readlink(fd):
+                found.append(fd)
+    return found
+
+
+async def test_ssh_key_is_held_in_memory_only_during_the_write(
     writer: GitWriter, remote: Remote, ssh_git: GitSshServer
 ) -> None:
-    tmp = Path(tempfile.gettempdir())
-    before = set(tmp.glob("iu-ssh-*"))
-    during: list[Path] = []
+    # Deliberate change: the key used to be a 0600 file in a temp dir; now it never reaches a
+    # filesystem (a memfd), so nothing can be left behind (tests/hostile/test_ssh_key_lifetime.py).
+    during: list[tuple[int, bytes]] = []
 
     def edit(text: str | None) -> str | None:
-        during.extend(set(tmp.glob("iu-ssh-*")) - before)
+        during.extend((fd.stat().st_mode & 0o777, fd.read_bytes()) for fd in _key_descriptors())
         return "changed\n"
 
     auth = SshKeyAuth(private_key=ssh_git.user_key, known_hosts=ssh_git.known_hosts)
     await writer.write(
         repo_url=ssh_git.url_for(remote.bare), branch=MAIN, auth=auth, edits={"x": edit}, message="m"
     )
-    assert len(during) == 1
-    assert not during[0].exists()
-    assert set(tmp.glob("iu-ssh-*")) <= before
+    assert during == [(0o600, ssh_git.user_key)]
+    assert _key_descriptors() == []
 
 
 async def test_wrong_pinned_host_key_is_refused(

@@ -2,8 +2,9 @@
 
 HTTPS: an `Authorization: Basic` header handed to git through `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_0`/
 `GIT_CONFIG_VALUE_0` in the child's environment — never in the URL, `.git/config` or the argv that
-`ps` shows. SSH: the key is written to a 0600 file in a private temp dir for the duration of one
-write and named in `GIT_SSH_COMMAND` with `IdentitiesOnly=yes`.
+`ps` shows. SSH: the key lives in an anonymous in-memory file (memfd, Linux) for the duration of one
+write, named in `GIT_SSH_COMMAND` through `/proc/<pid>/fd/<n>` with `IdentitiesOnly=yes`; it never
+touches a filesystem, so no exit (kill -9 included) can leave it on disk.
 
 Host keys: with `known_hosts` set (Argo CD's ssh-known-hosts data), `StrictHostKeyChecking=yes`.
 Without it, `accept-new` against a known_hosts file kept in the repo cache: the first connection
@@ -16,9 +17,10 @@ Every message that leaves this package goes through `scrub` first.
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
 import re
 import shlex
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -161,7 +163,7 @@ def _from_repo_creds(entries: list[dict[str, bytes]], repo_url: str) -> GitAuth 
 def auth_environment(
     auth: GitAuth | None, *, repo_url: str, known_hosts_file: Path
 ) -> Iterator[dict[str, str]]:
-    """Environment entries that hand `auth` to git; an SSH key file exists only inside the block.
+    """Environment entries that hand `auth` to git; an SSH key is readable only inside the block.
 
     The Basic header is scoped to the repository's origin (`http.<scheme://host/>.extraHeader`),
     so a redirect to another host does not carry it along.
@@ -175,24 +177,44 @@ def auth_environment(
             "GIT_CONFIG_VALUE_0": f"Authorization: Basic {token}",
         }
         return
-    with tempfile.TemporaryDirectory(prefix="iu-ssh-") as tmp:  # mode 0700
-        yield {"GIT_SSH_COMMAND": _ssh_command(auth, Path(tmp), known_hosts_file)}
+    with contextlib.ExitStack() as files:
+        yield {"GIT_SSH_COMMAND": _ssh_command(auth, files, known_hosts_file)}
 
 
-def _ssh_command(auth: SshKeyAuth | None, tmp: Path, known_hosts_file: Path) -> str:
+def _ssh_command(auth: SshKeyAuth | None, files: contextlib.ExitStack, known_hosts_file: Path) -> str:
     args = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes"]
     if auth is not None:
-        key = tmp / "id"
-        key.touch(mode=0o600)
-        key.write_bytes(auth.private_key if auth.private_key.endswith(b"\n") else auth.private_key + b"\n")
-        args += ["-i", str(key), "-o", "IdentitiesOnly=yes"]
+        key = auth.private_key if auth.private_key.endswith(b"\n") else auth.private_key + b"\n"
+        args += [
+            "-i",
+            files.enter_context(_in_memory("image-updater-ssh-key", key)),
+            "-o",
+            "IdentitiesOnly=yes",
+        ]
     if auth is not None and auth.known_hosts:
-        pinned = tmp / "known_hosts"
-        pinned.write_text(auth.known_hosts)
+        pinned = files.enter_context(_in_memory("image-updater-known-hosts", auth.known_hosts.encode()))
         args += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={pinned}"]
     else:
         args += ["-o", "StrictHostKeyChecking=accept-new", "-o", f"UserKnownHostsFile={known_hosts_file}"]
     return shlex.join(args)
+
+
+@contextmanager
+def _in_memory(name: str, data: bytes) -> Iterator[str]:
+    """A path to `data` held only in this process's memory (a 0600 memfd), gone when the block
+    ends or the process dies, however it dies: nothing is ever written to a filesystem.
+
+    The path names our own descriptor table (`/proc/<pid>/fd/<n>`), not `/dev/fd/<n>`, because
+    ssh closes every inherited descriptor at start-up; it opens the path anew, as the same user.
+    """
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    try:
+        os.fchmod(fd, 0o600)  # ssh refuses a key file that others could read
+        with open(fd, "wb", closefd=False) as out:
+            out.write(data)
+        yield f"/proc/{os.getpid()}/fd/{fd}"
+    finally:
+        os.close(fd)
 
 
 def secrets_of(auth: GitAuth | None) -> tuple[str, ...]:

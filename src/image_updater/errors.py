@@ -19,8 +19,9 @@
     │   └── RegistryProtocolError     invalid JSON, a bad header, pagination loops, oversized answers
     ├── NoMatchingTag                 every tag was filtered out; carries the reasons
     ├── WriteBackError                a write-back failed and nothing was changed
-    │   └── GitError                  a git command failed (message carries no credentials)
-    │       └── GitAuthError          the git server refused the credentials, or wanted some
+    │   ├── GitError                  a git command failed (message carries no credentials)
+    │   │   └── GitAuthError          the git server refused the credentials, or wanted some
+    │   └── GitWorkdirError           the git workdir is locked by another process (or its lock is a link)
     └── TransientError(delay)         worth retrying later: the cause is outside us
         ├── RegistryUnavailable       5xx, connection errors, timeouts after retries
         ├── RateLimited               429 after honouring Retry-After
@@ -121,6 +122,10 @@ class GitError(WriteBackError):
 
 class GitAuthError(GitError):
     """The git server refused the credentials we had, or wanted credentials we did not have."""
+
+
+class GitWorkdirError(WriteBackError):
+    """The git workdir is locked by another process after waiting, or its lock file is a link."""
 
 
 class TransientError(ImageUpdaterError):

@@ -107,7 +107,16 @@ def _env(name: str) -> str:
     "--git-workdir",
     type=click.Path(path_type=Path, file_okay=False),
     envvar=_env("GIT_WORKDIR"),
-    help="Where working clones are kept between cycles (default: a temp dir).",
+    help="Where working clones are kept between cycles, locked by one process at a time "
+    "(default: $XDG_CACHE_HOME/image-updater/git, else ~/.cache/image-updater/git).",
+)
+@click.option(
+    "--git-workdir-wait",
+    default="1m",
+    envvar=_env("GIT_WORKDIR_WAIT"),
+    callback=_duration,
+    show_default=True,
+    help="How long to wait while another process holds --git-workdir before exiting with status 1.",
 )
 @click.option(
     "--git-commit-user", default="argocd-image-updater", envvar="GIT_COMMIT_USER", show_default=True
@@ -251,6 +260,7 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         git_signing=Signing(method=flags["git_commit_signing_method"], key=key) if key else None,
         git_signoff=flags["git_commit_sign_off"],
         git_batch=not flags["git_commit_per_application"],
+        git_workdir_wait=flags["git_workdir_wait"],
         kube_events=not flags["disable_kube_events"],
         leader_election=flags["leader_election"],
         trust_tags_for=flags["tag_revalidate_interval"],

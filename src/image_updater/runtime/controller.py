@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import socket
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from image_updater.runtime.writing import CommitSettings, WriteBack
 from image_updater.settings.proxies import ProxyRules
 from image_updater.sources.secret_files import SecretFiles
 from image_updater.templates import Template
+from image_updater.writeback import workdir
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_commit import Author, Signing
 from image_updater.writeback.git_repo import GitRepoCache
@@ -79,7 +79,8 @@ class RunSettings:
     applications_dir: Path | None = None
     secrets_dir: Path | None = None
     kubeconfig: Path | None = None
-    git_workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "image-updater-git")
+    git_workdir: Path = field(default_factory=workdir.default_workdir)
+    git_workdir_wait: float = 60.0  # how long to wait for another process's lock on the workdir
     git_author: Author = field(default_factory=Author)
     git_message_path: Path | None = None
     git_signing: Signing | None = None
@@ -105,6 +106,12 @@ async def run(settings: RunSettings) -> int:
         signoff=settings.git_signoff,
     )
     async with (
+        workdir.hold(
+            settings.git_workdir,
+            wait=settings.git_workdir_wait,
+            on_wait=log.warning,
+            on_unusable=log.warning,
+        ),
         _cluster(settings) as api,
         aiohttp.ClientSession() as session,
         _metadata_cache(settings) as cache,

@@ -1,0 +1,94 @@
+"""The git workdir: where it is by default, and that one process at a time uses it.
+
+Default: `$XDG_CACHE_HOME/image-updater/git`, else `~/.cache/image-updater/git` — per user, never
+a host-wide temp dir that every process (and every user) on the machine would share.
+
+`hold` takes an exclusive `flock` on `<workdir>/.lock` for as long as the process runs. The lock
+is the kernel's: it goes with the process however it ends (kill -9 included), so it is never
+stale, and git children do not inherit it. A second process on the same workdir waits for it up
+to a bound, logging once who holds it, then stops with `GitWorkdirError`: it never writes beside
+the holder (which would lose updates) and never reports success without having written.
+
+A workdir that cannot be created is not locked: every git write then fails with the clone cache's
+"not usable" error, Application by Application, as before; nothing else is stopped by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+
+from image_updater.errors import GitWorkdirError
+
+LOCK_FILE = ".lock"
+POLL = 0.2  # seconds between attempts while another process holds the lock
+
+
+def default_workdir(environ: Mapping[str, str] = os.environ) -> Path:
+    """`$XDG_CACHE_HOME/image-updater/git`, else `~/.cache/image-updater/git`."""
+    cache = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".cache")
+    return Path(cache) / "image-updater" / "git"
+
+
+@contextlib.asynccontextmanager
+async def hold(
+    workdir: Path, *, wait: float, on_wait: Callable[[str], None], on_unusable: Callable[[str], None]
+) -> AsyncIterator[None]:
+    """Hold the workdir's lock while the block runs; `GitWorkdirError` if another process still
+    holds it after `wait` seconds.
+
+    `on_wait` gets a one-line message when the lock is held by another process; `on_unusable`
+    when the workdir cannot be created (the block then runs without a lock).
+    """
+    try:
+        fd = _open_lock(workdir)
+    except OSError as err:
+        if err.errno == errno.ELOOP:  # a planted link must not make us write (or lock) elsewhere
+            raise GitWorkdirError(f"git workdir {workdir}: {LOCK_FILE} is a symbolic link; refused") from err
+        on_unusable(f"git workdir {workdir} is not usable ({err.strerror or err}); git write-back will fail")
+        yield
+        return
+    try:
+        await _acquire(fd, workdir, wait=wait, on_wait=on_wait)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for the next one's message
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _open_lock(workdir: Path) -> int:
+    workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return os.open(workdir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+
+
+async def _acquire(fd: int, workdir: Path, *, wait: float, on_wait: Callable[[str], None]) -> None:
+    deadline = time.monotonic() + wait
+    warned = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        holder = _holder(fd)
+        if time.monotonic() >= deadline:
+            raise GitWorkdirError(
+                f"git workdir {workdir} is in use by another image-updater process{holder}; "
+                f"waited {wait:g}s; give each process its own --git-workdir"
+            )
+        if not warned:
+            on_wait(f"git workdir {workdir} is in use by another process{holder}; waiting up to {wait:g}s")
+            warned = True
+        await asyncio.sleep(min(POLL, max(0.0, deadline - time.monotonic())))
+
+
+def _holder(fd: int) -> str:
+    text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    return f" (pid {text})" if text.isdigit() else ""

@@ -9,8 +9,10 @@ smart-HTTP server with Basic auth and sshd, whose `authorized_keys` marks which 
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,10 +35,11 @@ FILES = {f"apps/{name}/kustomization.yaml": "resources: []\n" for name in ("a1",
 _names = itertools.count()
 
 
-def _pending(name: str, *, repo_url: str, secret: str) -> PendingApp:
+def _pending(name: str, *, repo_url: str, secret: str | None) -> PendingApp:
+    method = f"git:secret:argocd/{secret}" if secret else "git"  # `git`: Argo CD repository credentials
     manifest = application(
         name,
-        annotations={"image-list": "x=quay.io/org/web", "write-back-method": f"git:secret:argocd/{secret}"},
+        annotations={"image-list": "x=quay.io/org/web", "write-back-method": method},
         source={"repoURL": repo_url, "path": f"apps/{name}", "targetRevision": "main", "kustomize": {}},
     )
     app = applications.from_manifest(manifest)
@@ -137,6 +140,45 @@ def _keygen(path: Path) -> Path:
 def _ssh_key(path: Path) -> str:
     body = "".join(f"    {line}\n" for line in path.read_text().splitlines())
     return f"  sshPrivateKey: |\n{body}"
+
+
+@pytest.fixture
+def agent_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
+    """An ssh-agent of our own, in SSH_AUTH_SOCK: the operator's ambient identity."""
+    sock = tmp_path / "agent.sock"
+    with subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL) as agent:
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+
+        def add(key: Path) -> None:
+            for _ in range(200):  # the agent creates its socket shortly after it starts
+                if subprocess.run(["ssh-add", "-q", str(key)], env=env, capture_output=True).returncode == 0:
+                    return
+                time.sleep(0.02)
+            pytest.fail("ssh-agent did not take the key")
+
+        yield add
+        agent.terminate()
+
+
+async def test_no_credentials_means_no_key_not_the_operators(
+    tmp_path: Path, agent_with: Callable[[Path], None]
+) -> None:
+    state, root = tmp_path / "sshd", tmp_path / "remotes"
+    state.mkdir()
+    root.mkdir()
+    bare = git_http.make_bare_repo(root, "private.git", files=FILES)
+    operator = _keygen(tmp_path / "operator-key")
+    log = tmp_path / "logins"
+    with git_ssh.serve(state) as server:
+        _marked_keys(state, {"operator": operator}, log)
+        agent_with(operator)
+        pending = [_pending("a1", repo_url=server.url_for(bare), secret=None)]
+        written = _by_app(await _writeback(tmp_path, {}, known_hosts=server.known_hosts).write_all(pending))
+
+    assert "Permission denied" in str(written["a1"].error)
+    assert not log.exists()  # the operator's key never logged in
+    assert _changed(bare) == []
 
 
 async def test_each_ssh_push_uses_its_own_key(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 A driver process (`ssh_write_loop.py`) pushes over SSH to the devtools sshd in a loop and is
 killed with SIGKILL at several points: while ssh is connected, while git runs, right after a push,
 and at fixed delays. Afterwards no file under the git workdir or the driver's $TMPDIR holds any
-line of the key's base64 body. The key lives in a memfd (see `writeback.git_auth`), which the
-kernel frees with the last process holding it.
+line of the key's base64 body, and the next process writes through the same workdir (the git lock
+files the kill left are cleared when it takes the workdir's lock). The key lives in a memfd (see
+`writeback.git_auth`), which the kernel frees with the last process holding it.
 """
 
 from __future__ import annotations
@@ -119,3 +120,7 @@ def test_no_key_is_left_after_kill_9(server: git_ssh.GitSshServer, tmp_path: Pat
     assert body
     assert _holders([workdir, tmpdir], body) == []
     assert any(workdir.iterdir())  # the driver did get to work in it
+    # and the clone cache it left is still usable: git's own lock files from the kill are cleared
+    again = subprocess.run([*args, "1"], env=env, capture_output=True, text=True, timeout=BOUND, check=False)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == "round 0"

@@ -24,8 +24,11 @@ import pytest
 
 from devtools import git_http, gitops_sample, oci
 from devtools.registry import LocalRegistry
-from image_updater.errors import GitWorkdirError
+from image_updater.errors import GitError, GitWorkdirError
 from image_updater.writeback import workdir
+from image_updater.writeback.git import GitWriter
+from image_updater.writeback.git_branches import TargetBranch
+from image_updater.writeback.git_repo import GitRepoCache
 
 CLI = Path(sys.executable).with_name("image-updater")
 
@@ -107,6 +110,40 @@ async def test_a_lock_file_that_is_a_link_is_refused(tmp_path: Path) -> None:
     with pytest.raises(GitWorkdirError, match=r"\.lock is a symbolic link; refused"):
         async with workdir.hold(tmp_path / "w", wait=0, on_wait=print, on_unusable=print):
             pass
+
+
+@pytest.mark.parametrize(
+    "left",
+    [
+        "repo.git/shallow.lock",
+        "repo.git/index.lock",
+        "repo.git/worktrees/t1/index.lock",
+        "repo.git/refs/heads/main.lock",
+    ],
+)
+async def test_git_lock_files_left_by_a_killed_process_are_cleared(tmp_path: Path, left: str) -> None:
+    stale = tmp_path / "0123abcd" / left
+    stale.parent.mkdir(parents=True)
+    stale.write_text("")
+    tracked = tmp_path / "0123abcd" / "trees" / "t1" / "yarn.lock"  # a checked-out file, not git's
+    tracked.parent.mkdir(parents=True)
+    tracked.write_text("lock: file\n")
+    async with workdir.hold(tmp_path, wait=0, on_wait=pytest.fail, on_unusable=pytest.fail):
+        assert not stale.exists()
+    assert tracked.read_text() == "lock: file\n"
+
+
+async def test_a_clone_cache_with_a_stale_shallow_lock_works_again(tmp_path: Path) -> None:
+    bare = git_http.make_bare_repo(tmp_path, "r.git", files={"f": "1\n"})
+    cache = GitRepoCache(tmp_path / "work")
+    write = {"repo_url": str(bare), "branch": TargetBranch(base="main"), "auth": None, "message": "m"}
+    await GitWriter(cache=cache).write(**write, edits={"f": lambda _: "2\n"})
+    (cache.repo_dir(str(bare)) / "shallow.lock").write_text("")  # what a kill -9 during a fetch leaves
+    with pytest.raises(GitError, match="may have crashed in this repository earlier"):
+        await GitWriter(cache=cache).write(**write, edits={"f": lambda _: "3\n"})
+    async with workdir.hold(cache.workdir, wait=0, on_wait=pytest.fail, on_unusable=pytest.fail):
+        result = await GitWriter(cache=cache).write(**write, edits={"f": lambda _: "3\n"})
+    assert result.commit
 
 
 # -- real processes ---------------------------------------------------------------------------------

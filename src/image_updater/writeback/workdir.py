@@ -9,8 +9,10 @@ stale, and git children do not inherit it. A second process on the same workdir 
 to a bound, logging once who holds it, then stops with `GitWorkdirError`: it never writes beside
 the holder (which would lose updates) and never reports success without having written.
 
-A workdir that cannot be created is not locked: every git write then fails with the clone cache's
-"not usable" error, Application by Application, as before; nothing else is stopped by it.
+Once it holds the lock, and before any git runs, it removes the lock files git left behind in the
+clone stores when a previous process was killed mid-command (they would fail every later command
+in that clone). A workdir that cannot be created is not locked: every git write then fails with
+the clone cache's "not usable" error, Application by Application, as before; nothing else stops.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ async def hold(
         return
     try:
         await _acquire(fd, workdir, wait=wait, on_wait=on_wait)
+        _remove_stale_git_locks(workdir)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for the next one's message
         yield
@@ -87,6 +90,21 @@ async def _acquire(fd: int, workdir: Path, *, wait: float, on_wait: Callable[[st
             on_wait(f"git workdir {workdir} is in use by another process{holder}; waiting up to {wait:g}s")
             warned = True
         await asyncio.sleep(min(POLL, max(0.0, deadline - time.monotonic())))
+
+
+def _remove_stale_git_locks(workdir: Path) -> None:
+    """Remove the `*.lock` files git left in the clone stores (`<key>/repo.git`, see `git_repo`).
+
+    A git killed mid-command leaves one (`shallow.lock` after a fetch, `index.lock` after an add)
+    and every later command in that clone fails on it, for good. We hold the workdir's lock and
+    have not started git yet, so each one found is stale. Bare stores hold no checked-out files,
+    so every `*.lock` in them is git's own.
+    """
+    for store in workdir.glob("*/repo.git"):
+        for folder, _, names in os.walk(store):  # never follows links
+            for name in names:
+                if name.endswith(".lock"):
+                    (Path(folder) / name).unlink()
 
 
 def _holder(fd: int) -> str:

@@ -134,15 +134,17 @@ async def test_git_lock_files_left_by_a_killed_process_are_cleared(tmp_path: Pat
 
 
 async def test_a_clone_cache_with_a_stale_shallow_lock_works_again(tmp_path: Path) -> None:
-    bare = git_http.make_bare_repo(tmp_path, "r.git", files={"f": "1\n"})
+    git_http.make_bare_repo(tmp_path, "r.git", files={"f": "1\n"})
     cache = GitRepoCache(tmp_path / "work")
-    write = {"repo_url": str(bare), "branch": TargetBranch(base="main"), "auth": None, "message": "m"}
-    await GitWriter(cache=cache).write(**write, edits={"f": lambda _: "2\n"})
-    (cache.repo_dir(str(bare)) / "shallow.lock").write_text("")  # what a kill -9 during a fetch leaves
-    with pytest.raises(GitError, match="may have crashed in this repository earlier"):
-        await GitWriter(cache=cache).write(**write, edits={"f": lambda _: "3\n"})
-    async with workdir.hold(cache.workdir, wait=0, on_wait=pytest.fail, on_unusable=pytest.fail):
-        result = await GitWriter(cache=cache).write(**write, edits={"f": lambda _: "3\n"})
+    with git_http.serve(tmp_path) as server:
+        url = server.url_for("r.git")
+        write = {"repo_url": url, "branch": TargetBranch(base="main"), "auth": None, "message": "m"}
+        await GitWriter(cache=cache).write(**write, edits={"f": lambda _: "2\n"})
+        (cache.repo_dir(url) / "shallow.lock").write_text("")  # what a kill -9 during a fetch leaves
+        with pytest.raises(GitError, match="may have crashed in this repository earlier"):
+            await GitWriter(cache=cache).write(**write, edits={"f": lambda _: "3\n"})
+        async with workdir.hold(cache.workdir, wait=0, on_wait=pytest.fail, on_unusable=pytest.fail):
+            result = await GitWriter(cache=cache).write(**write, edits={"f": lambda _: "3\n"})
     assert result.commit
 
 

@@ -75,7 +75,8 @@ async def test_a_waiting_holder_gets_the_lock_when_the_first_leaves(tmp_path: Pa
         await asyncio.wait_for(asked.wait(), 30)
     assert await task == f"{os.getpid()}\n"
     assert waits == [
-        f"git workdir {tmp_path} is in use by another process (pid {os.getpid()}); waiting up to 60s"
+        f"git workdir {tmp_path} is in use by another image-updater process (pid {os.getpid()}); "
+        "waiting up to 60s"
     ]
 
 
@@ -99,6 +100,24 @@ async def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
                 pass
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+    async with workdir.hold(tmp_path / "w", wait=0, on_wait=pytest.fail, on_unusable=pytest.fail):
+        pass
+
+
+async def test_git_left_running_by_a_killed_holder_is_waited_for(tmp_path: Path) -> None:
+    inside = tmp_path / "w" / "0123abcd" / "repo.git"
+    inside.mkdir(parents=True)
+    # a git still working in a clone after its image-updater was killed (here: waiting for input)
+    with subprocess.Popen(["git", "hash-object", "--stdin"], cwd=inside, stdin=subprocess.PIPE) as orphan:
+        with pytest.raises(GitWorkdirError) as caught:
+            async with workdir.hold(tmp_path / "w", wait=0, on_wait=print, on_unusable=print):
+                pytest.fail("the clone was touched while git still worked in it")
+        assert orphan.stdin is not None
+        orphan.stdin.close()
+    assert str(caught.value) == (
+        f"git workdir {tmp_path / 'w'} is in use by git processes an earlier image-updater left running "
+        f"(pid {orphan.pid}); waited 0s; give each process its own --git-workdir"
+    )
     async with workdir.hold(tmp_path / "w", wait=0, on_wait=pytest.fail, on_unusable=pytest.fail):
         pass
 
@@ -243,6 +262,8 @@ def test_a_waiting_run_proceeds_when_the_holder_leaves(setup: Setup) -> None:
     finally:
         os.close(fd)
     output = first + proc.communicate(timeout=120)[0]
-    assert f"git workdir {setup.workdir} is in use by another process; waiting up to 600s" in first
+    assert (
+        f"git workdir {setup.workdir} is in use by another image-updater process; waiting up to 600s" in first
+    )
     assert proc.returncode == 0, output
     assert setup.landed("a1")

@@ -7,7 +7,9 @@ a host-wide temp dir that every process (and every user) on the machine would sh
 is the kernel's: it goes with the process however it ends (kill -9 included), so it is never
 stale, and git children do not inherit it. A second process on the same workdir waits for it up
 to a bound, logging once who holds it, then stops with `GitWorkdirError`: it never writes beside
-the holder (which would lose updates) and never reports success without having written.
+the holder (which would lose updates) and never reports success without having written. It also
+waits, the same way, for git (and ssh) processes still working inside the workdir, which a killed
+holder leaves behind (Linux `/proc`: the current directory of each process it may inspect).
 
 Once it holds the lock, and before any git runs, it removes the lock files git left behind in the
 clone stores when a previous process was killed mid-command (they would fail every later command
@@ -74,22 +76,46 @@ def _open_lock(workdir: Path) -> int:
 async def _acquire(fd: int, workdir: Path, *, wait: float, on_wait: Callable[[str], None]) -> None:
     deadline = time.monotonic() + wait
     warned = False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
-        holder = _holder(fd)
+    while (who := _busy(fd, workdir)) is not None:
         if time.monotonic() >= deadline:
             raise GitWorkdirError(
-                f"git workdir {workdir} is in use by another image-updater process{holder}; "
-                f"waited {wait:g}s; give each process its own --git-workdir"
+                f"git workdir {workdir} is in use by {who}; waited {wait:g}s; "
+                "give each process its own --git-workdir"
             )
         if not warned:
-            on_wait(f"git workdir {workdir} is in use by another process{holder}; waiting up to {wait:g}s")
+            on_wait(f"git workdir {workdir} is in use by {who}; waiting up to {wait:g}s")
             warned = True
         await asyncio.sleep(min(POLL, max(0.0, deadline - time.monotonic())))
+
+
+def _busy(fd: int, workdir: Path) -> str | None:
+    """Who keeps the workdir busy; None once we hold its lock and no git works in it any more.
+
+    The lock goes with its process, but git commands a killed process started live on for a
+    while (a push finishing): they must be gone before we touch the clones they work in.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # again once held: a no-op
+    except BlockingIOError:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        return "another image-updater process" + (f" (pid {text})" if text.isdigit() else "")
+    left = _git_inside(workdir)
+    return f"git processes an earlier image-updater left running (pid {', '.join(left)})" if left else None
+
+
+def _git_inside(workdir: Path) -> list[str]:
+    """Pids of git and ssh processes (of any parent) whose current directory is inside `workdir`."""
+    root = workdir.resolve()
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            name = (proc / "comm").read_text().strip()
+            cwd = (proc / "cwd").readlink() if name.startswith("git") or name == "ssh" else None
+        except OSError:  # not a process, gone, or not ours to look at
+            continue
+        if cwd is not None and (cwd == root or root in cwd.parents):
+            found.append(proc.name)
+    return sorted(found, key=int)
 
 
 def _remove_stale_git_locks(workdir: Path) -> None:
@@ -105,8 +131,3 @@ def _remove_stale_git_locks(workdir: Path) -> None:
             for name in names:
                 if name.endswith(".lock"):
                     (Path(folder) / name).unlink()
-
-
-def _holder(fd: int) -> str:
-    text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-    return f" (pid {text})" if text.isdigit() else ""

@@ -21,7 +21,7 @@
     ├── WriteBackError                a write-back failed and nothing was changed
     │   ├── GitError                  a git command failed (message carries no credentials)
     │   │   └── GitAuthError          the git server refused the credentials, or wanted some
-    │   └── GitWorkdirError           the git workdir is locked by another process (or its lock is a link)
+    │   └── GitWorkdirError           git workdir still busy (another process, its git) or .lock a link
     └── TransientError(delay)         worth retrying later: the cause is outside us
         ├── RegistryUnavailable       5xx, connection errors, timeouts after retries
         ├── RateLimited               429 after honouring Retry-After
@@ -125,7 +125,8 @@ class GitAuthError(GitError):
 
 
 class GitWorkdirError(WriteBackError):
-    """The git workdir is locked by another process after waiting, or its lock file is a link."""
+    """The git workdir is still busy after waiting (another process holds its lock, or git a killed
+    one started still works in it), or its lock file is a link."""
 
 
 class TransientError(ImageUpdaterError):

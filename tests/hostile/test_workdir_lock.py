@@ -178,11 +178,14 @@ class Setup:
     secrets: Path
     workdir: Path
 
-    def start(self, app: str, *extra: str) -> subprocess.Popen[str]:
+    def start(self, app: str, *extra: str, cache_home: Path | None = None) -> subprocess.Popen[str]:
+        """`run --once` for `app`; with `cache_home`, on the default workdir under that XDG_CACHE_HOME."""
         args = [str(CLI), "run", "--once", "--applications-dir", str(self.apps[app])]
-        args += ["--secrets-dir", str(self.secrets), "--git-workdir", str(self.workdir)]
+        args += ["--secrets-dir", str(self.secrets)]
+        args += ["--git-workdir", str(self.workdir)] if cache_home is None else []
         args += ["--metrics-port", "0", "--health-port", "0", *extra]
-        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)} if cache_home else None
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
     def landed(self, app: str) -> bool:
         show = ["git", "--git-dir", str(self.bare), "show", f"main:apps/{app}/.argocd-source-{app}.yaml"]
@@ -232,19 +235,22 @@ def test_two_processes_on_one_workdir_never_lose_an_update(setup: Setup, wait: s
         assert [p.returncode for p in procs.values()] == [0, 0], outputs
 
 
-def test_a_held_workdir_stops_run_with_a_clear_message(setup: Setup) -> None:
-    setup.workdir.mkdir()
-    fd = os.open(setup.workdir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+@pytest.mark.parametrize("default", [False, True], ids=["given-workdir", "default-workdir"])
+def test_a_held_workdir_stops_run_with_a_clear_message(setup: Setup, tmp_path: Path, default: bool) -> None:
+    cache_home = tmp_path / "cache" if default else None
+    held = cache_home / "image-updater" / "git" if cache_home else setup.workdir
+    held.mkdir(parents=True)
+    fd = os.open(held / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.write(fd, b"4242\n")
-        with setup.start("a1", "--git-workdir-wait", "0") as proc:
+        with setup.start("a1", "--git-workdir-wait", "0", cache_home=cache_home) as proc:
             output = proc.communicate(timeout=120)[0]
     finally:
         os.close(fd)
     assert proc.returncode == 1
     assert output.strip().splitlines()[-1] == (
-        f"error: git workdir {setup.workdir} is in use by another image-updater process (pid 4242); "
+        f"error: git workdir {held} is in use by another image-updater process (pid 4242); "
         "waited 0s; give each process its own --git-workdir"
     )
     assert "Traceback" not in output

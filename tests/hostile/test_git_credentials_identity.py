@@ -35,15 +35,14 @@ FILES = {f"apps/{name}/kustomization.yaml": "resources: []\n" for name in ("a1",
 _names = itertools.count()
 
 
-def _pending(name: str, *, repo_url: str, secret: str | None) -> PendingApp:
-    method = f"git:secret:argocd/{secret}" if secret else "git"  # `git`: Argo CD repository credentials
+def _pending(name: str, *, repo_url: str, secret: str) -> PendingApp:
     manifest = application(
         name,
-        annotations={"image-list": "x=quay.io/org/web", "write-back-method": method},
+        annotations={"image-list": "x=quay.io/org/web", "write-back-method": f"git:secret:argocd/{secret}"},
         source={"repoURL": repo_url, "path": f"apps/{name}", "targetRevision": "main", "kustomize": {}},
     )
     app = applications.from_manifest(manifest)
-    settings = annotations.parse(app.annotations, app=app.key)
+    settings = annotations.parse(app.annotations, app=app.key, namespace=app.namespace)
     change = Change(
         alias="x",
         old=refs.parse_image("quay.io/org/web:1.0"),
@@ -161,20 +160,24 @@ def agent_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Call
         agent.terminate()
 
 
-async def test_no_credentials_means_no_key_not_the_operators(
+async def test_a_wrong_key_gets_no_fallback_to_the_operators_agent(
     tmp_path: Path, agent_with: Callable[[Path], None]
 ) -> None:
+    # Without a Secret git uses the machine's own credentials (write-back.md); with one, only it.
     state, root = tmp_path / "sshd", tmp_path / "remotes"
     state.mkdir()
     root.mkdir()
     bare = git_http.make_bare_repo(root, "private.git", files=FILES)
-    operator = _keygen(tmp_path / "operator-key")
+    operator, stranger = _keygen(tmp_path / "operator-key"), _keygen(tmp_path / "stranger")
     log = tmp_path / "logins"
     with git_ssh.serve(state) as server:
         _marked_keys(state, {"operator": operator}, log)
         agent_with(operator)
-        pending = [_pending("a1", repo_url=server.url_for(bare), secret=None)]
-        written = _by_app(await _writeback(tmp_path, {}, known_hosts=server.known_hosts).write_all(pending))
+        pending = [_pending("a1", repo_url=server.url_for(bare), secret="stranger")]
+        secrets = {"stranger": _ssh_key(stranger)}
+        written = _by_app(
+            await _writeback(tmp_path, secrets, known_hosts=server.known_hosts).write_all(pending)
+        )
 
     assert "Permission denied" in str(written["a1"].error)
     assert not log.exists()  # the operator's key never logged in

@@ -25,6 +25,7 @@ import pytest
 from devtools import git_http, gitops_sample, oci
 from devtools.registry import LocalRegistry
 from image_updater.errors import GitError, GitWorkdirError
+from image_updater.runtime.controller import RunSettings
 from image_updater.writeback import workdir
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_branches import TargetBranch
@@ -38,11 +39,17 @@ CLI = Path(sys.executable).with_name("image-updater")
     [
         pytest.param({"XDG_CACHE_HOME": "/c", "HOME": "/h"}, "/c/image-updater/git", id="xdg-cache-home"),
         pytest.param({"HOME": "/h"}, "/h/.cache/image-updater/git", id="home"),
-        pytest.param({"XDG_CACHE_HOME": "", "HOME": "/h"}, "/h/.cache/image-updater/git", id="empty-xdg"),
+        pytest.param({"XDG_CACHE_HOME": " ", "HOME": "/h"}, "/h/.cache/image-updater/git", id="blank-xdg"),
     ],
 )
-def test_the_default_workdir_is_per_user(environ: dict[str, str], expected: str) -> None:
-    assert workdir.default_workdir(environ) == Path(expected)
+def test_the_default_workdir_is_per_user(
+    environ: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert RunSettings().git_workdir == Path(expected)
 
 
 async def test_a_second_holder_waits_then_stops_with_one_line(tmp_path: Path) -> None:
@@ -120,6 +127,23 @@ async def test_git_left_running_by_a_killed_holder_is_waited_for(tmp_path: Path)
     )
     async with workdir.hold(tmp_path / "w", wait=0, on_wait=pytest.fail, on_unusable=pytest.fail):
         pass
+
+
+@pytest.mark.parametrize(
+    ("mode", "owner"),
+    [pytest.param(0o777, None, id="world-writable"), pytest.param(0o770, None, id="group-writable")]
+    + ([pytest.param(0o700, 65534, id="another-users")] if os.geteuid() == 0 else []),
+)
+async def test_a_workdir_others_can_write_is_refused(tmp_path: Path, mode: int, owner: int | None) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    if owner is not None:
+        os.chown(shared, owner, owner)
+    with pytest.raises(GitWorkdirError, match="belongs to another user or others may write it; refused"):
+        async with workdir.hold(shared, wait=0, on_wait=print, on_unusable=print):
+            pytest.fail("a shared workdir was used")
+    assert not (shared / ".lock").exists()
 
 
 async def test_a_lock_file_that_is_a_link_is_refused(tmp_path: Path) -> None:

@@ -178,7 +178,9 @@ async def test_configuration_errors_stop_run_before_any_cycle(
     (tmp_path / "registries.conf").write_text("registries: {not: a list}\n")
     apps = tmp_path / "apps"
     apps.mkdir()
-    base = RunSettings(once=True, health_port=0, metrics_port=0, applications_dir=apps)
+    base = RunSettings(
+        once=True, health_port=0, metrics_port=0, applications_dir=apps, git_workdir=tmp_path / "git-work"
+    )
     with pytest.raises(error, match=message):
         await controller.run(replace(base, **settings))
 
@@ -188,6 +190,12 @@ async def test_a_port_in_use_is_a_config_error_naming_it(tmp_path: Path) -> None
         taken.bind(("127.0.0.1", 0))  # the controller binds every interface, this one included
         taken.listen()
         port = taken.getsockname()[1]
-        settings = RunSettings(interval=60, health_port=0, metrics_port=port, applications_dir=tmp_path)
+        settings = RunSettings(
+            interval=60,
+            health_port=0,
+            metrics_port=port,
+            applications_dir=tmp_path,
+            git_workdir=tmp_path / "git-work",  # the default is per user: tests must not share it
+        )
         with pytest.raises(ConfigError, match=rf"cannot listen on port.*{port}.*address already in use"):
             await controller.run(settings)

@@ -6,7 +6,6 @@ ours is read first). Upstream's variables for features this project lacks are na
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -276,5 +275,6 @@ def _cache_dir(flag: str | None) -> Path | None:
     """`--cache-dir` as given ("" = memory only), else the XDG cache directory."""
     if flag is not None:
         return Path(flag) if flag.strip() else None
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "image-updater"
+    from image_updater.runtime.configfiles import user_cache_dir
+
+    return user_cache_dir()

@@ -1,10 +1,13 @@
-"""Reading the controller's mounted configuration files: registries.conf and the commit template.
+"""Reading the controller's mounted configuration files: registries.conf and the commit template;
+and where per-user state (the registry metadata cache, the git workdir) lives by default.
 
 Shared by `run`, `test` and `template`, so they find the same files and report a missing one alike.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from image_updater.errors import InvalidRegistryConfig, InvalidWriteBackConfig
@@ -14,6 +17,14 @@ from image_updater.writeback.git_commit import default_commit_template
 
 DEFAULT_REGISTRIES_CONF = Path("/app/config/registries.conf")
 DEFAULT_COMMIT_TEMPLATE_PATH = Path("/app/config/commit.template")  # the ConfigMap key upstream mounts
+
+
+def user_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """`$XDG_CACHE_HOME/image-updater`, else `~/.cache/image-updater`: per user, never a directory
+    every process and user on the host shares (as a fixed name under /tmp would be)."""
+    xdg = environ.get("XDG_CACHE_HOME", "").strip()
+    home = environ.get("HOME", "").strip()
+    return (Path(xdg) if xdg else (Path(home) if home else Path.home()) / ".cache") / "image-updater"
 
 
 def load_registries_conf(path: Path | None) -> RegistryConfig:

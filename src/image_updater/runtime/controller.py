@@ -41,6 +41,7 @@ from image_updater.runtime.configfiles import (
     DEFAULT_COMMIT_TEMPLATE_PATH,
     load_commit_template,
     load_registries_conf,
+    user_cache_dir,
 )
 from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport
 from image_updater.runtime.metrics import Metrics
@@ -79,7 +80,7 @@ class RunSettings:
     applications_dir: Path | None = None
     secrets_dir: Path | None = None
     kubeconfig: Path | None = None
-    git_workdir: Path = field(default_factory=workdir.default_workdir)
+    git_workdir: Path = field(default_factory=lambda: user_cache_dir() / "git")
     git_workdir_wait: float = 60.0  # how long to wait for another process's lock on the workdir
     git_author: Author = field(default_factory=Author)
     git_message_path: Path | None = None

@@ -5,8 +5,8 @@ HTTPS: an `Authorization: Basic` header handed to git through `GIT_CONFIG_COUNT`
 `ps` shows. SSH: the key lives in an anonymous in-memory file (memfd, Linux) for the duration of one
 write, named in `GIT_SSH_COMMAND` through `/proc/<pid>/fd/<n>` with `IdentitiesOnly=yes`; it never
 touches a filesystem, so no exit (kill -9 included) can leave it on disk. ssh gets that key only
-(`IdentityAgent=none`, `IdentitiesOnly=yes`), or `IdentityFile=none` without credentials: the
-agent and `~/.ssh` keys of whoever runs the controller are never offered for an Application.
+(`IdentitiesOnly=yes`, `IdentityAgent=none`): with a Secret, the agent and `~/.ssh` keys of whoever
+runs the controller are never a fallback (without one, they are what git uses; see `git_cli`).
 
 Host keys: with `known_hosts` set (Argo CD's ssh-known-hosts data), `StrictHostKeyChecking=yes`.
 Without it, `accept-new` against a known_hosts file kept in the repo cache: the first connection
@@ -184,12 +184,10 @@ def auth_environment(
 
 
 def _ssh_command(auth: SshKeyAuth | None, files: contextlib.ExitStack, known_hosts_file: Path) -> str:
-    # Exactly the job's own key, or none at all: never an agent's or ~/.ssh's (the operator's)
-    key = "none"
-    if auth is not None:
+    args = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes"]
+    if auth is not None:  # exactly the job's own key: no agent's or ~/.ssh key as a fallback
         key = files.enter_context(_in_memory("image-updater-ssh-key", auth.private_key.rstrip(b"\n") + b"\n"))
-    args = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentityAgent=none"]
-    args += ["-o", "IdentitiesOnly=yes", "-o", f"IdentityFile={key}"]
+        args += ["-i", key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
     if auth is not None and auth.known_hosts:
         pinned = files.enter_context(_in_memory("image-updater-known-hosts", auth.known_hosts.encode()))
         args += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={pinned}"]

@@ -1,7 +1,4 @@
-"""The git workdir: where it is by default, and that one process at a time uses it.
-
-Default: `$XDG_CACHE_HOME/image-updater/git`, else `~/.cache/image-updater/git` — per user, never
-a host-wide temp dir that every process (and every user) on the machine would share.
+"""The git workdir: one process at a time uses it (its default, per user, is the runtime's).
 
 `hold` takes an exclusive `flock` on `<workdir>/.lock` for as long as the process runs. The lock
 is the kernel's: it goes with the process however it ends (kill -9 included), so it is never
@@ -13,8 +10,10 @@ holder leaves behind (Linux `/proc`: the current directory of each process it ma
 
 Once it holds the lock, and before any git runs, it removes the lock files git left behind in the
 clone stores when a previous process was killed mid-command (they would fail every later command
-in that clone). A workdir that cannot be created is not locked: every git write then fails with
-the clone cache's "not usable" error, Application by Application, as before; nothing else stops.
+in that clone). A workdir of another user, or one others may write, is refused
+(`GitWorkdirError`): whoever can write the clones can plant what the next git reads. A workdir
+that cannot be created is not locked: every git write then fails with the clone cache's "not
+usable" error, Application by Application, as before; nothing else stops.
 """
 
 from __future__ import annotations
@@ -25,19 +24,13 @@ import errno
 import fcntl
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from image_updater.errors import GitWorkdirError
 
 LOCK_FILE = ".lock"
 POLL = 0.2  # seconds between attempts while another process holds the lock
-
-
-def default_workdir(environ: Mapping[str, str] = os.environ) -> Path:
-    """`$XDG_CACHE_HOME/image-updater/git`, else `~/.cache/image-updater/git`."""
-    cache = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".cache")
-    return Path(cache) / "image-updater" / "git"
 
 
 @contextlib.asynccontextmanager
@@ -70,6 +63,13 @@ async def hold(
 
 def _open_lock(workdir: Path) -> int:
     workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = workdir.stat()
+    if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        # whoever can write the clones can plant config and objects that the next git reads
+        raise GitWorkdirError(
+            f"git workdir {workdir} belongs to another user or others may write it; refused "
+            "(use a directory of your own, mode 0700)"
+        )
     return os.open(workdir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
 
 

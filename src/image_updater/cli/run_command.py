@@ -6,6 +6,7 @@ ours is read first). Upstream's variables for features this project lacks are na
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

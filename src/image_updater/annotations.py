@@ -20,9 +20,9 @@ operator's and are not restricted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from image_updater import refs, selection
 from image_updater.credentials import CredentialRef, parse_credential_ref
@@ -80,6 +80,29 @@ class AppSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageInputs:
+    """The texts one image is configured with, before they are checked (see `image_settings`)."""
+
+    strategy: str | None = None
+    version: str | None = None
+    allow: str | None = None
+    ignore: Sequence[str] | str | None = None
+    platforms: str | None = None
+    force_update: bool = False
+    pull_secret: str | None = None
+    helm_name: str | None = None
+    helm_tag: str | None = None
+    helm_spec: str | None = None
+    kustomize_name: str | None = None
+
+
+class Fail(Protocol):
+    """Makes the error for a bad `setting` (`update-strategy`, `platforms`, …), naming where it is."""
+
+    def __call__(self, setting: str, message: str) -> ConfigError: ...
+
+
+@dataclass(frozen=True, slots=True)
 class AppTrust:
     """What an Application's annotations may reference: the credential kinds the operator allows
     (`pullsecret` and `secret` always, limited to the Application's namespace)."""
@@ -106,11 +129,13 @@ def parse(
     images = tuple(_image(ours, spec, app=app) for spec in specs)
     for image in images:
         if image.pull_secret is not None:
-            _check_reference(
-                image.pull_secret, f"{image.spec.annotation_key}.pull-secret", app, namespace, trust
+            where = f"application {app}: annotation {PREFIX}{image.spec.annotation_key}.pull-secret"
+            check_reference(
+                image.pull_secret, where=where, namespace=namespace, trust=trust, error=InvalidAnnotation
             )
     method = ours.get("write-back-method", "argocd").strip() or "argocd"
-    _check_method(method, app=app, namespace=namespace)
+    where = f"application {app}: annotation {PREFIX}write-back-method"
+    check_method(method, where=where, namespace=namespace, error=InvalidAnnotation)
     return AppSettings(
         images=images,
         write_back_method=method,
@@ -130,35 +155,56 @@ def _image(ours: Mapping[str, str], spec: ImageSpec, *, app: str) -> ImageSettin
             value = ours.get(name)
         return value
 
-    strategy = get("update-strategy")
-    version = _version(spec, get("semver-constraint"), app=app)
-    policy = _field(
-        app,
-        f"{key}.update-strategy",
-        lambda: selection.make_policy(strategy, version=version, image=spec.image.name),
+    def fail(setting: str, message: str) -> ConfigError:
+        return InvalidAnnotation(f"application {app}: annotation {PREFIX}{key}.{setting}: {message}")
+
+    inputs = ImageInputs(
+        strategy=get("update-strategy"),
+        version=_version(spec, get("semver-constraint"), app=app),
+        allow=get("allow-tags") if get("allow-tags") is not None else get("tag-match"),
+        ignore=get("ignore-tags"),
+        platforms=get("platforms"),
+        force_update=_bool(get("force-update"), key=f"{key}.force-update", app=app),
+        pull_secret=get("pull-secret"),
+        helm_name=get("helm.image-name"),
+        helm_tag=get("helm.image-tag"),
+        helm_spec=get("helm.image-spec"),
+        kustomize_name=get("kustomize.image-name"),
     )
-    allow = get("allow-tags") if get("allow-tags") is not None else get("tag-match")
-    ignore = get("ignore-tags")
-    pull_secret = _opt(get("pull-secret"))
+    return image_settings(spec, inputs, fail=fail)
+
+
+def image_settings(spec: ImageSpec, inputs: ImageInputs, *, fail: Fail) -> ImageSettings:
+    """Build one image's settings from its texts, wherever they were written (annotations or an
+    ImageUpdater resource); `fail(setting, message)` makes the error naming where `setting` is."""
+    image = spec.image.name
+    pull_secret = _opt(inputs.pull_secret)
+    ignore = inputs.ignore if isinstance(inputs.ignore, str | None) else ",".join(inputs.ignore)
     return ImageSettings(
         spec=spec,
-        policy=policy,
-        legacy_strategy=selection.parse_strategy(strategy).legacy,
-        tag_filter=_field(
-            app,
-            f"{key}.allow-tags/ignore-tags",
-            lambda: TagFilter.parse(allow=allow, ignore=ignore, image=spec.image.name),
+        policy=_built(
+            fail,
+            "update-strategy",
+            lambda: selection.make_policy(inputs.strategy, version=inputs.version, image=image),
         ),
-        platforms=_field(app, f"{key}.platforms", lambda: selection.parse_platforms(get("platforms"))),
-        force_update=_bool(get("force-update"), key=f"{key}.force-update", app=app),
-        pull_secret=_field(app, f"{key}.pull-secret", lambda: parse_credential_ref(pull_secret or ""))
+        legacy_strategy=selection.parse_strategy(inputs.strategy).legacy,
+        tag_filter=_built(
+            fail,
+            "allow-tags/ignore-tags",
+            lambda: TagFilter.parse(allow=inputs.allow, ignore=inputs.ignore, image=image),
+        ),
+        platforms=_built(fail, "platforms", lambda: selection.parse_platforms(inputs.platforms)),
+        force_update=inputs.force_update,
+        pull_secret=_built(fail, "pull-secret", lambda: parse_credential_ref(pull_secret))
         if pull_secret
         else None,
-        helm_name=_opt(get("helm.image-name")),
-        helm_tag=_opt(get("helm.image-tag")),
-        helm_spec=_opt(get("helm.image-spec")),
-        kustomize_name=_opt(get("kustomize.image-name")),
-        selection_key=(strategy or "", version or "", allow or "", ignore or "", get("platforms") or ""),
+        helm_name=_opt(inputs.helm_name),
+        helm_tag=_opt(inputs.helm_tag),
+        helm_spec=_opt(inputs.helm_spec),
+        kustomize_name=_opt(inputs.kustomize_name),
+        selection_key=tuple(
+            t or "" for t in (inputs.strategy, inputs.version, inputs.allow, ignore, inputs.platforms)
+        ),
     )
 
 
@@ -172,17 +218,19 @@ def _version(spec: ImageSpec, annotated: str | None, *, app: str) -> str | None:
     return annotated or spec.version
 
 
-def _check_reference(ref: CredentialRef, key: str, app: str, namespace: str, trust: AppTrust) -> None:
-    where = f"application {app}: annotation {PREFIX}{key}"
+def check_reference(
+    ref: CredentialRef, *, where: str, namespace: str, trust: AppTrust, error: type[ConfigError]
+) -> None:
+    """Refuse a credential reference its writer may not use; `where` names the setting."""
     if ref.kind not in trust.credential_kinds | NAMESPACED_KINDS:
-        raise InvalidAnnotation(
+        raise error(
             f"{where}: {ref.kind}: credentials are not allowed in Application annotations (they would "
             "read the controller's environment or run its files for whoever annotates); set them for "
             "the registry in registries.conf, or start the controller with "
             f"--app-credential-kinds pullsecret,secret,{ref.kind}"
         )
     if ref.kind in NAMESPACED_KINDS and ref.namespace != namespace:
-        raise InvalidAnnotation(_other_namespace(where, f"{ref.namespace}/{ref.name}", namespace))
+        raise error(_other_namespace(where, f"{ref.namespace}/{ref.name}", namespace))
 
 
 def _other_namespace(where: str, secret: str, namespace: str) -> str:
@@ -192,20 +240,17 @@ def _other_namespace(where: str, secret: str, namespace: str) -> str:
     )
 
 
-def _check_method(method: str, *, app: str, namespace: str) -> None:
+def check_method(method: str, *, where: str, namespace: str, error: type[ConfigError]) -> None:
+    """Refuse an unknown write-back method or a git Secret of another namespace."""
     if method in ("argocd", "git", "git:repocreds"):
         return
     secret = method.removeprefix("git:secret:").strip()
     if method.startswith("git:secret:") and secret:
         secret_namespace = secret.rpartition("/")[0]
         if secret_namespace not in ("", namespace):
-            where = f"application {app}: annotation {PREFIX}write-back-method"
-            raise InvalidAnnotation(_other_namespace(where, secret, namespace))
+            raise error(_other_namespace(where, secret, namespace))
         return
-    raise InvalidAnnotation(
-        f"application {app}: annotation {PREFIX}write-back-method is {method!r}; use argocd, git, "
-        "git:repocreds or git:secret:<namespace>/<name>"
-    )
+    raise error(f"{where} is {method!r}; use argocd, git, git:repocreds or git:secret:<namespace>/<name>")
 
 
 def _warnings(ours: Mapping[str, str], images: tuple[ImageSettings, ...], *, app: str) -> tuple[str, ...]:
@@ -231,6 +276,13 @@ def _field(app: str, key: str, build: Callable[[], T]) -> T:
         raise
     except ConfigError as err:
         raise InvalidAnnotation(f"application {app}: annotation {PREFIX}{key}: {err}") from err
+
+
+def _built(fail: Fail, setting: str, build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except ConfigError as err:
+        raise fail(setting, str(err)) from err
 
 
 def _bool(value: str | None, *, key: str, app: str) -> bool:

@@ -11,7 +11,8 @@
     │   ├── InvalidProxyConfig        HTTP(S)_PROXY is unusable, or a request would show credentials to it
     │   ├── InvalidCredentialRef      a credential reference does not parse
     │   ├── InvalidWriteBackConfig    write-back method/target/branch/template is malformed
-    │   └── InvalidAnnotation         an Application annotation is malformed
+    │   ├── InvalidAnnotation         an Application annotation is malformed
+    │   └── InvalidImageUpdater       an ImageUpdater resource is malformed or selects badly
     ├── CredentialError               a credential reference could not be resolved
     ├── RegistryError                 the registry answered with something we cannot use
     │   ├── RegistryAuthError         401/403 after authenticating (or no usable challenge)
@@ -82,6 +83,10 @@ class InvalidWriteBackConfig(ConfigError):
 
 class InvalidAnnotation(ConfigError):
     """An Application annotation is malformed."""
+
+
+class InvalidImageUpdater(ConfigError):
+    """An ImageUpdater resource is malformed, or its settings for one Application are unusable."""
 
 
 class CredentialError(ImageUpdaterError):

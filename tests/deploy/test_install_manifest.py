@@ -68,7 +68,7 @@ def test_check_mode_notices_a_stale_file_and_writing_fixes_it(
 def test_install_yaml_is_namespaced_to_argocd() -> None:
     objects = install_objects()
     assert {o["kind"] for o in objects} >= {"Deployment", "Service", "ConfigMap", "ClusterRole", "Role"}
-    cluster_scoped = {"ClusterRole", "ClusterRoleBinding"}
+    cluster_scoped = {"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
     assert {o["metadata"].get("namespace") for o in objects if o["kind"] not in cluster_scoped} == {"argocd"}
 
 

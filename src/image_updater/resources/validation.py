@@ -69,6 +69,14 @@ def describe(problem: ErrorDetails) -> str:
         return f"unknown field {path!r}"
     if kind == "string_pattern_mismatch":
         return f"{path}: Invalid value: {_quoted(problem['input'])}: should match '{ctx['pattern']}'"
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        limit = ctx.get("min_length", ctx.get("max_length"))
+        return f"{path}: Invalid value: {ctx['actual_length']}: should have {bound} {limit} items"
+    if kind in ("string_too_short", "string_too_long"):
+        bound = "at least" if kind == "string_too_short" else "at most"
+        limit = ctx.get("min_length", ctx.get("max_length"))
+        return f"{path}: Invalid value: {_quoted(problem['input'])}: should be {bound} {limit} chars long"
     if kind in _TYPES:
         return f"{path}: Invalid value: {_quoted(problem['input'])}: must be of type {_TYPES[kind]}"
     if kind == "value_error":

@@ -219,13 +219,20 @@ def _version(spec: ImageSpec, annotated: str | None, *, app: str) -> str | None:
 
 
 def check_reference(
-    ref: CredentialRef, *, where: str, namespace: str, trust: AppTrust, error: type[ConfigError]
+    ref: CredentialRef,
+    *,
+    where: str,
+    namespace: str,
+    trust: AppTrust,
+    error: type[ConfigError],
+    source: str = "Application annotations",
 ) -> None:
-    """Refuse a credential reference its writer may not use; `where` names the setting."""
+    """Refuse a credential reference its writer may not use; `where` names the setting, `source`
+    the kind of configuration it is written in."""
     if ref.kind not in trust.credential_kinds | NAMESPACED_KINDS:
         raise error(
-            f"{where}: {ref.kind}: credentials are not allowed in Application annotations (they would "
-            "read the controller's environment or run its files for whoever annotates); set them for "
+            f"{where}: {ref.kind}: credentials are not allowed in {source} (they would read the "
+            "controller's environment or run its files for whoever writes them); set them for "
             "the registry in registries.conf, or start the controller with "
             f"--app-credential-kinds pullsecret,secret,{ref.kind}"
         )

@@ -111,6 +111,7 @@ def _image(
             namespace=app.namespace,
             trust=trust,
             error=InvalidImageUpdater,
+            source="ImageUpdater resources",
         )
     return settings
 

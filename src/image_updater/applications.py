@@ -19,6 +19,7 @@ from image_updater.refs import ImageRef
 
 SourceKind = Literal["helm", "kustomize", "plugin", "directory", ""]
 KINDS: tuple[SourceKind, ...] = ("helm", "kustomize", "plugin", "directory")
+DEFAULT_NAMESPACE = "argocd"  # of a manifest that names none (directory mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +54,15 @@ class Application:
         """`namespace/name`, how logs and errors name the Application."""
         return f"{self.namespace}/{self.name}"
 
+    @property
+    def labels(self) -> Mapping[str, str]:
+        """`metadata.labels`, as strings (what ImageUpdater label selectors match)."""
+        labels = _mapping(_mapping(self.manifest.get("metadata")).get("labels"))
+        return {str(k): str(v) for k, v in labels.items()}
+
 
 def from_manifest(
-    obj: Mapping[str, Any], *, default_namespace: str = "argocd", status_known: bool = False
+    obj: Mapping[str, Any], *, default_namespace: str = DEFAULT_NAMESPACE, status_known: bool = False
 ) -> Application:
     """Build the view; raises ConfigError naming the Application when the manifest is unusable.
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from image_updater import annotations
+from image_updater import annotations, selection
 from image_updater.annotations import AppSettings, AppTrust
 from image_updater.applications import Application, from_manifest
 from image_updater.errors import InvalidAnnotation, InvalidImageUpdater
@@ -443,3 +443,10 @@ def test_upstreams_full_sample_selects_and_reports_its_placeholder_secret() -> N
         settings_for(obj, application("app-002"))
     app = application("any", labels={"image-updater": "my-image-updater"}, **{"image-list": "nginx"})
     assert summary(settings_for(obj, app))[0] == ((None, "nginx", None, "semver", None, None),)
+
+
+def test_the_image_names_version_is_the_constraint_or_the_tracked_tag() -> None:
+    image = one_image(updater({}, images=[{"alias": "web", "imageName": "nginx:~1.2"}]))
+    assert image.policy == selection.make_policy("semver", version="~1.2", image="nginx")
+    image = one_image(updater({"commonUpdateSettings": {"updateStrategy": "digest"}}))
+    assert image.policy == selection.make_policy("digest", version="1.x", image="nginx")

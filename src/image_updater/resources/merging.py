@@ -103,7 +103,8 @@ def _image(
             paths.append(f"{path}.imageName")  # its version part is the constraint
         return InvalidImageUpdater(f"{where}: {' / '.join(paths) or path}: {message}")
 
-    settings = app_annotations.image_settings(spec, _inputs(layers, image, path, where), fail=fail)
+    inputs = _inputs(layers, image, path, where, version=spec.version)
+    settings = app_annotations.image_settings(spec, inputs, fail=fail)
     if settings.pull_secret is not None:
         app_annotations.check_reference(
             settings.pull_secret,
@@ -116,7 +117,9 @@ def _image(
     return settings
 
 
-def _inputs(layers: Sequence[Layer], image: ImageConfig, path: str, where: str) -> ImageInputs:
+def _inputs(
+    layers: Sequence[Layer], image: ImageConfig, path: str, where: str, *, version: str | None
+) -> ImageInputs:
     targets = image.manifest_targets
     if targets is not None and targets.plugin is not None:
         raise InvalidImageUpdater(
@@ -128,7 +131,7 @@ def _inputs(layers: Sequence[Layer], image: ImageConfig, path: str, where: str) 
     ignore, platforms = _pick(layers, "ignoreTags")[0], _pick(layers, "platforms")[0]
     return ImageInputs(
         strategy=_pick(layers, "updateStrategy")[0],
-        version=None,  # from imageName, via the ImageSpec
+        version=version,  # imageName's `:<constraint-or-tag>`, as in an image-list
         allow=_pick(layers, "allowTags")[0],
         ignore=tuple(ignore) if ignore is not None else None,
         platforms=",".join(platforms) if platforms is not None else None,

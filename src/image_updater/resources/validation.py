@@ -52,7 +52,7 @@ def parse(obj: Mapping[str, Any], *, default_namespace: str) -> ImageUpdater:
     try:
         resource = ImageUpdater.model_validate({**obj, "metadata": meta})
     except ValidationError as err:
-        problems = err.errors(include_url=False)
+        problems = _real(err.errors(include_url=False))
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InvalidImageUpdater(f"{where}: {describe(problems[0])}{more}") from None
     check_patterns(resource)
@@ -95,3 +95,14 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 def _quoted(value: object) -> str:
     text = json.dumps(value) if isinstance(value, str) else repr(value)  # one line, quotes escaped
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _real(problems: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Without the "too few items" a list gets when its only items were refused (an echo)."""
+
+    def echo(problem: ErrorDetails) -> bool:
+        loc = problem["loc"]
+        others = (p["loc"] for p in problems if p is not problem)
+        return problem["type"] == "too_short" and any(o[: len(loc)] == loc for o in others)
+
+    return [p for p in problems if not echo(p)] or problems

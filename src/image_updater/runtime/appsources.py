@@ -29,10 +29,12 @@ if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is us
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """Application manifests, and one line per thing that could not be read."""
+    """Application manifests, ImageUpdater manifests (directory mode only, so far), and one line
+    per thing that could not be read."""
 
     applications: tuple[Mapping[str, Any], ...]
     problems: tuple[str, ...] = ()
+    image_updaters: tuple[Mapping[str, Any], ...] = ()
 
 
 class ApplicationSource(Protocol):
@@ -82,7 +84,7 @@ class DirectorySource:
             for app in loaded.applications
             if self._filter.names(_name(app)) and matches_labels(_labels(app), self._filter.label_selector)
         ]
-        return Listing(tuple(kept), loaded.problems)
+        return Listing(tuple(kept), loaded.problems, loaded.image_updaters)
 
 
 class ClusterSource:

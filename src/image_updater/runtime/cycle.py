@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from image_updater import annotations as app_annotations
 from image_updater import applications
 from image_updater.annotations import AppSettings, AppTrust
 from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.errors import ImageUpdaterError, RegistryAuthError
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
+from image_updater.resources import assigning
 from image_updater.runtime import explaining, planning
 from image_updater.runtime.appsources import ApplicationSource
 from image_updater.runtime.metrics import Metrics
@@ -103,7 +103,8 @@ class Cycle:
 
     async def _parsed_apps(self, report: CycleReport) -> list[tuple[Application, AppSettings]]:
         listing = await self._source.list()
-        for problem in listing.problems:
+        resources = assigning.load(listing.image_updaters, default_namespace=applications.DEFAULT_NAMESPACE)
+        for problem in (*listing.problems, *resources.problems):
             self._error(report, problem, app=None)
         parsed: list[tuple[Application, AppSettings]] = []
         for manifest in listing.applications:
@@ -112,12 +113,11 @@ class Cycle:
             except ImageUpdaterError as err:
                 self._error(report, str(err), app=None)
                 continue
-            if not app_annotations.is_managed(app.annotations):
-                continue
             try:
-                settings = app_annotations.parse(
-                    app.annotations, app=app.key, namespace=app.namespace, trust=self._options.app_trust
-                )
+                # from the ImageUpdater resource selecting it, else from its annotations
+                settings = assigning.settings_for(app, resources.items, trust=self._options.app_trust)
+                if settings is None:
+                    continue
                 # a bad branch or write-back target shows now, not when the next release arrives
                 self._writer.validate(app, settings)
             except ImageUpdaterError as err:

@@ -1,0 +1,80 @@
+"""Which configuration each Application runs with when ImageUpdater resources and annotations
+coexist (both generations in one process). Pure.
+
+An Application selected by one resource takes that resource's settings (with `useAnnotations`,
+its own annotations through it). One selected by no resource keeps the v0.x behaviour: its
+annotations, or not managed. Two things configuring one Application are reported for that
+Application, not fought over (upstream lets overlapping resources overwrite each other): two
+resources selecting it, or a resource whose ref does not use annotations selecting an Application
+that also carries an `image-list` annotation. Resources that do not parse are reported, one line
+each, and select nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from image_updater import annotations as app_annotations
+from image_updater.annotations import AppSettings, AppTrust
+from image_updater.applications import Application
+from image_updater.errors import InvalidImageUpdater
+from image_updater.resources import matching, merging, validation
+from image_updater.resources.model import ImageUpdater
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """The resources that parsed, and one line per resource that did not."""
+
+    items: tuple[ImageUpdater, ...]
+    problems: tuple[str, ...]
+
+
+def load(manifests: Iterable[Mapping[str, Any]], *, default_namespace: str) -> Resources:
+    """Parse every manifest; a later resource with an already seen namespace/name is reported."""
+    items: dict[str, ImageUpdater] = {}
+    problems: list[str] = []
+    for manifest in manifests:
+        try:
+            resource = validation.parse(manifest, default_namespace=default_namespace)
+        except InvalidImageUpdater as err:
+            problems.append(str(err))
+            continue
+        if resource.key in items:
+            problems.append(f"imageupdater {resource.key}: defined twice; only the first one is used")
+            continue
+        items[resource.key] = resource
+    return Resources(tuple(items.values()), tuple(problems))
+
+
+def settings_for(
+    app: Application, resources: Sequence[ImageUpdater], *, trust: AppTrust = merging.TRUST
+) -> AppSettings | None:
+    """The Application's settings, or None when nothing asks to update it.
+
+    Raises InvalidImageUpdater on a conflict, or the error of the configuration it takes."""
+    selecting = [
+        (resource, match)
+        for resource in resources
+        if (match := matching.select(resource, name=app.name, namespace=app.namespace, labels=app.labels))
+    ]
+    if len(selecting) > 1:
+        names = " and ".join(sorted(f"imageupdater {resource.key}" for resource, _ in selecting))
+        raise InvalidImageUpdater(
+            f"application {app.key}: selected by {names}; it is not updated until only one selects it "
+            "(narrow their applicationRefs)"
+        )
+    if selecting:
+        resource, match = selecting[0]
+        if not match.ref.use_annotations and app_annotations.is_managed(app.annotations):
+            raise InvalidImageUpdater(
+                f"application {app.key}: configured by imageupdater {resource.key} "
+                f"(spec.applicationRefs[{match.index}]) and by its own {app_annotations.PREFIX}image-list "
+                "annotation; remove the annotations, or set useAnnotations: true on that applicationRef"
+            )
+        return merging.app_settings(resource, match, app, trust=trust)
+    if not app_annotations.is_managed(app.annotations):
+        return None
+    return app_annotations.parse(app.annotations, app=app.key, namespace=app.namespace, trust=trust)

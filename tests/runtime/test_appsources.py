@@ -143,6 +143,16 @@ async def test_directory_source_reports_a_missing_directory(tmp_path: Path) -> N
     assert listing.problems == (f"applications directory {tmp_path / 'nope'} does not exist",)
 
 
+async def test_directory_source_keeps_image_updaters_apart_and_unfiltered(apps_dir: Path) -> None:
+    (apps_dir / "updater.yaml").write_text(
+        "apiVersion: argocd-image-updater.argoproj.io/v1alpha1\nkind: ImageUpdater\nmetadata: {name: u}\n"
+        "---\napiVersion: example.com/v1\nkind: ImageUpdater\nmetadata: {name: not-ours}\n"
+    )
+    listing = await DirectorySource(apps_dir, app_filter=AppFilter(name_globs=("web-*",))).list()
+    assert [a["metadata"]["name"] for a in listing.applications] == ["web-prod", "web-dev"]
+    assert [u["metadata"]["name"] for u in listing.image_updaters] == ["u"]
+
+
 async def test_directory_source_reads_fresh_each_cycle(apps_dir: Path) -> None:
     source = DirectorySource(apps_dir, app_filter=AppFilter(name_globs=("new",)))
     assert (await source.list()).applications == ()

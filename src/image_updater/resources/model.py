@@ -1,11 +1,11 @@
 """The `ImageUpdater` resource (`argocd-image-updater.argoproj.io/v1alpha1`) as upstream 1.x defines
 it: typed, frozen, validated. Pure.
 
-These models are the one source of truth for the resource: `resources.schema` turns them into the
-CRD's OpenAPI schema (devtools/render_crd.py writes the chart's CRD from it), and `parse` checks a
-manifest with the same rules the API server applies with that CRD: types (a string is not a
-boolean), required fields, patterns, list-map keys (unique `namePattern`s, unique `alias`es) and
-upstream's CEL rules (`CEL` below, checked here by the matching validator). Unknown fields are
+These models are the one source of truth for the resource: devtools/render_crd.py turns them into
+the chart's CRD (its OpenAPI schema), and `validation.parse` checks a manifest with the rules the
+API server applies with that CRD: types (a string is not a boolean), required fields, patterns,
+list-map keys (unique `namePattern`s, unique `alias`es) and upstream's CEL rules (the `CEL_*`
+constants, checked here by the matching validators). Unknown fields are
 refused rather than pruned, so a typo is an error and not a silently ignored setting.
 
 Limits: label selector operators are checked as Kubernetes' `LabelSelectorAsSelector` does, which

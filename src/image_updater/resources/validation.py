@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 
 from image_updater.errors import InvalidImageUpdater
 from image_updater.resources.matching import check_patterns
-from image_updater.resources.model import API_VERSION, KIND, ImageUpdater
+from image_updater.resources.model import API_VERSION, ImageUpdater
 
 _TYPES = {
     "string_type": "string",
@@ -30,11 +30,6 @@ _TYPES = {
     "model_type": "object",
     "mapping_type": "object",
 }
-
-
-def is_image_updater(obj: Mapping[str, Any]) -> bool:
-    """Whether a loaded document claims to be an ImageUpdater (of any version)."""
-    return obj.get("kind") == KIND and str(obj.get("apiVersion", "")).startswith(API_VERSION.split("/")[0])
 
 
 def parse(obj: Mapping[str, Any], *, default_namespace: str) -> ImageUpdater:

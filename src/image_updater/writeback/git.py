@@ -158,30 +158,34 @@ class GitWriter:
         if not callable(edits):
             check_paths(edits)
         options = CommitOptions(author=author or Author(), signing=signing, signoff=signoff)
+        plan = _Plan(
+            repo_url,
+            branch.base,
+            branch.write or "",
+            edits if callable(edits) else dict(edits),
+            message,
+            options,
+            dry_run,
+        )
         known_hosts = self.cache.known_hosts_file
         with git_auth.auth_environment(auth, repo_url=repo_url, known_hosts_file=known_hosts) as env:
             if auth is None:  # no Secret applies: the machine's own git credentials, as upstream
                 env = {**env, **await ambient_credential_config()}
             runner = GitRunner(self.trace, env, git_auth.secrets_of(auth), self._timeout)
-            await self.cache.ensure_repo(repo_url, runner)
-            base = branch.base
-            if base in ("", "HEAD"):
-                base = await self.cache.default_branch(repo_url, runner)
-            plan = _Plan(
-                repo_url,
-                base,
-                branch.write or base,
-                edits if callable(edits) else dict(edits),
-                message,
-                options,
-                dry_run,
-            )
-            async with self.lock(repo_url, plan.write):
-                try:
-                    return await self._write_locked(plan, runner)
-                finally:
-                    if plan.forced:
-                        await self.cache.drop_worktree(repo_url, plan.write, runner)
+            return await self.cache.recovering(repo_url, lambda: self._write_plan(plan, runner))
+
+    async def _write_plan(self, plan: _Plan, runner: GitRunner) -> WriteResult:
+        """One write in the cache: resolve the branches, then edit, commit and push under the lock."""
+        await self.cache.ensure_repo(plan.url, runner)
+        if plan.base in ("", "HEAD"):
+            plan = replace(plan, base=await self.cache.default_branch(plan.url, runner))
+        plan = replace(plan, write=plan.write or plan.base)
+        async with self.lock(plan.url, plan.write):
+            try:
+                return await self._write_locked(plan, runner)
+            finally:
+                if plan.forced:
+                    await self.cache.drop_worktree(plan.url, plan.write, runner)
 
     async def _write_locked(self, plan: _Plan, runner: GitRunner) -> WriteResult:
         for attempt in range(1, self.retry.attempts + 1):

@@ -27,7 +27,7 @@ from pathlib import Path
 from image_updater.errors import GitError, PushConflict
 from image_updater.writeback import git_auth
 from image_updater.writeback.git_auth import GitAuth, SshKeyAuth
-from image_updater.writeback.git_branches import TargetBranch
+from image_updater.writeback.git_branches import TargetBranch, check_branch_name
 from image_updater.writeback.git_cli import GitRunner, GitTrace, ambient_credential_config
 from image_updater.writeback.git_commit import Author, CommitOptions, Signing, commit_args
 from image_updater.writeback.git_edits import (
@@ -153,6 +153,9 @@ class GitWriter:
         branch and push. A callable `message` is rendered from the tip before the edits are applied,
         so it can name the values being replaced."""
         git_auth.check_repo_url(repo_url)
+        for name in (branch.base, branch.write):
+            if name not in (None, "", "HEAD"):
+                check_branch_name(name, what="write-back branch")  # never an option, wherever it came from
         if isinstance(auth, SshKeyAuth) and not auth.known_hosts and self._known_hosts:
             auth = replace(auth, known_hosts=self._known_hosts)
         if not callable(edits):
@@ -249,7 +252,8 @@ class GitWriter:
         # An exact path list on stdin: no pathspec matching (which is files × pathspecs), no argv limit.
         paths = "".join(f"{path}\0" for path in changed)
         await runner.run("update-index", "--add", "--remove", "-z", "--stdin", cwd=tree, stdin=paths)
-        return (await runner.run("diff", "--cached", "--no-color", "--no-ext-diff", cwd=tree)).stdout
+        diff = ("diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv")
+        return (await runner.run(*diff, cwd=tree)).stdout
 
     async def _push(self, tree: Path, plan: _Plan, runner: GitRunner, tip: _Tip) -> bool:
         """True when pushed; False when the branch moved (retry); GitError when refused."""

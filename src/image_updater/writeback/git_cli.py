@@ -16,7 +16,7 @@ default keys in `~/.ssh`. A failure that looks like refused or missing credentia
 
 Repository content is not trusted, and neither is whatever config may have reached a clone, so
 every command pins (`_PINNED`) each setting that can run a program or send data elsewhere: hooks,
-fsmonitor, credential helpers, signing programs, submodule recursion; transports limited to
+fsmonitor, signing programs, submodule recursion; transports limited to
 https, http and ssh (no `file`, `ext` or `git://`, so an annotation cannot point us at a local
 repository or a command); HTTP redirects not followed, so a credential goes to the configured
 origin only. `-c` outranks repository config. Git never searches above the directory it runs in
@@ -43,7 +43,6 @@ _PINNED = (
     "core.fsmonitor=false",
     "core.protectNTFS=true",  # git itself refuses to check out `.git` spellings (see tree_files)
     "core.protectHFS=true",
-    "credential.helper=",
     "gpg.program=gpg",
     "gpg.ssh.program=ssh-keygen",
     "gpg.x509.program=gpgsm",

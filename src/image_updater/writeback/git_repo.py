@@ -127,7 +127,7 @@ class GitRepoCache:
                     f"git workdir {self.workdir} is not usable ({err.strerror or err}); check --git-workdir"
                 ) from err
             await runner.run("init", "-q", "--bare", str(repo), cwd=self.workdir)
-            await runner.run("remote", "add", "origin", url, cwd=repo)
+            await runner.run("remote", "add", "--", "origin", url, cwd=repo)
             (repo / _READY).write_text(_ready_text(url, repo) or "")
         return repo
 

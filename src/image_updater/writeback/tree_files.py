@@ -41,8 +41,9 @@ def is_git_name(name: str) -> bool:
     return folded in (".git", "git~1")
 
 
-def read_file(tree: Path, path: str) -> bytes | None:
-    """The bytes of `path` in `tree`; None when it (or a directory on the way) does not exist."""
+def read_file(tree: Path, path: str, *, max_bytes: int | None = None) -> bytes | None:
+    """The bytes of `path` in `tree`; None when it (or a directory on the way) does not exist.
+    A file larger than `max_bytes` is refused before it is read."""
     *dirs, name = _parts(path)
     fd = _open_dirs(tree, dirs, path, create=False)
     if fd is None:
@@ -51,6 +52,8 @@ def read_file(tree: Path, path: str) -> bytes | None:
         if _file_stat(fd, name, path) is None:
             return None
         with os.fdopen(_open_file(fd, name, path, os.O_RDONLY), "rb") as file:
+            if max_bytes is not None and os.fstat(file.fileno()).st_size > max_bytes:
+                raise WriteBackError(f"write-back path {path!r} is larger than {max_bytes} bytes")
             return file.read()
     finally:
         os.close(fd)

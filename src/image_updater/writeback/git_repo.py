@@ -39,7 +39,7 @@ T = TypeVar("T")
 _READY = "image-updater-ready"
 # What git says when the local store, not the remote, is broken.
 _DAMAGE = re.compile(
-    r"not a git repository|bad object|is corrupt|corrupt (loose|packed)|index file corrupt|"
+    r"not a git repository|bad object|is corrupt|corrupt (loose|packed)|index file|bad signature|"
     r"unable to read|could not read|bad config|invalid object|missing (blob|tree|commit|object)|"
     r"reference is not a tree|unknown revision|does not match index|must be run in a work tree",
     re.IGNORECASE,

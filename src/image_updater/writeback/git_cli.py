@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +120,10 @@ class GitRunner:
         """A one-line, secret-free summary of a failed command."""
         lines = [ln.strip() for ln in (out.stderr or out.stdout).splitlines() if ln.strip()]
         detail = "; ".join(lines[-4:]) or f"exit status {out.returncode}"
+        if re.search(r"returned error: 30[1-8]\b", detail):
+            detail += (
+                " (a redirect: not followed, so credentials stay with this origin; use the URL it points to)"
+            )
         return scrub(f"git {subcommand} failed: {detail}", self.secrets)
 
     def error(self, message: str, out: GitOutput) -> GitError:

@@ -95,6 +95,8 @@ def _parts(path: str) -> list[str]:
 
 def _open_dirs(tree: Path, dirs: list[str], path: str, *, create: bool) -> int | None:
     """A descriptor of the directory holding `path`'s file; None when absent and not `create`."""
+    if tree.is_symlink():  # O_NOFOLLOW | O_DIRECTORY on a link says ENOTDIR: name the culprit first
+        raise _through_link(path, str(tree))
     fd = _os_call(path, str(tree), os.open, str(tree), _DIR_FLAGS)
     try:
         for depth, name in enumerate(dirs):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import HostileRemote, snapshot
+from image_updater.errors import GitError
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth
 from image_updater.writeback.git_branches import TargetBranch
@@ -144,3 +145,15 @@ async def test_a_damaged_cache_is_remade_and_the_write_lands_where_it_should(
     await writer.write(repo_url=remote.url, branch=MAIN, auth=auth, edits=set_tag("1.3.0"), message="again")
     assert writer.trace.counts["init"] == inits
     assert remote.show("apps/guestbook/values.yaml") == "image:\n  tag: 1.3.0\n"
+
+
+@pytest.mark.parametrize("password", ["wrong", ""], ids=["wrong-password", "no-password"])
+async def test_refused_credentials_are_not_taken_for_damage(
+    writer: GitWriter, remote: HostileRemote, auth: HttpsAuth, password: str
+) -> None:
+    await writer.write(repo_url=remote.url, branch=MAIN, auth=auth, edits=set_tag("1.1.0"), message="warm")
+    bad = HttpsAuth(username=auth.username, password=password) if password else None
+    with pytest.raises(GitError, match="fetch failed"):
+        await writer.write(repo_url=remote.url, branch=MAIN, auth=bad, edits=set_tag("1.2.0"), message="m")
+    assert writer.trace.counts["init"] == 1  # the cache was kept, not wiped and re-cloned
+    assert writer.trace.counts["fetch"] == 2

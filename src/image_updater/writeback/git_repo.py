@@ -40,10 +40,11 @@ _READY = "image-updater-ready"
 # What git says when the local store, not the remote, is broken.
 _DAMAGE = re.compile(
     r"not a git repository|bad object|is corrupt|corrupt (loose|packed)|index file|bad signature|"
-    r"unable to read|could not read|bad config|invalid object|missing (blob|tree|commit|object)|"
-    r"reference is not a tree|unknown revision|does not match index|must be run in a work tree",
+    r"(unable|could not) read (tree|sha1 file|[0-9a-f]{7,})|bad config|invalid object|"
+    r"missing (blob|tree|commit|object)|reference is not a tree|unknown revision|does not match index|"
+    r"must be run in a work tree",
     re.IGNORECASE,
-)
+)  # not "could not read Username": refused credentials are no reason to wipe anything
 
 
 def _key(text: str) -> str:

@@ -1,11 +1,12 @@
 """Hostile git repositories and the witnesses that prove an attack did nothing.
 
-`hostile_remote` serves a fresh bare repository (the sample files of `tests/writeback`, then one
+`new_remote` serves a fresh bare repository (the sample files of `tests/writeback`, then one
 commit shaped by the test: symlinks, `.gitattributes`, anything a repository writer can push)
 over smart HTTP with Basic auth. `sentinel` is a directory outside every clone, full of files an
 attack would like to change; `Snapshot` records a directory tree (content, mode, link targets) so
 a test can assert it is exactly as before. `MARKER` is the file a command injected into git would
-create; tests assert it never appears.
+create; tests assert it never appears. `cycle` is the seed's GitOps setup (registry, repository,
+Applications) for `image-updater run --once --applications-dir`, with hostile Applications added.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-from devtools import git_http
+from devtools import git_http, gitops_sample
+from devtools.registry import start_registry
+from image_updater.cli.main import cli
 from image_updater.writeback.git import GitWriter, RetryPolicy
 from image_updater.writeback.git_auth import HttpsAuth
 from image_updater.writeback.git_cli import GitTrace
@@ -77,6 +81,52 @@ class HostileRemote:
         subprocess.run(["git", "-C", str(seed), "add", "-A"], check=True)
         subprocess.run(["git", "-C", str(seed), *ident, "commit", "-q", "-m", "hostile"], check=True)
         subprocess.run(["git", "-C", str(seed), "push", "-q", "origin", "HEAD:main"], check=True)
+
+
+@dataclass(frozen=True)
+class Cycle:
+    host: str
+    bare: Path
+    repo_url: str
+    root: Path
+
+    def show(self, path: str, branch: str = "main") -> str:
+        return HostileRemote(bare=self.bare, url=self.repo_url).show(path, branch)
+
+    def applications(self, hostile: dict[str, tuple[str, dict[str, str]]]) -> Path:
+        """The seed's Applications plus `hostile` (name → (source path, annotations)), and Secrets."""
+        apps = self.root / "apps"
+        gitops_sample.write_applications(apps, registry=self.host, repo_url=self.repo_url)
+        for name, (path, notes) in hostile.items():
+            manifest = gitops_sample.application(name, path=path, repo_url=self.repo_url, annotations=notes)
+            (apps / f"{name}.yaml").write_text(manifest)
+        gitops_sample.write_secrets(self.root / "secrets", repo_url=self.repo_url)
+        return apps
+
+    def run(self, apps: Path, workdir: Path) -> Result:
+        """`image-updater run --once --applications-dir apps`, as a user runs it."""
+        args = ["run", "--once", "--applications-dir", str(apps), "--secrets-dir", str(self.root / "secrets")]
+        args += ["--git-workdir", str(workdir), "--metrics-port", "0", "--health-port", "0"]
+        return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+    def assert_good_applications_written(self) -> None:
+        """The seed's Applications on main (batched with any hostile ones) and on deploy/prod."""
+        production = self.show("apps/api-service/overlays/production/kustomization.yaml")
+        assert f"- name: {self.host}/org/api\n  newTag: v1.5.0\n" in production
+        prod = self.show("apps/api/overlays/prod/.argocd-source-api-prod.yaml", "deploy/prod")
+        assert f"{self.host}/org/api:v1.5.0" in prod
+
+
+@pytest.fixture
+def cycle(tmp_path: Path) -> Iterator[Cycle]:
+    with start_registry(tmp_path / "registry") as registry:
+        gitops_sample.push_images(registry.url)
+        root = tmp_path / "git"
+        root.mkdir()
+        bare = git_http.make_bare_repo(root, "manifests.git", files=gitops_sample.repo_files(registry.host))
+        gitops_sample.create_env_branches(bare)
+        with git_http.serve(root, credentials=(gitops_sample.GIT_USER, gitops_sample.GIT_PASSWORD)) as server:
+            yield Cycle(registry.host, bare, server.url_for("manifests.git"), tmp_path)
 
 
 @pytest.fixture(scope="session")

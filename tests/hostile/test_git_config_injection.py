@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HostileRemote
+from conftest import Cycle, HostileRemote
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth
@@ -196,3 +196,27 @@ async def test_a_branch_git_could_read_as_an_option_is_refused(
     assert sum(writer.trace.counts.values()) == 0
     assert not marker.exists()
     assert os.listdir(writer.cache.workdir) == [] if writer.cache.workdir.exists() else True
+
+
+def test_directory_mode_option_like_annotations_fail_their_applications_only(
+    cycle: Cycle, evil: Path, marker: Path
+) -> None:
+    base = {"image-list": f"api={cycle.host}/org/api", "write-back-method": "git", "git-branch": "main"}
+    hostile = {
+        "evil-url-option": {**base, "git-repository": f"--upload-pack={evil}"},
+        "evil-ssh-host": {**base, "git-repository": f"ssh://-oProxyCommand={evil}/x"},
+        "evil-local-store": {**base, "git-repository": f"file://{cycle.bare}"},
+        "evil-branch": {**base, "git-branch": f"--upload-pack={evil}"},
+        "evil-write-branch": {**base, "git-branch": "main:-f"},
+    }
+    apps = cycle.applications({name: ("apps/api/overlays/dev", notes) for name, notes in hostile.items()})
+
+    result = cycle.run(apps, cycle.root / "work")
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for name in hostile:
+        line = next(ln for ln in result.output.splitlines() if f"application argocd/{name}:" in ln)
+        assert "git repository URL" in line or "is not a valid git branch name" in line, line
+    assert not marker.exists()
+    cycle.assert_good_applications_written()

@@ -11,17 +11,12 @@ links aim at the store's `config` and `hooks` from where a worktree sits.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import HostileRemote, snapshot
-from devtools import git_http, gitops_sample
-from devtools.registry import start_registry
-from image_updater.cli.main import cli
+from conftest import Cycle, HostileRemote, snapshot
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth
@@ -224,31 +219,7 @@ async def test_a_planner_naming_dot_git_is_refused(
 # ---- end to end: `run --once --applications-dir`, hostile Applications next to good ones ----
 
 
-@dataclass(frozen=True)
-class Cycle:
-    host: str
-    bare: Path
-    repo_url: str
-    root: Path
-
-    def show(self, path: str, branch: str = "main") -> str:
-        return HostileRemote(bare=self.bare, url=self.repo_url).show(path, branch)
-
-
-@pytest.fixture
-def cycle(tmp_path: Path) -> Iterator[Cycle]:
-    with start_registry(tmp_path / "registry") as registry:
-        gitops_sample.push_images(registry.url)
-        root = tmp_path / "git"
-        root.mkdir()
-        bare = git_http.make_bare_repo(root, "manifests.git", files=gitops_sample.repo_files(registry.host))
-        gitops_sample.create_env_branches(bare)
-        with git_http.serve(root, credentials=(gitops_sample.GIT_USER, gitops_sample.GIT_PASSWORD)) as server:
-            yield Cycle(registry.host, bare, server.url_for("manifests.git"), tmp_path)
-
-
 def test_directory_mode_hostile_links_fail_their_applications_only(cycle: Cycle, sentinel: Path) -> None:
-    host, url = cycle.host, cycle.repo_url
     store_config = "../../../../../../repo.git/config"  # from apps/evil/k/ in a worktree
 
     def build(seed: Path) -> None:
@@ -256,36 +227,26 @@ def test_directory_mode_hostile_links_fail_their_applications_only(cycle: Cycle,
         link(seed, "apps/evil/outside", str(sentinel))
         link(seed, "apps/evil/values.yaml", str(sentinel / "values.yaml"))
 
-    HostileRemote(bare=cycle.bare, url=url).push_commit(build, root=cycle.root)
-    apps = cycle.root / "apps"
-    gitops_sample.write_applications(apps, registry=host, repo_url=url)
-    hostile = {
-        "evil-kustomization": ("apps/evil/k", {"write-back-target": "kustomization"}),
-        "evil-outside": ("apps/evil/outside", {"write-back-target": "kustomization"}),
-        "evil-argocd-source": ("apps/evil/outside", {}),
-        "evil-helm": ("apps/evil", {"write-back-target": "helmvalues", "api.helm.image-tag": "image.tag"}),
-    }
-    for name, (path, extra) in hostile.items():
-        notes = {
-            "image-list": f"api={host}/org/api",
-            "write-back-method": "git",
-            "git-branch": "main",
-            **extra,
+    HostileRemote(bare=cycle.bare, url=cycle.repo_url).push_commit(build, root=cycle.root)
+    base = {"image-list": f"api={cycle.host}/org/api", "write-back-method": "git", "git-branch": "main"}
+    apps = cycle.applications(
+        {
+            "evil-kustomization": ("apps/evil/k", {**base, "write-back-target": "kustomization"}),
+            "evil-outside": ("apps/evil/outside", {**base, "write-back-target": "kustomization"}),
+            "evil-argocd-source": ("apps/evil/outside", base),
+            "evil-helm": (
+                "apps/evil",
+                {**base, "write-back-target": "helmvalues", "api.helm.image-tag": "image.tag"},
+            ),
         }
-        (apps / f"{name}.yaml").write_text(
-            gitops_sample.application(name, path=path, repo_url=url, annotations=notes)
-        )
-    gitops_sample.write_secrets(cycle.root / "secrets", repo_url=url)
+    )
     workdir = cycle.root / "work"
     before = snapshot(sentinel)
 
-    args = ["run", "--once", "--applications-dir", str(apps), "--secrets-dir", str(cycle.root / "secrets")]
-    args += ["--git-workdir", str(workdir), "--metrics-port", "0", "--health-port", "0"]
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    result = cycle.run(apps, workdir)
 
     assert result.exit_code == 1, result.output
-    output = result.output
-    assert "Traceback" not in output
+    assert "Traceback" not in result.output
     kustomization = "apps/evil/k/kustomization.yaml"
     expected = {
         "evil-kustomization": f"path {kustomization!r} goes through the symlink {kustomization!r}",
@@ -294,14 +255,9 @@ def test_directory_mode_hostile_links_fail_their_applications_only(cycle: Cycle,
         "evil-helm": "'apps/evil/values.yaml' goes through the symlink 'apps/evil/values.yaml'",
     }
     for name, text in expected.items():
-        line = next(ln for ln in output.splitlines() if f"application argocd/{name}:" in ln)
+        line = next(ln for ln in result.output.splitlines() if f"application argocd/{name}:" in ln)
         assert f"application argocd/{name}: write-back failed: write-back path" in line
         assert text in line, line
     assert snapshot(sentinel) == before
-    assert GitRepoCache(workdir).store_intact(url)  # the store's config is still the one we wrote
-    # the good Applications of the same cycle, on the same branch and others, were written
-    production = cycle.show("apps/api-service/overlays/production/kustomization.yaml")
-    assert f"- name: {host}/org/api\n  newTag: v1.5.0\n" in production
-    assert f"{host}/org/api:v1.5.0" in cycle.show(
-        "apps/api/overlays/prod/.argocd-source-api-prod.yaml", "deploy/prod"
-    )
+    assert GitRepoCache(workdir).store_intact(cycle.repo_url)  # the store's config is still the one we wrote
+    cycle.assert_good_applications_written()  # same cycle, same batched commit on main, and other branches

@@ -157,3 +157,15 @@ async def test_refused_credentials_are_not_taken_for_damage(
         await writer.write(repo_url=remote.url, branch=MAIN, auth=bad, edits=set_tag("1.2.0"), message="m")
     assert writer.trace.counts["init"] == 1  # the cache was kept, not wiped and re-cloned
     assert writer.trace.counts["fetch"] == 2
+
+
+async def test_a_workdir_reached_through_a_link_is_used_not_remade(
+    remote: HostileRemote, auth: HttpsAuth, tmp_path: Path
+) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "via").symlink_to(tmp_path / "real")  # the operator's --git-workdir may sit behind a link
+    writer = GitWriter(cache=GitRepoCache(tmp_path / "via"))
+    for tag in ("1.1.0", "1.2.0", "1.3.0"):
+        await writer.write(repo_url=remote.url, branch=MAIN, auth=auth, edits=set_tag(tag), message=tag)
+    assert remote.show("apps/guestbook/values.yaml") == "image:\n  tag: 1.3.0\n"
+    assert (writer.trace.counts["init"], writer.trace.counts["worktree"]) == (1, 2)  # prune + add, once

@@ -220,3 +220,24 @@ def test_directory_mode_option_like_annotations_fail_their_applications_only(
         assert "git repository URL" in line or "is not a valid git branch name" in line, line
     assert not marker.exists()
     cycle.assert_good_applications_written()
+
+
+async def test_every_git_command_carries_the_pins(
+    writer: GitWriter, remote: HostileRemote, auth: HttpsAuth
+) -> None:
+    await writer.write(
+        repo_url=remote.url,
+        branch=TargetBranch(base="HEAD", write="image-updater-x"),
+        auth=auth,
+        edits=set_tag("4.0.0"),
+        message="m",
+    )
+    pins = (
+        "core.hooksPath=/dev/null",
+        "core.fsmonitor=false",
+        "protocol.allow=never",
+        "http.followRedirects=false",
+    )
+    assert len(writer.trace.argv) > 8  # init, remote, ls-remote, fetch, worktree, commit, push, ...
+    for argv in writer.trace.argv:
+        assert all(pin in argv for pin in pins), argv

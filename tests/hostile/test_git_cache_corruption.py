@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HostileRemote, snapshot
 from image_updater.errors import GitError
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth
 from image_updater.writeback.git_branches import TargetBranch
 from image_updater.writeback.git_repo import GitRepoCache
+from tests.hostile.conftest import HostileRemote, snapshot
 
 MAIN = TargetBranch(base="main")
 

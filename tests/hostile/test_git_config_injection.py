@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cycle, HostileRemote
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth
 from image_updater.writeback.git_branches import TargetBranch
+from tests.hostile.conftest import Cycle, HostileRemote
 
 MAIN = TargetBranch(base="main")
 HOOKS = (
@@ -157,7 +157,6 @@ BAD_URLS = [
     ("ssh-host-option", "ssh://-oProxyCommand=EVIL/repo.git"),
     ("scp-user-option", "-x@127.0.0.1:repo.git"),
     ("ext-transport", "ext::sh -c EVIL"),
-    ("file-transport", "file://BARE"),
     ("local-path", "BARE"),
     ("git-protocol", "git://127.0.0.1/repo.git"),
     ("newline", "http://127.0.0.1/repo.git\n--upload-pack=EVIL"),
@@ -205,7 +204,7 @@ def test_directory_mode_option_like_annotations_fail_their_applications_only(
     hostile = {
         "evil-url-option": {**base, "git-repository": f"--upload-pack={evil}"},
         "evil-ssh-host": {**base, "git-repository": f"ssh://-oProxyCommand={evil}/x"},
-        "evil-local-store": {**base, "git-repository": f"file://{cycle.bare}"},
+        "evil-ext-transport": {**base, "git-repository": f"ext::sh -c {evil}"},
         "evil-branch": {**base, "git-branch": f"--upload-pack={evil}"},
         "evil-write-branch": {**base, "git-branch": "main:-f"},
     }

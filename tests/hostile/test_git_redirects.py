@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GIT_PASSWORD, GIT_USER, SAMPLE_FILES, HostileRemote
 from devtools import git_http
 from image_updater.errors import GitError
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth
 from image_updater.writeback.git_branches import TargetBranch
+from tests.hostile.conftest import GIT_PASSWORD, GIT_USER, SAMPLE_FILES, HostileRemote
 
 MAIN = TargetBranch(base="main")
 

@@ -16,12 +16,12 @@ default keys in `~/.ssh`. A failure that looks like refused or missing credentia
 
 Repository content is not trusted, and neither is whatever config may have reached a clone, so
 every command pins (`_PINNED`) each setting that can run a program or send data elsewhere: hooks,
-fsmonitor, signing programs, submodule recursion; transports limited to
-https, http, ssh and file (no `ext`, `fd` or `git://`, so an annotation cannot make git run a
-command or talk unauthenticated git://); HTTP redirects not followed, so a credential goes to the configured
-origin only. `-c` outranks repository config. Git never searches above the directory it runs in
-(`GIT_CEILING_DIRECTORIES`): a damaged clone fails instead of finding some enclosing repository.
-`git_repo` checks that the clone's own config is the one it wrote.
+fsmonitor, signing programs, submodule recursion; transports limited to https, http, ssh and file
+(no `ext`, `fd` or `git://`, so an annotation cannot make git run a command); HTTP redirects not
+followed, so a credential goes to the configured origin only. `-c` outranks repository config.
+Git never searches above the directory it runs in (`GIT_CEILING_DIRECTORIES`): a damaged clone
+fails instead of finding some enclosing repository. `git_repo` checks that the clone's own
+config is the one it wrote.
 """
 
 from __future__ import annotations

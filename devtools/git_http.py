@@ -3,7 +3,8 @@
 Wraps `/usr/lib/git-core/git-http-backend` (CGI) in a stdlib `ThreadingHTTPServer` on 127.0.0.1,
 with optional Basic auth. Chunked request bodies (large pushes) are de-chunked before they reach
 the backend. `requests` counts served requests per service, which benchmarks use to check how
-many network round trips the client made.
+many network round trips the client made; `authorizations` keeps every `Authorization` header
+received, so tests can prove which credentials reached which server.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class GitHttpServer:
     root: Path
     port: int
     requests: collections.Counter[str] = field(default_factory=collections.Counter)
+    authorizations: list[str] = field(default_factory=list)
 
     def url_for(self, repo: str) -> str:
         return f"http://127.0.0.1:{self.port}/{repo}"
@@ -52,6 +54,8 @@ def _handler(server: GitHttpServer, credentials: tuple[str, str] | None) -> type
             self._serve()
 
         def _serve(self) -> None:
+            if "Authorization" in self.headers:
+                server.authorizations.append(self.headers["Authorization"])
             if expected is not None and self.headers.get("Authorization") != expected:
                 self._reply(401, [("WWW-Authenticate", 'Basic realm="git"')], b"authentication required\n")
                 return

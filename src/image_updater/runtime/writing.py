@@ -23,7 +23,13 @@ from image_updater.refs import Digest, ImageRef, Tag
 from image_updater.templates import Template
 from image_updater.writeback import argocd_app
 from image_updater.writeback.git import GitWriter, WriteResult
-from image_updater.writeback.git_auth import GitAuth, RepoCredsSource, no_secret_hint, resolve_git_credentials
+from image_updater.writeback.git_auth import (
+    GitAuth,
+    RepoCredsSource,
+    check_repo_url,
+    no_secret_hint,
+    resolve_git_credentials,
+)
 from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
 from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
 from image_updater.writeback.git_edits import Edit, Reader
@@ -176,6 +182,8 @@ class WriteBack:
             target = parse_write_back_target(settings.write_back_target)
             _, source = values_reference(app, target, choose_source(app, target=target))
             parse_git_branch(settings.git_branch or "", target_revision=source.target_revision)
+            if repo_url := settings.git_repository or source.repo_url:
+                check_repo_url(repo_url)  # an option-like or local URL is refused with the annotations
         except InvalidWriteBackConfig as err:
             raise InvalidWriteBackConfig(f"application {app.key}: {err}") from err
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from image_updater.errors import GitError, PushConflict
 from image_updater.writeback import git_auth
 from image_updater.writeback.git_auth import GitAuth, SshKeyAuth
-from image_updater.writeback.git_branches import TargetBranch
+from image_updater.writeback.git_branches import TargetBranch, check_branch_name
 from image_updater.writeback.git_cli import GitRunner, GitTrace, ambient_credential_config
 from image_updater.writeback.git_commit import Author, CommitOptions, Signing, commit_args
 from image_updater.writeback.git_edits import (
@@ -153,35 +153,42 @@ class GitWriter:
         branch and push. A callable `message` is rendered from the tip before the edits are applied,
         so it can name the values being replaced."""
         git_auth.check_repo_url(repo_url)
+        for name in (branch.base, branch.write):
+            if name not in (None, "", "HEAD"):
+                check_branch_name(name, what="write-back branch")  # never an option, wherever it came from
         if isinstance(auth, SshKeyAuth) and not auth.known_hosts and self._known_hosts:
             auth = replace(auth, known_hosts=self._known_hosts)
         if not callable(edits):
             check_paths(edits)
         options = CommitOptions(author=author or Author(), signing=signing, signoff=signoff)
+        plan = _Plan(
+            repo_url,
+            branch.base,
+            branch.write or "",
+            edits if callable(edits) else dict(edits),
+            message,
+            options,
+            dry_run,
+        )
         known_hosts = self.cache.known_hosts_file
         with git_auth.auth_environment(auth, repo_url=repo_url, known_hosts_file=known_hosts) as env:
             if auth is None:  # no Secret applies: the machine's own git credentials, as upstream
                 env = {**env, **await ambient_credential_config()}
             runner = GitRunner(self.trace, env, git_auth.secrets_of(auth), self._timeout)
-            await self.cache.ensure_repo(repo_url, runner)
-            base = branch.base
-            if base in ("", "HEAD"):
-                base = await self.cache.default_branch(repo_url, runner)
-            plan = _Plan(
-                repo_url,
-                base,
-                branch.write or base,
-                edits if callable(edits) else dict(edits),
-                message,
-                options,
-                dry_run,
-            )
-            async with self.lock(repo_url, plan.write):
-                try:
-                    return await self._write_locked(plan, runner)
-                finally:
-                    if plan.forced:
-                        await self.cache.drop_worktree(repo_url, plan.write, runner)
+            return await self.cache.recovering(repo_url, lambda: self._write_plan(plan, runner))
+
+    async def _write_plan(self, plan: _Plan, runner: GitRunner) -> WriteResult:
+        """One write in the cache: resolve the branches, then edit, commit and push under the lock."""
+        await self.cache.ensure_repo(plan.url, runner)
+        if plan.base in ("", "HEAD"):
+            plan = replace(plan, base=await self.cache.default_branch(plan.url, runner))
+        plan = replace(plan, write=plan.write or plan.base)
+        async with self.lock(plan.url, plan.write):
+            try:
+                return await self._write_locked(plan, runner)
+            finally:
+                if plan.forced:
+                    await self.cache.drop_worktree(plan.url, plan.write, runner)
 
     async def _write_locked(self, plan: _Plan, runner: GitRunner) -> WriteResult:
         for attempt in range(1, self.retry.attempts + 1):
@@ -245,7 +252,8 @@ class GitWriter:
         # An exact path list on stdin: no pathspec matching (which is files × pathspecs), no argv limit.
         paths = "".join(f"{path}\0" for path in changed)
         await runner.run("update-index", "--add", "--remove", "-z", "--stdin", cwd=tree, stdin=paths)
-        return (await runner.run("diff", "--cached", "--no-color", "--no-ext-diff", cwd=tree)).stdout
+        diff = ("diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv")
+        return (await runner.run(*diff, cwd=tree)).stdout
 
     async def _push(self, tree: Path, plan: _Plan, runner: GitRunner, tip: _Tip) -> bool:
         """True when pushed; False when the branch moved (retry); GitError when refused."""

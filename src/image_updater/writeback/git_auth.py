@@ -78,7 +78,16 @@ def is_ssh_url(url: str) -> bool:
 
 
 def check_repo_url(url: str) -> None:
-    """Refuse URLs that carry a password: it would end up in `.git/config` and in process args."""
+    """Refuse URLs git could read as an option or a transport we do not allow (see `git_cli`),
+    and URLs that carry a password: it would end up in `.git/config` and in process args."""
+    if (
+        not re.match(r"^(https?|ssh)://[^\s/]|^file:///|^\w[\w.-]*@[\w.-]+:", url)
+        or re.search(r"[\x00-\x20\x7f]|://-|@-", url)  # `-` opening a host or user: an option to ssh
+    ):
+        raise InvalidWriteBackConfig(
+            f"git repository URL {redact_url(url)!r}: "
+            "use an https://, http://, ssh://, file:/// or user@host:path URL"
+        )
     if re.match(r"^[a-z][a-z0-9+.-]*://[^/@]*:[^/@]*@", url, re.IGNORECASE):
         raise InvalidWriteBackConfig(
             f"git repository URL {redact_url(url)} contains a password; put it in a secret instead"

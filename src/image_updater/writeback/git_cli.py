@@ -13,6 +13,15 @@ the command's environment, nothing else of those files (no hooks, aliases, `url.
 `core.*`), and never a repository's own config. SSH keeps its agent (`SSH_AUTH_SOCK`) and the
 default keys in `~/.ssh`. A failure that looks like refused or missing credentials is a
 `GitAuthError`, so the caller can say which Secrets it looked for.
+
+Repository content is not trusted, and neither is whatever config may have reached a clone, so
+every command pins (`_PINNED`) each setting that can run a program or send data elsewhere: hooks,
+fsmonitor, signing programs, submodule recursion; transports limited to https, http, ssh and file
+(no `ext`, `fd` or `git://`, so an annotation cannot make git run a command); HTTP redirects not
+followed, so a credential goes to the configured origin only. `-c` outranks repository config.
+Git never searches above the directory it runs in (`GIT_CEILING_DIRECTORIES`): a damaged clone
+fails instead of finding some enclosing repository. `git_repo` checks that the clone's own
+config is the one it wrote.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +39,27 @@ from image_updater.writeback.git_auth import scrub
 from image_updater.writeback.git_proxy import proxy_environment
 
 NETWORK_COMMANDS = frozenset({"fetch", "push", "ls-remote"})
-_COMMON = ["-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "advice.detachedHead=false"]
+_PINNED = (
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.protectNTFS=true",  # git itself refuses to check out `.git` spellings (see tree_files)
+    "core.protectHFS=true",
+    "gpg.program=gpg",
+    "gpg.ssh.program=ssh-keygen",
+    "gpg.x509.program=gpgsm",
+    "submodule.recurse=false",
+    "fetch.recurseSubmodules=false",
+    "protocol.allow=never",
+    "protocol.https.allow=always",
+    "protocol.http.allow=always",
+    "protocol.ssh.allow=always",
+    "protocol.file.allow=always",
+    "http.followRedirects=false",
+    "gc.auto=0",
+    "maintenance.auto=false",
+    "advice.detachedHead=false",
+)
+_COMMON = [arg for setting in _PINNED for arg in ("-c", setting)]
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "TMPDIR", "GNUPGHOME", "SSH_AUTH_SOCK")  # proxies: git_proxy
 _CONFIG_TIMEOUT = 10.0  # seconds for reading the credential helpers from the git config
 # What git and ssh print when credentials were refused or would have been needed (lower case).
@@ -91,6 +121,10 @@ class GitRunner:
         """A one-line, secret-free summary of a failed command."""
         lines = [ln.strip() for ln in (out.stderr or out.stdout).splitlines() if ln.strip()]
         detail = "; ".join(lines[-4:]) or f"exit status {out.returncode}"
+        if re.search(r"returned error: 30[1-8]\b", detail):
+            detail += (
+                " (a redirect: not followed, so credentials stay with this origin; use the URL it points to)"
+            )
         return scrub(f"git {subcommand} failed: {detail}", self.secrets)
 
     def error(self, message: str, out: GitOutput) -> GitError:
@@ -103,7 +137,12 @@ class GitRunner:
         env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH or k.startswith("LC_")}
         env.update(proxy_environment(os.environ))
         env.update(
-            GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true"
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_CONFIG_GLOBAL=os.devnull,
+            GIT_TERMINAL_PROMPT="0",
+            GIT_ASKPASS="true",
+            GIT_CEILING_DIRECTORIES=str(cwd.parent),
+            GIT_ATTR_NOSYSTEM="1",
         )
         env.update(self.env)
         proc = await asyncio.create_subprocess_exec(

@@ -1,4 +1,4 @@
-"""Applying file edits inside a working tree, confined to it.
+"""Applying file edits inside a working tree, confined to it (through `tree_files`: never a link).
 
 An edit is `Callable[[str | None], str | None]`: it receives the file's text (None when the file
 does not exist) and returns the new text, or None for "the file should not exist". Returning the
@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import TypeAlias
 
 from image_updater.errors import InvalidWriteBackConfig, WriteBackError
+from image_updater.writeback import tree_files
 
 Edit: TypeAlias = Callable[[str | None], str | None]
 Reader: TypeAlias = Callable[[str], str | None]
@@ -22,12 +23,13 @@ EditPlanner: TypeAlias = Callable[[Reader], Mapping[str, Edit]]
 
 
 def check_paths(paths: Iterable[str]) -> None:
-    """Refuse paths that are absolute, climb out with `..`, or point into `.git` (before any I/O)."""
+    """Refuse paths that are absolute, climb out with `..`, or name a `.git` at any depth, in any
+    spelling git would honour (before any I/O)."""
     for path in paths:
         parts = PurePosixPath(path).parts
-        if not path or path.startswith("/") or "\\" in path or ".." in parts or not parts:
+        if not path or path.startswith("/") or "\\" in path or ".." in parts or not parts or "\0" in path:
             raise InvalidWriteBackConfig(f"write-back path {path!r} must be relative to the repository root")
-        if parts[0] == ".git":
+        if any(tree_files.is_git_name(part) for part in parts):
             raise InvalidWriteBackConfig(f"write-back path {path!r} points into .git")
 
 
@@ -53,11 +55,10 @@ def merge_edits(groups: Iterable[Mapping[str, Edit]]) -> dict[str, Edit]:
 
 def reader(tree: Path) -> Reader:
     """Read repository-relative files of `tree` (None when absent), confined to it."""
-    root = tree.resolve()
 
     def read(path: str) -> str | None:
         check_paths([path])
-        return _read(_inside(root, path), path)
+        return _decode(tree_files.read_file(tree, path), path)
 
     return read
 
@@ -73,37 +74,23 @@ def resolve_edits(tree: Path, edits: Mapping[str, Edit] | EditPlanner) -> Mappin
 
 def apply_edits(tree: Path, edits: Mapping[str, Edit]) -> list[str]:
     """Run every edit against its file under `tree`, writing only what changed; the changed paths."""
-    root = tree.resolve()
+    check_paths(edits)
     changed = []
     for path in sorted(edits):
-        target = _inside(root, path)
-        old = _read(target, path)
+        old = _decode(tree_files.read_file(tree, path), path)
         new = edits[path](old)
         if new == old:
             continue
         if new is None:
-            target.unlink()
+            tree_files.remove_file(tree, path)
         else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(new.encode())
+            tree_files.write_file(tree, path, new.encode())
         changed.append(path)
     return changed
 
 
-def _inside(root: Path, path: str) -> Path:
-    target = root / path
-    resolved = target.resolve()
-    if resolved != root and root not in resolved.parents:
-        raise InvalidWriteBackConfig(f"write-back path {path!r} leaves the repository (through a symlink)")
-    return resolved
-
-
-def _read(target: Path, path: str) -> str | None:
-    if not target.exists():
-        return None
-    if not target.is_file():
-        raise InvalidWriteBackConfig(f"write-back path {path!r} exists in the repository but is not a file")
+def _decode(data: bytes | None, path: str) -> str | None:
     try:
-        return target.read_bytes().decode()
+        return None if data is None else data.decode()
     except UnicodeDecodeError as err:
         raise WriteBackError(f"write-back path {path!r} is not UTF-8 text") from err

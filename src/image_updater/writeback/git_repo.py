@@ -8,21 +8,87 @@ state (fetch, worktree add/remove) are serialised per URL by `store_lock`; they 
 
 One process owns a workdir; two processes sharing one is not supported. Objects accumulate across
 cycles (automatic gc is off because several commands share the store); wipe the workdir to reclaim.
+
+A cache entry is never trusted blindly (it may be damaged by a crash, a full disk or a hand on the
+host). Before use, a pure-filesystem check (`lstat`, no link followed): the store is a real
+directory whose `config` is byte for byte the one we wrote (so no `core.*`, `include`,
+`url.*.insteadOf` or remote URL crept in), with no `objects/info/alternates` or `commondir`
+redirecting its objects, and a sane `HEAD`; a worktree is a real directory whose `.git` file and
+admin entry point at each other. Anything else is removed and re-created. A git failure that reads
+as local damage (`recovering`) wipes the store and retries the write once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import re
 import shutil
+import stat
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from image_updater.errors import GitError
+from image_updater.writeback.git_auth import redact_url
+from image_updater.writeback.git_branches import check_branch_name
 from image_updater.writeback.git_cli import GitRunner
+
+T = TypeVar("T")
+_READY = "image-updater-ready"
+# What git says when the local store, not the remote, is broken.
+_DAMAGE = re.compile(
+    r"not a git repository|bad object|is corrupt|corrupt (loose|packed)|index file|bad signature|"
+    r"(unable|could not) read (tree|sha1 file|[0-9a-f]{7,})|bad config|invalid object|"
+    r"missing (blob|tree|commit|object)|reference is not a tree|unknown revision|does not match index|"
+    r"must be run in a work tree",
+    re.IGNORECASE,
+)  # not "could not read Username": refused credentials are no reason to wipe anything
 
 
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return path.lstat()
+    except OSError:
+        return None
+
+
+def _is_dir(path: Path) -> bool:
+    info = _lstat(path)
+    return info is not None and stat.S_ISDIR(info.st_mode)
+
+
+def _text(path: Path) -> str | None:
+    """The content of a regular file (never through a link); None otherwise."""
+    info = _lstat(path)
+    if info is None or not stat.S_ISREG(info.st_mode):
+        return None
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return None
+
+
+def _remove(path: Path) -> None:
+    """Delete whatever is at `path`: a link or file itself (never its target), or a directory tree."""
+    info = _lstat(path)
+    if info is None:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        shutil.rmtree(path, ignore_errors=True)  # does not follow links inside the tree
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _ready_text(url: str, repo: Path) -> str | None:
+    """What the ready marker of a sound store for `url` holds: the URL and its config's digest."""
+    config = _text(repo / "config")
+    return None if config is None else f"{url}\n{hashlib.sha256(config.encode()).hexdigest()}\n"
 
 
 class GitRepoCache:
@@ -31,6 +97,7 @@ class GitRepoCache:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self._store_locks: dict[str, asyncio.Lock] = {}
+        self._generations: dict[str, int] = {}  # bumped when a store is wiped
 
     @property
     def known_hosts_file(self) -> Path:
@@ -47,13 +114,13 @@ class GitRepoCache:
         return self.workdir / _key(url) / "trees" / _key(branch)
 
     async def ensure_repo(self, url: str, runner: GitRunner) -> Path:
-        """The bare repository for `url`, created empty on first use (no network)."""
+        """The bare repository for `url`, created empty on first use (no network); a store that
+        fails `store_intact` (half-made by an interrupted run, or damaged) is made anew."""
         repo = self.repo_dir(url)
-        ready = repo / "image-updater-ready"
         async with self.store_lock(url):
-            if ready.exists():
+            if self.store_intact(url):
                 return repo
-            shutil.rmtree(repo, ignore_errors=True)  # a half-made store from an interrupted run
+            _remove(repo.parent)  # the store and its worktrees
             try:
                 repo.mkdir(parents=True)
             except OSError as err:
@@ -61,9 +128,43 @@ class GitRepoCache:
                     f"git workdir {self.workdir} is not usable ({err.strerror or err}); check --git-workdir"
                 ) from err
             await runner.run("init", "-q", "--bare", str(repo), cwd=self.workdir)
-            await runner.run("remote", "add", "origin", url, cwd=repo)
-            ready.touch()
+            await runner.run("remote", "add", "--", "origin", url, cwd=repo)
+            (repo / _READY).write_text(_ready_text(url, repo) or "")
         return repo
+
+    def store_intact(self, url: str) -> bool:
+        """The store for `url` is ours and sound, as far as a look at the files can tell."""
+        repo = self.repo_dir(url)
+        if not all(_is_dir(p) for p in (repo.parent, repo, repo / "objects", repo / "refs")):
+            return False
+        if any(_lstat(repo / p) is not None for p in ("objects/info/alternates", "commondir")):
+            return False
+        ready = _text(repo / _READY)
+        return (_text(repo / "HEAD") or "").startswith("ref: refs/") and ready == _ready_text(url, repo)
+
+    def tree_intact(self, url: str, branch: str) -> bool:
+        """The worktree for `branch` is a real directory linked both ways with its admin entry."""
+        tree = self.tree_dir(url, branch)
+        real = Path(os.path.realpath(self.workdir)) / tree.relative_to(self.workdir)
+        admin = real.parents[1] / "repo.git" / "worktrees" / tree.name
+        if not (_is_dir(tree.parent) and _is_dir(tree) and _is_dir(admin)):
+            return False
+        return _text(tree / ".git") == f"gitdir: {admin}\n" and _text(admin / "gitdir") == f"{real}/.git\n"
+
+    async def recovering(self, url: str, work: Callable[[], Awaitable[T]]) -> T:
+        """`work()`; when it fails the way a damaged local store fails, wipe the store and run it
+        once more (a concurrent writer that already replaced the store is not undone)."""
+        generation = self._generations.get(url, 0)
+        try:
+            return await work()
+        except GitError as err:
+            if not _DAMAGE.search(str(err)):
+                raise
+        async with self.store_lock(url):
+            if self._generations.get(url, 0) == generation:
+                _remove(self.repo_dir(url).parent)
+                self._generations[url] = generation + 1
+        return await work()
 
     async def fetch(self, url: str, runner: GitRunner, branches: list[str]) -> dict[str, str]:
         """Fetch the tips of `branches` (depth 1); returns branch → commit id."""
@@ -91,14 +192,18 @@ class GitRepoCache:
         out = await runner.run("ls-remote", "--symref", "origin", "HEAD", cwd=self.repo_dir(url))
         for line in out.stdout.splitlines():
             if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
-                return line.removeprefix("ref: refs/heads/").removesuffix("\tHEAD")
+                name = line.removeprefix("ref: refs/heads/").removesuffix("\tHEAD")
+                check_branch_name(name, what=f"the default branch of {redact_url(url)}")  # server-chosen
+                return name
         raise GitError("cannot resolve the remote's default branch (HEAD): the repository may be empty")
 
     async def worktree(self, url: str, branch: str, runner: GitRunner, commit: str) -> Path:
         """A clean worktree for `branch` with `commit` checked out (detached), created on first use."""
         tree = self.tree_dir(url, branch)
-        if not (tree / ".git").exists():
+        if not self.tree_intact(url, branch):
             async with self.store_lock(url):
+                _remove(tree)  # whatever is there: a half-made tree, a file, a link
+                _remove(self.repo_dir(url) / "worktrees" / tree.name)
                 await runner.run("worktree", "prune", cwd=self.repo_dir(url))
                 await runner.run(
                     "worktree", "add", "-q", "-f", "--detach", str(tree), commit, cwd=self.repo_dir(url)

@@ -654,6 +654,46 @@ async def test_an_application_cannot_borrow_another_namespaces_git_secret(
     assert len(log.stdout.splitlines()) == 1  # only the initial commit
 
 
+async def test_a_local_repository_is_refused_in_a_cluster(
+    cluster: Cluster, image: str, git_server: tuple[Path, str], tmp_path: Path
+) -> None:
+    """docs/security.md, annotators: `file://` would reach the controller's own disk (its clone cache
+    holds every tenant's repositories); refused in a cluster, while the other Application updates."""
+    bare, url = git_server
+    local = git_http.make_bare_repo(
+        tmp_path / "local", "victim.git", files={"apps/web/kustomization.yaml": "{}\n"}
+    )
+    data = {"username": base64.b64encode(GIT_USER.encode()).decode()}
+    data["password"] = base64.b64encode(GIT_PASSWORD.encode()).decode()
+    cluster.fake.put(
+        "v1", "secrets", {"metadata": {"name": "git-creds", "namespace": "argocd"}, "data": data}
+    )
+    for name, repo in (("web", url), ("local", f"file://{local}")):
+        cluster.put(
+            application(
+                name,
+                annotations={"image-list": f"x={image}:^1.0", "write-back-method": "git:secret:git-creds"},
+                source={"repoURL": repo, "path": "apps/web", "targetRevision": "main", "kustomize": {}},
+                running=[f"{image}:1.0.0"],
+            )
+        )
+
+    status, logs = await cluster.run()
+
+    assert status == 1
+    (error,) = [entry["event"] for entry in logs if entry.get("log_level") == "error"]
+    assert error.startswith("application argocd/local: git repository URL 'file://")
+    assert "local repositories are refused in a cluster" in error
+    victim = subprocess.run(
+        ["git", "--git-dir", str(local), "log", "--format=%s", "main"], capture_output=True, text=True
+    )
+    assert len(victim.stdout.splitlines()) == 1  # untouched
+    written = subprocess.run(
+        ["git", "--git-dir", str(bare), "log", "--format=%s", "main"], capture_output=True, text=True
+    )
+    assert len(written.stdout.splitlines()) == 2  # the other Application's commit landed
+
+
 @pytest.mark.parametrize(
     "status",
     [

@@ -131,7 +131,9 @@ async def run(settings: RunSettings) -> int:
             metrics.watch_kubernetes(lambda: (api.counter.requests, api.counter.errors))
         writer = WriteBack(
             git=GitWriter(
-                cache=GitRepoCache(settings.git_workdir), known_hosts=_known_hosts(settings.ssh_known_hosts)
+                cache=GitRepoCache(settings.git_workdir),
+                known_hosts=_known_hosts(settings.ssh_known_hosts),
+                local_repositories=settings.applications_dir is not None,  # no file:// in a cluster
             ),
             api=api,
             secrets=secrets,

@@ -183,7 +183,8 @@ class WriteBack:
             _, source = values_reference(app, target, choose_source(app, target=target))
             parse_git_branch(settings.git_branch or "", target_revision=source.target_revision)
             if repo_url := settings.git_repository or source.repo_url:
-                check_repo_url(repo_url)  # an option-like or local URL is refused with the annotations
+                # an option-like URL, or a local one in a cluster, is refused with the annotations
+                check_repo_url(repo_url, local=self._git.local_repositories)
         except InvalidWriteBackConfig as err:
             raise InvalidWriteBackConfig(f"application {app.key}: {err}") from err
 

@@ -100,9 +100,11 @@ class GitWriter:
         rng: random.Random | None = None,
         timeout: float = 120.0,
         known_hosts: str | None = None,
+        local_repositories: bool = True,
     ) -> None:
         """`known_hosts` (OpenSSH format, e.g. Argo CD's ssh_known_hosts) pins the host keys of
-        every SSH remote whose credentials do not pin their own; None keeps accept-new."""
+        every SSH remote whose credentials do not pin their own; None keeps accept-new.
+        `local_repositories`: whether `file://` remotes may be written (directory mode, tests)."""
         self.cache = cache
         self.trace = trace if trace is not None else GitTrace()
         self.retry = retry if retry is not None else RetryPolicy()
@@ -110,6 +112,7 @@ class GitWriter:
         self._timeout = timeout
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
         self._known_hosts = known_hosts
+        self.local_repositories = local_repositories
 
     @contextlib.asynccontextmanager
     async def lock(self, repo_url: str, branch: str) -> AsyncIterator[None]:
@@ -152,7 +155,7 @@ class GitWriter:
         """Apply `edits` (repository-relative path → edit, or a planner of them) on the tip of the write
         branch and push. A callable `message` is rendered from the tip before the edits are applied,
         so it can name the values being replaced."""
-        git_auth.check_repo_url(repo_url)
+        git_auth.check_repo_url(repo_url, local=self.local_repositories)
         for name in (branch.base, branch.write):
             if name not in (None, "", "HEAD"):
                 check_branch_name(name, what="write-back branch")  # never an option, wherever it came from

@@ -77,9 +77,16 @@ def is_ssh_url(url: str) -> bool:
     return url.startswith("ssh://") or bool(re.match(r"^[\w.-]+@[\w.-]+:", url))
 
 
-def check_repo_url(url: str) -> None:
+def check_repo_url(url: str, *, local: bool = True) -> None:
     """Refuse URLs git could read as an option or a transport we do not allow (see `git_cli`),
-    and URLs that carry a password: it would end up in `.git/config` and in process args."""
+    and URLs that carry a password: it would end up in `.git/config` and in process args.
+    `local=False` also refuses `file://` (in a cluster, a repository on the controller's own disk,
+    its clone cache included, belongs to nobody who may annotate an Application)."""
+    if not local and url.lower().startswith("file:"):
+        raise InvalidWriteBackConfig(
+            f"git repository URL {url!r}: local repositories are refused in a cluster (they would be the "
+            "controller's own files); use an https://, http://, ssh:// or user@host:path URL"
+        )
     if (
         not re.match(r"^(https?|ssh)://[^\s/]|^file:///|^\w[\w.-]*@[\w.-]+:", url)
         or re.search(r"[\x00-\x20\x7f]|://-|@-", url)  # `-` opening a host or user: an option to ssh

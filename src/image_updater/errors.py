@@ -11,6 +11,7 @@
     │   ├── InvalidProxyConfig        HTTP(S)_PROXY is unusable, or a request would show credentials to it
     │   ├── InvalidCredentialRef      a credential reference does not parse
     │   ├── InvalidWriteBackConfig    write-back method/target/branch/template is malformed
+    │   ├── InvalidYaml               a YAML file is too large, too deep, an alias bomb, not UTF-8 or malformed
     │   └── InvalidAnnotation         an Application annotation is malformed
     ├── CredentialError               a credential reference could not be resolved
     ├── RegistryError                 the registry answered with something we cannot use
@@ -78,6 +79,18 @@ class InvalidCredentialRef(ConfigError):
 
 class InvalidWriteBackConfig(ConfigError):
     """A write-back method, target, branch or template is malformed."""
+
+
+class InvalidYaml(ConfigError):
+    """A YAML file is over a limit (size, depth, alias expansion), not UTF-8, or does not parse.
+
+    `line` is the 1-based line of the problem when known; `unquoted` is the message without the
+    parser's description, which may quote the file (for Secrets, where that would be a password)."""
+
+    def __init__(self, message: str, *, line: int | None, unquoted: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.unquoted = message if unquoted is None else unquoted
 
 
 class InvalidAnnotation(ConfigError):

@@ -11,7 +11,7 @@
     │   ├── InvalidProxyConfig        HTTP(S)_PROXY is unusable, or a request would show credentials to it
     │   ├── InvalidCredentialRef      a credential reference does not parse
     │   ├── InvalidWriteBackConfig    write-back method/target/branch/template is malformed
-    │   ├── InvalidYaml               a YAML file is too large, too deep, an alias bomb, not UTF-8 or malformed
+    │   ├── InvalidYaml               a YAML file is over a size, depth or alias bound, or malformed
     │   └── InvalidAnnotation         an Application annotation is malformed
     ├── CredentialError               a credential reference could not be resolved
     ├── RegistryError                 the registry answered with something we cannot use

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import TypeAlias
 
 from image_updater.errors import InvalidWriteBackConfig, WriteBackError
+from image_updater.yamlsafe import DEFAULT_LIMITS
 
 Edit: TypeAlias = Callable[[str | None], str | None]
 Reader: TypeAlias = Callable[[str], str | None]
@@ -103,6 +104,8 @@ def _read(target: Path, path: str) -> str | None:
         return None
     if not target.is_file():
         raise InvalidWriteBackConfig(f"write-back path {path!r} exists in the repository but is not a file")
+    if target.stat().st_size > DEFAULT_LIMITS.max_bytes:  # refused before it is read into memory
+        raise WriteBackError(f"write-back path {path!r} is larger than {DEFAULT_LIMITS.max_bytes} bytes")
     try:
         return target.read_bytes().decode()
     except UnicodeDecodeError as err:

@@ -26,6 +26,7 @@
     └── TransientError(delay)         worth retrying later: the cause is outside us
         ├── RegistryUnavailable       5xx, connection errors, timeouts after retries
         ├── RateLimited               429 after honouring Retry-After
+        ├── DeadlineExceeded          the cycle deadline (--cycle-timeout) passed before this finished
         └── PushConflict              the remote branch moved and our retries ran out
 
 Adapters translate third-party exceptions (aiohttp, subprocess, ruamel) into these at their edge
@@ -156,6 +157,10 @@ class RegistryUnavailable(TransientError):
 
 class RateLimited(TransientError):
     """The registry kept answering 429 after we honoured Retry-After."""
+
+
+class DeadlineExceeded(TransientError):
+    """The cycle deadline passed before this work finished; it is tried again next cycle."""
 
 
 class PushConflict(TransientError):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import re2
+import structlog
 
 from image_updater.credentials import SecretSource
 from image_updater.errors import ConfigError
@@ -26,6 +27,8 @@ from image_updater.yamlsafe import DEFAULT_LIMITS, YamlLimits
 if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
     from image_updater.kube.calling import Api
     from image_updater.kube.secrets import ClusterSecrets
+
+log = structlog.get_logger("image_updater.sources")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +138,13 @@ class RepoCredsFromSecrets:
             return [dict(s.data) for s in await self._cluster.list_repository_secrets(self._namespace)]
         if self._files is None:
             return []
-        everything = await asyncio.to_thread(self._files.read_all)
-        return [data for (namespace, _), data in sorted(everything.items()) if namespace == self._namespace]
+        found = await asyncio.to_thread(self._files.read)
+        # A broken file must not stop every git write-back: it is skipped, and said so each time.
+        for problem in (*found.unreadable, *found.broken.values()):
+            log.warning("Secret skipped for repository credentials", problem=problem)
+        return [
+            data for (namespace, _), data in sorted(found.secrets.items()) if namespace == self._namespace
+        ]
 
 
 def secret_source(

@@ -43,13 +43,6 @@ class SecretsRead:
     broken: dict[SecretKey, str]
     unreadable: tuple[str, ...]
 
-    def usable(self) -> dict[SecretKey, dict[str, bytes]]:
-        """Every Secret, or CredentialError when some file might hold Secrets we cannot see."""
-        problems = [*self.unreadable, *self.broken.values()]
-        if problems:
-            raise CredentialError(problems[0])
-        return self.secrets
-
 
 class SecretFiles:
     """A `SecretSource` over Secret manifests under `directory`."""
@@ -76,11 +69,6 @@ class SecretFiles:
             f"Secret {namespace}/{name} not found in {self._directory}; "
             "add a manifest with that metadata.namespace and metadata.name"
         )
-
-    def read_all(self) -> dict[SecretKey, dict[str, bytes]]:
-        """Every Secret under the directory, by (namespace, name); CredentialError when any file or
-        Secret is unusable. Blocking."""
-        return self.read().usable()
 
     def read(self) -> SecretsRead:
         """Every Secret under the directory, with what could not be used. Blocking."""

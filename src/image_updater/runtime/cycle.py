@@ -8,8 +8,9 @@ module logs; everything it learns is logged here, once, with the app, image and 
 
 A cycle has a deadline (`CycleOptions.deadline`, `--cycle-timeout`): listing and registry checks
 still running when it passes are cancelled, and each Application left unchecked is reported as
-timed out in one line; its writes are not started. A write already started is never interrupted
-(a half-done push could leave the clone or the branch between states); git's own timeouts bound it.
+timed out in one line and not written. What was decided in time is then written: a write is
+never interrupted (a half-done push could leave the clone or the branch between states), and
+git's own timeouts bound it, so the next cycle starts at most that much late.
 """
 
 from __future__ import annotations
@@ -105,9 +106,6 @@ class Cycle:
             for skip in skipped:
                 log.info("skipping image", app=skip.app, image=skip.image, reason=skip.reason)
         pending = await self._changes(apps, checks, report, deadline=deadline)
-        if pending and time.monotonic() >= deadline:
-            self._timed_out(report, [(p.app, [c.new.name for _, c in p.changes]) for p in pending], "writing")
-            pending = []
         self._pool.cache.flush()  # what this cycle learnt survives a restart
         report.written = await self._writer.write_all(pending)
         await self._account_writes(report)
@@ -190,19 +188,17 @@ class Cycle:
             previous = by_app.get(app.key)
             items = (*previous.changes, (check.image, change)) if previous else ((check.image, change),)
             by_app[app.key] = PendingApp(app=app, settings=settings, changes=items)
-        self._timed_out(report, list(late.values()), "checking")
+        self._timed_out(report, list(late.values()))
         return [pending for key, pending in by_app.items() if key not in late]
 
-    def _timed_out(
-        self, report: CycleReport, apps: Sequence[tuple[Application, Sequence[str]]], doing: str
-    ) -> None:
+    def _timed_out(self, report: CycleReport, apps: Sequence[tuple[Application, Sequence[str]]]) -> None:
         """One line per Application whose work the deadline cut short; none of it is written."""
         for app, images in apps:
             self._metrics.images_updated_errors.inc(len(images))
             self._metrics.images_errors.labels(application=app.name).inc(len(images))
             self._error(
                 report,
-                f"application {app.key}: timed out {doing} {', '.join(sorted(set(images)))}: the cycle "
+                f"application {app.key}: timed out checking {', '.join(sorted(set(images)))}: the cycle "
                 f"deadline ({self._deadline_text}) passed; tried again next cycle",
                 app=app,
             )

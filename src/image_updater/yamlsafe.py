@@ -12,8 +12,8 @@ Limits, each reported as one `InvalidYaml` line naming the source:
 - nesting: deeper than `max_depth` levels is refused (libyaml also stops near 1,000 on its own);
 - duplicate keys: a mapping with the same key twice is refused;
 - aliases: the graph is walked with aliases expanded, counting nodes visited, never expanding
-  paths; the walk stops once it has visited more than the document's size in bytes plus
-  `alias_allowance` nodes. A document without aliases needs at least a byte per node, so it never
+  paths; the walk stops once it has visited more nodes than the text has characters, plus
+  `alias_allowance`. A document without aliases needs at least a character per node, so it never
   comes close; a billion-laughs stops after that many visits (milliseconds), a self-referencing
   anchor too.
 
@@ -43,7 +43,7 @@ class YamlLimits:
     alias_allowance: int = 10_000
 
     def node_budget(self, size: int) -> int:
-        """Nodes a document of `size` bytes may expand to through aliases."""
+        """Nodes a text of `size` characters may expand to through aliases."""
         return size + self.alias_allowance
 
 
@@ -91,14 +91,17 @@ def check_nodes(
             raise InvalidYaml(
                 f"{source}: line {line}: nested deeper than {limits.max_depth} levels", line=line
             )
-        if isinstance(node.value, list):
-            for child in node.value:
-                if isinstance(child, tuple):
-                    stack.extend((part, depth + 1) for part in child)
-                else:
-                    stack.append((child, depth + 1))
-            if node.value and isinstance(node.value[0], tuple):
-                _check_unique_keys(node.value, source=source)
+        stack.extend((child, depth + 1) for child in _children(node, source=source))
+
+
+def _children(node: Any, *, source: str) -> list[Any]:
+    """A collection's entries (a mapping's keys and values), once its keys are known unique."""
+    if not isinstance(node.value, list):
+        return []  # a scalar
+    if node.value and isinstance(node.value[0], tuple):
+        _check_unique_keys(node.value, source=source)
+        return [part for pair in node.value for part in pair]
+    return list(node.value)
 
 
 def _check_unique_keys(pairs: list[tuple[Any, Any]], *, source: str) -> None:

@@ -85,12 +85,11 @@ class InvalidWriteBackConfig(ConfigError):
 class InvalidYaml(ConfigError):
     """A YAML file is over a limit (size, depth, alias expansion), not UTF-8, or does not parse.
 
-    `line` is the 1-based line of the problem when known; `unquoted` is the message without the
-    parser's description, which may quote the file (for Secrets, where that would be a password)."""
+    `unquoted` is the message without the parser's description, which may quote the file (for
+    Secrets, where that would be a password)."""
 
-    def __init__(self, message: str, *, line: int | None, unquoted: str | None = None) -> None:
+    def __init__(self, message: str, *, unquoted: str | None = None) -> None:
         super().__init__(message)
-        self.line = line
         self.unquoted = message if unquoted is None else unquoted
 
 

@@ -62,9 +62,7 @@ def decode(data: bytes | str, *, source: str, limits: YamlLimits = DEFAULT_LIMIT
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
-        raise InvalidYaml(
-            f"{source}: not valid UTF-8 YAML (line {line}); save it as UTF-8", line=line
-        ) from None
+        raise InvalidYaml(f"{source}: not valid UTF-8 YAML (line {line}); save it as UTF-8") from None
 
 
 def check_nodes(
@@ -84,13 +82,10 @@ def check_nodes(
             raise InvalidYaml(
                 f"{source}: aliases expand to more than {budget} nodes (an alias bomb or an anchor "
                 "that refers to itself); write the values out",
-                line=None,
             )
         if depth > limits.max_depth:
             line = node.start_mark.line + 1
-            raise InvalidYaml(
-                f"{source}: line {line}: nested deeper than {limits.max_depth} levels", line=line
-            )
+            raise InvalidYaml(f"{source}: line {line}: nested deeper than {limits.max_depth} levels")
         stack.extend((child, depth + 1) for child in _children(node, source=source))
 
 
@@ -115,7 +110,6 @@ def _check_unique_keys(pairs: list[tuple[Any, Any]], *, source: str) -> None:
                 line = key.start_mark.line + 1
                 raise InvalidYaml(
                     f"{source}: line {line}: not valid YAML (it has the key {text!r} twice; remove one)",
-                    line=line,
                 )
             seen.add(text)
 
@@ -134,12 +128,10 @@ def load_documents(data: bytes | str, *, source: str, limits: YamlLimits = DEFAU
         line = _line_of(err)
         where = f"{source}: line {line}" if line is not None else source
         raise InvalidYaml(
-            f"{where}: not valid YAML ({_problem(err)})", line=line, unquoted=f"{where}: not valid YAML"
+            f"{where}: not valid YAML ({_problem(err)})", unquoted=f"{where}: not valid YAML"
         ) from None
     except ValueError as err:  # the constructor's own checks, e.g. a timestamp with month 13
-        raise InvalidYaml(
-            f"{source}: not valid YAML ({err})", line=None, unquoted=f"{source}: not valid YAML"
-        ) from None
+        raise InvalidYaml(f"{source}: not valid YAML ({err})", unquoted=f"{source}: not valid YAML") from None
     finally:
         loader.dispose()
 
@@ -151,12 +143,12 @@ def load_mapping(
     the mapping holds, for the error."""
     documents = load_documents(data, source=source, limits=limits)
     if len(documents) > 1:
-        raise InvalidYaml(f"{source}: holds {len(documents)} YAML documents; expected one", line=None)
+        raise InvalidYaml(f"{source}: holds {len(documents)} YAML documents; expected one")
     document = documents[0] if documents else None
     if document is None:
         return {}
     if not isinstance(document, dict):
-        raise InvalidYaml(f"{source}: expected {expected} at the top, got {type_name(document)}", line=None)
+        raise InvalidYaml(f"{source}: expected {expected} at the top, got {type_name(document)}")
     return document
 
 
@@ -183,5 +175,5 @@ def _problem(err: yaml.YAMLError) -> str:
 
 def _too_large(source: str, limits: YamlLimits) -> InvalidYaml:
     return InvalidYaml(
-        f"{source}: larger than {limits.max_bytes} bytes, the YAML size limit (--max-yaml-size)", line=None
+        f"{source}: larger than {limits.max_bytes} bytes, the YAML size limit (--max-yaml-size)"
     )

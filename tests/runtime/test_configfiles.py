@@ -61,3 +61,20 @@ def test_a_huge_registries_conf_is_refused_before_parsing(tmp_path: Path) -> Non
         InvalidRegistryConfig, match=rf"^{path}: larger than {DEFAULT_LIMITS.max_bytes} bytes"
     ):
         load_registries_conf(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("registries:\n" + "- " * 150 + "x\n", "nested deeper than 100 levels", id="deep"),
+        pytest.param("registries:\n" + "- " * 5000 + "x\n", "nested too deeply", id="deeper-than-recursion"),
+        pytest.param("registries: []\nregistries: []\n", "it has the key 'registries' twice", id="duplicate"),
+    ],
+)
+def test_a_hostile_registries_conf_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "registries.conf"
+    path.write_text(text)
+    with pytest.raises(InvalidRegistryConfig) as caught:
+        load_registries_conf(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)

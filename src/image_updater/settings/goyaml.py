@@ -62,6 +62,8 @@ def load_go_yaml(text: str, *, source: str) -> Any:
     yaml.Resolver = _Resolver
     yaml.Constructor = _Constructor
     node = yaml.compose(text)
+    if node is None:  # an empty document
+        return None
     yamlsafe.check_nodes([node], size=len(text), source=source)
     return yaml.constructor.construct_document(node)
 

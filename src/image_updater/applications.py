@@ -16,6 +16,7 @@ from typing import Any, Literal
 from image_updater import refs
 from image_updater.errors import ConfigError, InvalidAnnotation
 from image_updater.refs import ImageRef
+from image_updater.yamlsafe import type_name
 
 SourceKind = Literal["helm", "kustomize", "plugin", "directory", ""]
 KINDS: tuple[SourceKind, ...] = ("helm", "kustomize", "plugin", "directory")
@@ -69,28 +70,40 @@ def from_manifest(
     `status_known`: the manifest comes from the cluster, where Argo CD omits `summary.images` when
     nothing runs, so a missing list means "nothing is live" rather than "unknown, all live".
     """
-    meta = _mapping(obj.get("metadata"))
-    name = str(meta.get("name") or "")
-    namespace = str(meta.get("namespace") or default_namespace)
+    manifest = "an Application manifest"
+    meta = _typed(obj, "metadata", Mapping, where=manifest) or {}
+    name = _typed(meta, "name", str, where=manifest, at="metadata.") or ""
     if not name:
         raise InvalidAnnotation("an Application manifest has no metadata.name")
+    namespace = (
+        _typed(meta, "namespace", str, where=f"application {name}", at="metadata.") or default_namespace
+    )
     key = f"{namespace}/{name}"
-    spec, status = _mapping(obj.get("spec")), _mapping(obj.get("status"))
+    where = f"application {key}"
+    spec = _typed(obj, "spec", Mapping, where=where) or {}
+    status = _mapping(obj.get("status"))
     types = [str(t).lower() for t in status.get("sourceTypes") or []]
-    if isinstance(spec.get("sources"), list) and spec["sources"]:
-        raw_sources, multi = list(spec["sources"]), True
-    elif isinstance(spec.get("source"), Mapping):
-        raw_sources, multi = [spec["source"]], False
+    if many := _typed(spec, "sources", list, where=where, at="spec."):
+        raw_sources, multi = [_item(s, f"spec.sources[{i}]", where=where) for i, s in enumerate(many)], True
+    elif (single := _typed(spec, "source", Mapping, where=where, at="spec.")) is not None:
+        raw_sources, multi = [single], False
         types = types or ([str(status["sourceType"]).lower()] if status.get("sourceType") else [])
     else:
-        raise InvalidAnnotation(f"application {key}: spec has neither source nor sources")
+        raise InvalidAnnotation(f"{where}: spec has neither source nor sources")
     sources = tuple(
-        _source(i, _mapping(s), types[i] if i < len(types) else "") for i, s in enumerate(raw_sources)
+        _source(
+            i,
+            raw,
+            types[i] if i < len(types) else "",
+            where=where,
+            at=f"spec.sources[{i}]." if multi else "spec.source.",
+        )
+        for i, raw in enumerate(raw_sources)
     )
     return Application(
         namespace=namespace,
         name=name,
-        annotations={str(k): str(v) for k, v in _mapping(meta.get("annotations")).items()},
+        annotations=_annotations(meta, where=where),
         sources=sources,
         multi_source=multi,
         live_images=_live_images(status, key=key, status_known=status_known),
@@ -98,21 +111,56 @@ def from_manifest(
     )
 
 
-def _source(index: int, raw: Mapping[str, Any], status_type: str) -> AppSource:
+def _source(index: int, raw: Mapping[str, Any], status_type: str, *, where: str, at: str) -> AppSource:
     blocks = [k for k in KINDS if k != "directory" and isinstance(raw.get(k), Mapping)]
     kind: SourceKind = blocks[0] if blocks else next((k for k in KINDS if k == status_type), "")
-    helm = _mapping(raw.get("helm"))
+    helm = _typed(raw, "helm", Mapping, where=where, at=at) or {}
+    value_files = _typed(helm, "valueFiles", list, where=where, at=f"{at}helm.") or []
+
+    def text(key: str) -> str:
+        return _typed(raw, key, str, where=where, at=at) or ""
+
     return AppSource(
         index=index,
-        repo_url=str(raw.get("repoURL") or ""),
-        path=str(raw.get("path") or ""),
-        target_revision=str(raw.get("targetRevision") or ""),
+        repo_url=text("repoURL"),
+        path=text("path"),
+        target_revision=text("targetRevision"),
         kind=kind,
         explicit=bool(blocks),
-        chart=str(raw.get("chart") or ""),
-        ref=str(raw.get("ref") or ""),
-        value_files=tuple(str(v) for v in helm.get("valueFiles") or []),
+        chart=text("chart"),
+        ref=text("ref"),
+        value_files=tuple(
+            _item(v, f"{at}helm.valueFiles[{i}]", where=where, expected=str)
+            for i, v in enumerate(value_files)
+        ),
     )
+
+
+def _typed(parent: Mapping[str, Any], key: str, expected: type, *, where: str, at: str = "") -> Any:
+    """`parent[key]`, None when absent or null; InvalidAnnotation naming `at + key` when it has
+    another type."""
+    value = parent.get(key)
+    return None if value is None else _item(value, at + key, where=where, expected=expected)
+
+
+def _item(value: object, what: str, *, where: str, expected: type = Mapping) -> Any:
+    if not isinstance(value, expected):
+        raise InvalidAnnotation(f"{where}: {what} must be {_TYPE_NAMES[expected]}, got {type_name(value)}")
+    return value
+
+
+def _annotations(meta: Mapping[str, Any], *, where: str) -> dict[str, str]:
+    found = _typed(meta, "annotations", Mapping, where=where, at="metadata.") or {}
+    for key, value in found.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            shown = repr(key) if isinstance(key, str) else type_name(key)
+            raise InvalidAnnotation(
+                f"{where}: metadata.annotations[{shown}] must be a string, got {type_name(value)} (quote it)"
+            )
+    return dict(found)
+
+
+_TYPE_NAMES: dict[type, str] = {str: "a string", Mapping: "a mapping", list: "a list"}
 
 
 def _live_images(status: Mapping[str, Any], *, key: str, status_known: bool) -> tuple[ImageRef, ...] | None:

@@ -192,7 +192,7 @@ _PARSERS = {"pullsecret": _pullsecret, "secret": _secret, "env": _env, "ext": _e
 def _load_auths(document: bytes, *, source: str) -> dict[str, Any]:
     try:
         config = json.loads(document)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         # json's message quotes the document, which holds the secrets: never pass it on.
         raise CredentialError(f"{source}: not valid JSON; expected {{'auths': {{...}}}}") from None
     auths = config.get("auths") if isinstance(config, dict) else None

@@ -11,6 +11,7 @@
     │   ├── InvalidProxyConfig        HTTP(S)_PROXY is unusable, or a request would show credentials to it
     │   ├── InvalidCredentialRef      a credential reference does not parse
     │   ├── InvalidWriteBackConfig    write-back method/target/branch/template is malformed
+    │   ├── InvalidYaml               a YAML file is over a size, depth or alias bound, or malformed
     │   ├── InvalidAnnotation         an Application annotation is malformed
     │   └── InvalidImageUpdater       an ImageUpdater resource is malformed or selects badly
     ├── CredentialError               a credential reference could not be resolved
@@ -26,6 +27,7 @@
     └── TransientError(delay)         worth retrying later: the cause is outside us
         ├── RegistryUnavailable       5xx, connection errors, timeouts after retries
         ├── RateLimited               429 after honouring Retry-After
+        ├── DeadlineExceeded          the cycle deadline (--cycle-timeout) passed before this finished
         └── PushConflict              the remote branch moved and our retries ran out
 
 Adapters translate third-party exceptions (aiohttp, subprocess, ruamel) into these at their edge
@@ -79,6 +81,17 @@ class InvalidCredentialRef(ConfigError):
 
 class InvalidWriteBackConfig(ConfigError):
     """A write-back method, target, branch or template is malformed."""
+
+
+class InvalidYaml(ConfigError):
+    """A YAML file is over a limit (size, depth, alias expansion), not UTF-8, or does not parse.
+
+    `unquoted` is the message without the parser's description, which may quote the file (for
+    Secrets, where that would be a password)."""
+
+    def __init__(self, message: str, *, unquoted: str | None = None) -> None:
+        super().__init__(message)
+        self.unquoted = message if unquoted is None else unquoted
 
 
 class InvalidAnnotation(ConfigError):
@@ -148,6 +161,10 @@ class RegistryUnavailable(TransientError):
 
 class RateLimited(TransientError):
     """The registry kept answering 429 after we honoured Retry-After."""
+
+
+class DeadlineExceeded(TransientError):
+    """The cycle deadline passed before this work finished; it is tried again next cycle."""
 
 
 class PushConflict(TransientError):

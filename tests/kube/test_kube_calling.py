@@ -5,10 +5,11 @@ from __future__ import annotations
 import socket
 
 import pytest
-from kubernetes_asyncio.client import ApiClient, Configuration
+from kubernetes_asyncio.client import ApiClient, Configuration, CoreV1Api
 
 from image_updater.errors import ConfigError, ImageUpdaterError, TransientError
 from image_updater.kube import Api, ClusterSecrets, get_application, list_applications
+from image_updater.kube.calling import call
 from tests.kube.conftest import APPS, application
 from tests.kube.fakeapi import FakeKube
 
@@ -63,4 +64,20 @@ async def test_an_unreachable_server_is_transient() -> None:
         api = Api(client)
         with pytest.raises(TransientError, match="the Kubernetes API is unreachable"):
             await list_applications(api, namespaces=["argocd"])
+    assert (api.counter.requests, api.counter.errors) == (1, 1)
+
+
+async def test_a_server_that_never_answers_is_transient_after_the_request_timeout() -> None:
+    # kubernetes_asyncio sends without a timeout: `call` bounds every request (docs/security.md)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)  # handshakes complete, nobody answers
+        port = listener.getsockname()[1]
+        async with ApiClient(configuration=Configuration(host=f"http://127.0.0.1:{port}")) as client:
+            api = Api(client)
+            request = CoreV1Api(client).list_namespace()
+            with pytest.raises(
+                TransientError, match="cannot list namespaces: the Kubernetes API is unreachable"
+            ):
+                await call(api, request, action="list namespaces", seconds=0.2)
     assert (api.counter.requests, api.counter.errors) == (1, 1)

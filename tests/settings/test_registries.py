@@ -278,6 +278,18 @@ def _entry(**keys: str) -> str:
             id="duplicate-prefix",
         ),
         pytest.param(
+            "registries:\n- {name: a, api_url: 'https://a.io', prefix: a.io/team}\n"
+            "- {name: b, api_url: 'https://b.io', prefix: A.IO/team}\n",
+            'registries.conf: registries[1] (b): prefix "a.io/team" is already used by registries[0] (a)',
+            id="duplicate-prefix-host-case",
+        ),
+        pytest.param(
+            "registries:\n- {name: a, api_url: 'https://a.io', prefix: docker.io}\n"
+            "- {name: b, api_url: 'https://b.io', prefix: index.docker.io}\n",
+            'registries.conf: registries[1] (b): prefix "docker.io" is already used by registries[0] (a)',
+            id="duplicate-prefix-docker-hub-spelling",
+        ),
+        pytest.param(
             "registry:\n- {name: a}\n",
             'registries.conf: unknown top-level key "registry"; the file holds only a "registries:" list',
             id="top-level-typo",

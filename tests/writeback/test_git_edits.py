@@ -9,8 +9,9 @@ import pytest
 from image_updater.errors import GitError, InvalidWriteBackConfig, WriteBackError
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_branches import TargetBranch
-from image_updater.writeback.git_edits import Edit, apply_edits, chain_edits, merge_edits
+from image_updater.writeback.git_edits import Edit, apply_edits, chain_edits, merge_edits, reader
 from image_updater.writeback.git_repo import GitRepoCache
+from image_updater.yamlsafe import DEFAULT_LIMITS
 
 
 def append(line: str) -> Edit:
@@ -64,3 +65,10 @@ async def test_a_git_command_that_hangs_times_out_and_is_reaped(tmp_path: Path) 
             edits={},
             message="m",
         )
+
+
+def test_a_file_over_the_yaml_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    with (tmp_path / "values.yaml").open("wb") as sparse:  # a hole: nothing is written to disk
+        sparse.truncate(DEFAULT_LIMITS.max_bytes + 1)
+    with pytest.raises(WriteBackError, match=r"^write-back path 'values\.yaml' is larger than \d+ bytes$"):
+        reader(tmp_path)("values.yaml")

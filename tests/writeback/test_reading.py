@@ -8,6 +8,7 @@ from image_updater.refs import ImageRef, Tag
 from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget
 from image_updater.writeback.planning import AppTarget
 from image_updater.writeback.reading import current_tag
+from tests.test_yamlsafe import laughs
 
 IMAGE = ImageRef("ghcr.io", "org/api", Tag("v2.0.0"))
 
@@ -93,6 +94,20 @@ def target(kind: str, path: str | None = None) -> AppTarget:
             ManifestImage(None, IMAGE),
             None,
             id="broken",
+        ),
+        pytest.param(
+            "helmvalues",
+            {"apps/api/values.yaml": laughs() + "image:\n  tag: v1.0.0\n"},
+            ManifestImage(None, IMAGE),
+            None,
+            id="alias-bomb-gives-no-answer",
+        ),
+        pytest.param(
+            "kustomization",
+            {"apps/api/kustomization.yaml": "images:\n" + "- " * 300 + "x\n"},
+            ManifestImage(None, IMAGE),
+            None,
+            id="nested-too-deeply-gives-no-answer",
         ),
     ],
 )

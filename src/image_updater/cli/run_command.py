@@ -183,6 +183,21 @@ def _env(name: str) -> str:
     "pullsecret and secret are always limited to the Application's own namespace.",
 )
 @click.option(
+    "--cycle-timeout",
+    default=None,
+    envvar=_env("CYCLE_TIMEOUT"),
+    callback=lambda ctx, param, value: None if value is None else _duration(ctx, param, value),
+    help="Deadline of one cycle (Go duration): unfinished checks are reported as timed out and the "
+    "next cycle starts on time [default: 5 intervals, at least 10m].",
+)
+@click.option(
+    "--max-yaml-size",
+    type=click.IntRange(1024, 1 << 30),
+    envvar=_env("MAX_YAML_SIZE"),
+    help="Largest Application or Secret manifest file read, in bytes; larger files are refused "
+    "[default: 4194304, 4 MiB].",
+)
+@click.option(
     "--disable-kube-events",
     is_flag=True,
     # Upstream's variable (ConfigMap key kube.events) means "disable" too: `true` turns Events off.
@@ -268,8 +283,16 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         cache_dir=_cache_dir(flags["cache_dir"]),
         cache_max_entries=flags["cache_max_entries"],
         app_credential_kinds=flags["app_credential_kinds"],
+        cycle_timeout=flags["cycle_timeout"],
+        **_yaml_limits(flags["max_yaml_size"]),
         **extra,
     )
+
+
+def _yaml_limits(max_bytes: int | None) -> dict[str, Any]:
+    from image_updater.yamlsafe import YamlLimits
+
+    return {} if max_bytes is None else {"yaml_limits": YamlLimits(max_bytes=max_bytes)}
 
 
 def _cache_dir(flag: str | None) -> Path | None:

@@ -8,6 +8,7 @@ in `passthrough` and gets the client's `ApiException` for it; it is still counte
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Collection
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ Resource = dict[str, Any]
 """A Kubernetes object as JSON: camelCase keys, as the API server sends it."""
 
 RETRY_DELAY = 10.0  # seconds before the runtime retries after a transient API failure
+# kubernetes_asyncio sends requests with no timeout at all: a hanging API server would hang the
+# cycle, and the leader's Lease renewal with it. Two minutes is far above a large list's time.
+REQUEST_TIMEOUT = 120.0
 
 
 class ApiCounter:
@@ -62,11 +66,19 @@ def as_body(resource: Resource) -> Any:
     return resource
 
 
-async def call(api: Api, request: Awaitable[Any], *, action: str, passthrough: Collection[int] = ()) -> Any:
-    """Await one client request. `action` completes "cannot ..." in messages ("get Secret a/b")."""
+async def call(
+    api: Api,
+    request: Awaitable[Any],
+    *,
+    action: str,
+    passthrough: Collection[int] = (),
+    seconds: float = REQUEST_TIMEOUT,
+) -> Any:
+    """Await one client request, for at most `seconds`. `action` completes "cannot ..." in
+    messages ("get Secret a/b")."""
     api.counter.requests += 1
     try:
-        return await request
+        return await asyncio.wait_for(request, seconds)
     except ApiException as exc:
         api.counter.errors += 1
         if exc.status in passthrough:

@@ -2,17 +2,20 @@
 
 The runtime creates one `RequestLimiter` per registry and gives it to every client of that
 registry; each HTTP request (token requests included) holds one slot while it is in flight.
-Time comes in as a monotonic clock and a sleep function, so tests run on a fake clock.
+Time comes in as a monotonic clock and a sleep function, so tests run on a fake clock. Every
+wait is bounded: a limit below `MIN_LIMIT` is refused, so one token never takes over 100 s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from image_updater.errors import InvalidRegistryConfig
+from image_updater.settings.registries import MIN_LIMIT
 
 
 class RequestLimiter:
@@ -33,8 +36,11 @@ class RequestLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if limit is not None and limit <= 0:
-            raise InvalidRegistryConfig(f"registry limit must be positive requests/second, got {limit}")
+        if limit is not None and not (math.isfinite(limit) and limit >= MIN_LIMIT):
+            # a tinier limit would make one wait last for days: `limit: 1e-9` is 31 years per request
+            raise InvalidRegistryConfig(
+                f"registry limit must be finite and at least {MIN_LIMIT} requests/second, got {limit}"
+            )
         if concurrency < 1:
             raise InvalidRegistryConfig(f"registry concurrency must be at least 1, got {concurrency}")
         self._limit = limit

@@ -118,8 +118,10 @@ def load_json(body: bytes, *, where: str) -> dict[str, Any]:
     """Decode a JSON object, translating every decoding problem into `RegistryProtocolError`."""
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RegistryProtocolError(f"{where}: the registry sent invalid or truncated JSON") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting exhausts json's stack
+        raise RegistryProtocolError(
+            f"{where}: the registry sent invalid, truncated or too deeply nested JSON"
+        ) from exc
     if not isinstance(doc, dict):
         raise RegistryProtocolError(f"{where}: the registry sent JSON that is not an object")
     return doc

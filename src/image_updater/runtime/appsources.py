@@ -15,16 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import re2
+import structlog
 
 from image_updater.credentials import SecretSource
 from image_updater.errors import ConfigError
 from image_updater.selection.filters import glob_to_regexp
 from image_updater.sources.applications_dir import load_applications
 from image_updater.sources.secret_files import SecretFiles
+from image_updater.yamlsafe import DEFAULT_LIMITS, YamlLimits
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
     from image_updater.kube.calling import Api
     from image_updater.kube.secrets import ClusterSecrets
+
+log = structlog.get_logger("image_updater.sources")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +77,15 @@ class DirectorySource:
 
     api: Api | None = None
 
-    def __init__(self, directory: Path, *, app_filter: AppFilter) -> None:
+    def __init__(
+        self, directory: Path, *, app_filter: AppFilter, limits: YamlLimits = DEFAULT_LIMITS
+    ) -> None:
         self._directory = directory
         self._filter = app_filter
+        self._limits = limits
 
     async def list(self) -> Listing:
-        loaded = await asyncio.to_thread(load_applications, self._directory)
+        loaded = await asyncio.to_thread(load_applications, self._directory, limits=self._limits)
         kept = [
             app
             for app in loaded.applications
@@ -133,17 +140,24 @@ class RepoCredsFromSecrets:
             return [dict(s.data) for s in await self._cluster.list_repository_secrets(self._namespace)]
         if self._files is None:
             return []
-        everything = await asyncio.to_thread(self._files.read_all)
-        return [data for (namespace, _), data in sorted(everything.items()) if namespace == self._namespace]
+        found = await asyncio.to_thread(self._files.read)
+        # A broken file must not stop every git write-back: it is skipped, and said so each time.
+        for problem in (*found.unreadable, *found.broken.values()):
+            log.warning("Secret skipped for repository credentials", problem=problem)
+        return [
+            data for (namespace, _), data in sorted(found.secrets.items()) if namespace == self._namespace
+        ]
 
 
-def secret_source(*, secrets_dir: Path | None, api: Api | None) -> SecretSource | None:
+def secret_source(
+    *, secrets_dir: Path | None, api: Api | None, limits: YamlLimits = DEFAULT_LIMITS
+) -> SecretSource | None:
     """Secrets from the cluster when connected, else from `--secrets-dir` (None: no Secrets)."""
     if api is not None:
         from image_updater.kube.secrets import ClusterSecrets
 
         return ClusterSecrets(api)
-    return SecretFiles(secrets_dir) if secrets_dir is not None else None
+    return SecretFiles(secrets_dir, limits=limits) if secrets_dir is not None else None
 
 
 def matches_labels(labels: Mapping[str, str], selector: str | None) -> bool:

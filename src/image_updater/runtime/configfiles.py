@@ -2,6 +2,9 @@
 and where per-user state (the registry metadata cache, the git workdir) lives by default.
 
 Shared by `run`, `test` and `template`, so they find the same files and report a missing one alike.
+registries.conf is checked whole at load, as docs/registries.md promises: the YAML within
+`yamlsafe` limits, every entry's `credentials` parses as a credential reference, and every
+`ca_file`/`ca_data` loads as a PEM bundle; the first problem stops the start with one line.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from image_updater.errors import InvalidRegistryConfig, InvalidWriteBackConfig
+from image_updater.credentials import parse_credential_ref
+from image_updater.errors import InvalidCredentialRef, InvalidRegistryConfig, InvalidWriteBackConfig
+from image_updater.registry.transport import tls_context
 from image_updater.settings.registries import RegistryConfig, parse_registries_conf
 from image_updater.templates import Template, compile_template
 from image_updater.writeback.git_commit import default_commit_template
+from image_updater.yamlsafe import DEFAULT_LIMITS
 
 DEFAULT_REGISTRIES_CONF = Path("/app/config/registries.conf")
 DEFAULT_COMMIT_TEMPLATE_PATH = Path("/app/config/commit.template")  # the ConfigMap key upstream mounts
@@ -35,10 +41,30 @@ def load_registries_conf(path: Path | None) -> RegistryConfig:
     if chosen is None:
         return parse_registries_conf("", source="built-in defaults")
     try:
-        text = chosen.read_text(encoding="utf-8")
+        with chosen.open("rb") as stream:  # one byte over the limit is enough to refuse the file
+            data = stream.read(DEFAULT_LIMITS.max_bytes + 1)
     except OSError as err:
         raise InvalidRegistryConfig(f"cannot read registries.conf {chosen}: {err.strerror}") from err
-    return parse_registries_conf(text, source=str(chosen))
+    config = parse_registries_conf(data, source=str(chosen))
+    _check_endpoints(config, source=str(chosen))
+    return config
+
+
+def _check_endpoints(config: RegistryConfig, *, source: str) -> None:
+    for endpoint in config.endpoints:
+        if endpoint.credentials is not None:
+            try:
+                parse_credential_ref(endpoint.credentials)
+            except InvalidCredentialRef as err:
+                raise InvalidRegistryConfig(
+                    f'{source}: registry "{endpoint.name}": "credentials": {err}'
+                ) from None
+        try:
+            tls_context(
+                name=endpoint.name, ca_file=endpoint.ca_file, insecure=False, ca_data=endpoint.ca_data
+            )
+        except InvalidRegistryConfig as err:
+            raise InvalidRegistryConfig(f"{source}: {err}") from None
 
 
 def load_commit_template(path: Path | None) -> Template:

@@ -54,6 +54,7 @@ from image_updater.writeback import workdir
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_commit import Author, Signing
 from image_updater.writeback.git_repo import GitRepoCache
+from image_updater.yamlsafe import DEFAULT_LIMITS, YamlLimits
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
     from image_updater.kube.calling import Api
@@ -94,6 +95,21 @@ class RunSettings:
     cache_dir: Path | None = None  # the registry metadata cache on disk; None: memory only
     cache_max_entries: int = 200_000
     app_credential_kinds: frozenset[str] = NAMESPACED_KINDS  # what Application annotations may reference
+    cycle_timeout: float | None = None  # None: DEFAULT_DEADLINE_INTERVALS intervals, at least MIN_DEADLINE
+    yaml_limits: YamlLimits = DEFAULT_LIMITS
+
+    @property
+    def cycle_deadline(self) -> float:
+        """Seconds a cycle may run before what is unfinished is reported as timed out."""
+        if self.cycle_timeout is not None:
+            return self.cycle_timeout
+        return max(DEFAULT_DEADLINE_INTERVALS * self.interval, MIN_DEADLINE)
+
+
+# A cycle slower than its interval is normal on a cold start against a slow registry; one slower
+# than five intervals (and ten minutes) is stuck on something, and must not hold back the next.
+DEFAULT_DEADLINE_INTERVALS = 5
+MIN_DEADLINE = 600.0
 
 
 async def run(settings: RunSettings) -> int:
@@ -118,7 +134,7 @@ async def run(settings: RunSettings) -> int:
         _metadata_cache(settings) as cache,
     ):
         source = _source(settings, api)
-        secrets = secret_source(secrets_dir=settings.secrets_dir, api=api)
+        secrets = secret_source(secrets_dir=settings.secrets_dir, api=api, limits=settings.yaml_limits)
         metrics = Metrics()
         pool = RegistryPool(
             session=session,
@@ -138,7 +154,9 @@ async def run(settings: RunSettings) -> int:
             api=api,
             secrets=secrets,
             repo_creds=RepoCredsFromSecrets(
-                files=SecretFiles(settings.secrets_dir) if settings.secrets_dir else None,
+                files=SecretFiles(settings.secrets_dir, limits=settings.yaml_limits)
+                if settings.secrets_dir
+                else None,
                 cluster=_cluster_secrets(api),
                 namespace=settings.controller_namespace,
             ),
@@ -153,6 +171,7 @@ async def run(settings: RunSettings) -> int:
             dry_run=settings.dry_run,
             kube_events=settings.kube_events,
             app_trust=AppTrust(credential_kinds=settings.app_credential_kinds),
+            deadline=settings.cycle_deadline,
         )
         cycle = Cycle(
             source=source, registries=registries, pool=pool, writer=writer, metrics=metrics, options=options
@@ -225,7 +244,7 @@ class _Loop:
 def _source(settings: RunSettings, api: Api | None) -> ApplicationSource:
     app_filter = AppFilter(name_globs=settings.name_globs, label_selector=settings.label_selector)
     if settings.applications_dir is not None:
-        return DirectorySource(settings.applications_dir, app_filter=app_filter)
+        return DirectorySource(settings.applications_dir, app_filter=app_filter, limits=settings.yaml_limits)
     assert api is not None
     return ClusterSource(api, namespaces=settings.namespaces, app_filter=app_filter)
 

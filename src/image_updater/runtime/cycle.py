@@ -5,6 +5,12 @@ is reported (log line naming the app and key, error metric, Warning event) and t
 Registry work is shared: one client per (registry, credentials), one tag list per repository
 per cycle however many Applications watch it, metadata cached across cycles. Nothing below this
 module logs; everything it learns is logged here, once, with the app, image and registry.
+
+A cycle has a deadline (`CycleOptions.deadline`, `--cycle-timeout`): listing and registry checks
+still running when it passes are cancelled, and each Application left unchecked is reported as
+timed out in one line and not written. What was decided in time is then written: a write is
+never interrupted (a half-done push could leave the clone or the branch between states), and
+git's own timeouts bound it, so the next cycle starts at most that much late.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -21,7 +27,7 @@ from image_updater import applications
 from image_updater.annotations import AppSettings, AppTrust
 from image_updater.applications import Application
 from image_updater.changes import Change
-from image_updater.errors import ImageUpdaterError, RegistryAuthError
+from image_updater.errors import DeadlineExceeded, ImageUpdaterError, RegistryAuthError
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
 from image_updater.resources import assigning
 from image_updater.runtime import explaining, planning
@@ -47,6 +53,7 @@ class CycleOptions:
     dry_run: bool = False
     kube_events: bool = True
     app_trust: AppTrust = field(default_factory=AppTrust)  # what annotations may reference
+    deadline: float = 600.0  # seconds a cycle may take before unfinished work is reported timed out
 
 
 @dataclass(slots=True)
@@ -84,15 +91,21 @@ class Cycle:
     async def run(self) -> CycleReport:
         """One full cycle. Raises only when Applications cannot be listed at all."""
         started = time.monotonic()
+        deadline = started + self._options.deadline
         report = CycleReport()
-        apps = await self._parsed_apps(report)
+        try:
+            apps = await asyncio.wait_for(self._parsed_apps(report), self._options.deadline)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"listing Applications did not finish within the cycle deadline ({self._deadline_text})"
+            ) from None
         checks: list[ImageCheck] = []
         for app, settings in apps:
             found, skipped = planning.images_to_check(app, settings)
             checks += found
             for skip in skipped:
                 log.info("skipping image", app=skip.app, image=skip.image, reason=skip.reason)
-        pending = await self._changes(apps, checks, report)
+        pending = await self._changes(apps, checks, report, deadline=deadline)
         self._pool.cache.flush()  # what this cycle learnt survives a restart
         report.written = await self._writer.write_all(pending)
         await self._account_writes(report)
@@ -138,6 +151,8 @@ class Cycle:
         apps: Sequence[tuple[Application, AppSettings]],
         checks: Sequence[ImageCheck],
         report: CycleReport,
+        *,
+        deadline: float,
     ) -> list[PendingApp]:
         gate = asyncio.Semaphore(self._options.max_concurrency)
         cycle_tags: dict[int, CycleTags] = {}
@@ -153,20 +168,44 @@ class Cycle:
             except ImageUpdaterError as err:
                 return err
 
-        results = await asyncio.gather(*(one(check) for check in checks))
+        tasks = [asyncio.ensure_future(one(check)) for check in checks]
+        if tasks:
+            await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+        await _cancel([*tasks, *scans.values()])  # what is still running when the deadline passes
         report.images_checked = len(checks)
         self._metrics.images_checked.inc(len(checks))
         by_app: dict[str, PendingApp] = {}
         settings_of = {app.key: settings for app, settings in apps}
-        for check, result in zip(checks, results, strict=True):
-            change = self._decide(check, result, report)
+        late: dict[str, tuple[Application, list[str]]] = {}
+        for check, task in zip(checks, tasks, strict=True):
+            if task.cancelled():
+                late.setdefault(check.app.key, (check.app, []))[1].append(check.image.spec.image.name)
+                continue
+            change = self._decide(check, task.result(), report)
             if change is None:
                 continue
             app, settings = check.app, settings_of[check.app.key]
             previous = by_app.get(app.key)
             items = (*previous.changes, (check.image, change)) if previous else ((check.image, change),)
             by_app[app.key] = PendingApp(app=app, settings=settings, changes=items)
-        return list(by_app.values())
+        self._timed_out(report, list(late.values()))
+        return [pending for key, pending in by_app.items() if key not in late]
+
+    def _timed_out(self, report: CycleReport, apps: Sequence[tuple[Application, Sequence[str]]]) -> None:
+        """One line per Application whose work the deadline cut short; none of it is written."""
+        for app, images in apps:
+            self._metrics.images_updated_errors.inc(len(images))
+            self._metrics.images_errors.labels(application=app.name).inc(len(images))
+            self._error(
+                report,
+                f"application {app.key}: timed out checking {', '.join(sorted(set(images)))}: the cycle "
+                f"deadline ({self._deadline_text}) passed; tried again next cycle",
+                app=app,
+            )
+
+    @property
+    def _deadline_text(self) -> str:
+        return f"{self._options.deadline:g}s, --cycle-timeout"
 
     async def _gated_scan(
         self, gate: asyncio.Semaphore, check: ImageCheck, cycle_tags: dict[int, CycleTags]
@@ -280,3 +319,10 @@ class Cycle:
                 )
             except ImageUpdaterError as err:
                 log.warning("cannot record event", app=app.key, error=str(err))
+
+
+async def _cancel(futures: Sequence[asyncio.Future[Any]]) -> None:
+    """Cancel what has not finished and wait until it has unwound (a no-op for what is done)."""
+    for future in futures:
+        future.cancel()
+    await asyncio.gather(*futures, return_exceptions=True)

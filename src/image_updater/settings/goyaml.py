@@ -24,6 +24,8 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
+from image_updater import yamlsafe
+
 _TRUE_WORDS = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})
 _FALSE_WORDS = frozenset({"n", "N", "no", "No", "NO", "off", "Off", "OFF"})
 _WORD_TAG = "tag:image-updater,2026:yaml11-bool"
@@ -49,15 +51,21 @@ class _Constructor(SafeConstructor):
 _Constructor.add_constructor(_WORD_TAG, lambda _self, node: GoBoolWord(node.value))
 
 
-def load_go_yaml(text: str) -> Any:
+def load_go_yaml(text: str, *, source: str) -> Any:
     """Parse one YAML document safely; YAML 1.1-only boolean words come back as `GoBoolWord`.
 
-    Raises ruamel's `YAMLError` subclasses for text that does not parse; the caller names the file.
+    Composed first and bounded by `yamlsafe.check_nodes` (nesting, alias expansion, duplicate
+    keys; `InvalidYaml` naming `source`), then constructed. Raises ruamel's `YAMLError` subclasses
+    for text that does not parse; the caller names the file.
     """
     yaml = YAML(typ="safe", pure=True)
     yaml.Resolver = _Resolver
     yaml.Constructor = _Constructor
-    return yaml.load(text)
+    node = yaml.compose(text)
+    if node is None:  # an empty document
+        return None
+    yamlsafe.check_nodes([node], size=len(text), source=source)
+    return yaml.constructor.construct_document(node)
 
 
 def _go_bool(value: object) -> bool:

@@ -14,6 +14,9 @@ Deliberate differences from upstream, each making a silent surprise loud or impo
   catch-all for every host (upstream's prefix `""` string-matches every image);
 - `credsexpire: 0` means "never", as upstream, and is stored as None;
 - `limit` may be fractional (`0.5` requests per second); `limit <= 0` means unlimited, as upstream;
+  a positive limit below `MIN_LIMIT` (one request per 100 s) or one that is not finite is an error
+  (`limit: 0.000000001` would otherwise sleep for decades before the first request);
+- two prefixes that differ only in the host's case or in the Docker Hub spelling are duplicates;
 - hosts on loopback (`localhost`, `127.0.0.0/8`, `[::1]`) without an entry default to `http://`,
   as Docker does; upstream always infers `https://`;
 - `ca_data` is accepted as upstream's HEAD does; `ping` is accepted and ignored (unused upstream).
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,8 +39,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, ValidationError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from image_updater import refs
-from image_updater.errors import InvalidRegistryConfig
+from image_updater import refs, yamlsafe
+from image_updater.errors import InvalidRegistryConfig, InvalidYaml
 from image_updater.refs import ImageRef
 from image_updater.settings.goyaml import GoBool, load_go_yaml
 
@@ -75,6 +79,7 @@ DOCKER_HUB = Endpoint(
     limit=10.0,
 )
 INFERRED_LIMIT = 20.0
+MIN_LIMIT = 0.01  # requests per second: the slowest wait between two requests is 100 s
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +192,7 @@ class _File(BaseModel):
     registries: list[_Entry] | None = None
 
 
-def parse_registries_conf(text: str, *, source: str = "registries.conf") -> RegistryConfig:
+def parse_registries_conf(text: str | bytes, *, source: str = "registries.conf") -> RegistryConfig:
     """Parse registries.conf text strictly; empty text gives the built-in defaults.
 
     Raises `InvalidRegistryConfig` naming `source`, the entry (index and name) and the key.
@@ -219,14 +224,18 @@ def parse_duration(text: str) -> float:
     return total
 
 
-def _load_yaml(text: str, *, source: str) -> Any:
+def _load_yaml(text: str | bytes, *, source: str) -> Any:
     try:
-        raw = load_go_yaml(text)
+        raw = load_go_yaml(yamlsafe.decode(text, source=source), source=source)
     except MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
         raise InvalidRegistryConfig(f"{source}: line {line}: not valid YAML ({exc.problem})") from None
     except YAMLError as exc:
         raise InvalidRegistryConfig(f"{source}: not valid YAML ({type(exc).__name__})") from None
+    except RecursionError:  # ruamel composes recursively: a few hundred levels exhaust the stack
+        raise InvalidRegistryConfig(f"{source}: nested too deeply to be a registries.conf") from None
+    except InvalidYaml as exc:
+        raise InvalidRegistryConfig(str(exc)) from None
     if raw is not None and not isinstance(raw, dict):
         raise InvalidRegistryConfig(f'{source}: expected a mapping with a "registries:" list at the top')
     return raw
@@ -282,7 +291,7 @@ def _endpoint(entry: _Entry, *, where: str) -> Endpoint:
         insecure=entry.insecure,
         ca_file=entry.ca_file or None,
         tagsortmode=entry.tagsortmode or "none",
-        limit=entry.limit if entry.limit is not None and entry.limit > 0 else None,
+        limit=_limit(entry.limit, where=where),
         ca_data=entry.ca_data or None,
     )
 
@@ -332,6 +341,25 @@ def _credsexpire(text: str | None, *, where: str) -> float | None:
     return seconds or None
 
 
+def _limit(limit: float | None, *, where: str) -> float | None:
+    if limit is None or limit <= 0:
+        return None  # upstream: absent or <= 0 is unlimited
+    if not math.isfinite(limit) or limit < MIN_LIMIT:
+        raise InvalidRegistryConfig(
+            f'{where}: "limit" must be at least {MIN_LIMIT} requests per second and finite '
+            f"(or <= 0 for unlimited), got {limit!r}"
+        )
+    return limit
+
+
+def _normalised(prefix: str) -> str:
+    """The prefix as registries compare it: host names are case-insensitive, and Docker Hub has
+    several spellings."""
+    host, slash, path = prefix.partition("/")
+    host = DOCKER_HUB_PREFIX if refs.is_docker_hub(host.lower()) else host.lower()
+    return host + slash + path
+
+
 def _check_unique(endpoints: tuple[Endpoint, ...], *, source: str) -> None:
     defaults = [i for i, e in enumerate(endpoints) if e.default]
     _reject_second(
@@ -344,7 +372,7 @@ def _check_unique(endpoints: tuple[Endpoint, ...], *, source: str) -> None:
     by_prefix: dict[str, list[int]] = {}
     for i, e in enumerate(endpoints):
         if e.prefix:
-            by_prefix.setdefault(e.prefix, []).append(i)
+            by_prefix.setdefault(_normalised(e.prefix), []).append(i)
     for prefix, same in by_prefix.items():
         rule = f'prefix "{prefix}" is already used by {{first}}; merge the two entries'
         _reject_second(endpoints, same, rule, source=source)

@@ -2,8 +2,11 @@
 
 Reads `*.yaml` / `*.yml` recursively, several documents per file, and keeps documents of kind
 `Application` (argoproj.io) and `ImageUpdater` (argocd-image-updater.argoproj.io, any version:
-the resources module refuses the ones it does not serve). A file that does not parse is reported
-and skipped; the others still load. Files are read fresh each cycle, so edits take effect without a restart.
+the resources module refuses the ones it does not serve). A file that does not parse, is over a
+`YamlLimits` bound (size, nesting, alias expansion) or is not UTF-8 is reported in one line and
+skipped; the others still load. Manifests are read as Kubernetes reads them (YAML 1.1, libyaml),
+since that is how they would be applied. Files are read fresh each cycle, so edits take effect
+without a restart.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from image_updater.errors import InvalidYaml
+from image_updater.yamlsafe import DEFAULT_LIMITS, YamlLimits
+from image_updater.yamlsafe import load_documents as load_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +30,7 @@ class LoadedManifests:
     image_updaters: tuple[Mapping[str, Any], ...] = ()
 
 
-def load_applications(directory: Path) -> LoadedManifests:
+def load_applications(directory: Path, *, limits: YamlLimits = DEFAULT_LIMITS) -> LoadedManifests:
     """Every Application and ImageUpdater manifest under `directory`, in a stable (path) order."""
     if not directory.is_dir():
         return LoadedManifests((), (f"applications directory {directory} does not exist",))
@@ -34,12 +38,15 @@ def load_applications(directory: Path) -> LoadedManifests:
     updaters: list[Mapping[str, Any]] = []
     problems: list[str] = []
     files = sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-    yaml = YAML(typ="safe", pure=True)  # one loader for the whole scan: building one costs more than a file
     for path in files:
         try:
-            documents = list(yaml.load_all(path.read_text(encoding="utf-8")))
-        except (OSError, YAMLError, UnicodeDecodeError) as err:
-            problems.append(f"{path}: not readable as YAML: {str(err).splitlines()[0]}")
+            with path.open("rb") as stream:  # one byte over the limit is enough to refuse the file
+                documents = load_yaml(stream.read(limits.max_bytes + 1), source=str(path), limits=limits)
+        except OSError as err:
+            problems.append(f"{path}: not readable: {err.strerror}")
+            continue
+        except InvalidYaml as err:
+            problems.append(f"{path}: not readable as YAML: {str(err).removeprefix(f'{path}: ')}")
             continue
         found.extend(doc for doc in documents if _is_kind(doc, "Application", "argoproj.io/"))
         updaters.extend(

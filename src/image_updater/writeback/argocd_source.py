@@ -62,6 +62,7 @@ def _split_header(text: str) -> tuple[str, str]:
 
 
 def _load(body: str, *, path: str) -> dict[str, Any]:
+    yt.compose_documents(body, path=path)  # the bounds (size, depth, aliases) before the full load
     try:
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True

@@ -14,6 +14,7 @@ from typing import TypeAlias
 
 from image_updater.errors import InvalidWriteBackConfig, WriteBackError
 from image_updater.writeback import tree_files
+from image_updater.yamlsafe import DEFAULT_LIMITS
 
 Edit: TypeAlias = Callable[[str | None], str | None]
 Reader: TypeAlias = Callable[[str], str | None]
@@ -58,7 +59,7 @@ def reader(tree: Path) -> Reader:
 
     def read(path: str) -> str | None:
         check_paths([path])
-        return _decode(tree_files.read_file(tree, path), path)
+        return _decode(tree_files.read_file(tree, path, max_bytes=DEFAULT_LIMITS.max_bytes), path)
 
     return read
 
@@ -77,7 +78,7 @@ def apply_edits(tree: Path, edits: Mapping[str, Edit]) -> list[str]:
     check_paths(edits)
     changed = []
     for path in sorted(edits):
-        old = _decode(tree_files.read_file(tree, path), path)
+        old = _decode(tree_files.read_file(tree, path, max_bytes=DEFAULT_LIMITS.max_bytes), path)
         new = edits[path](old)
         if new == old:
             continue

@@ -11,10 +11,9 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
-from image_updater.errors import ConfigError
+from image_updater.errors import ConfigError, WriteBackError
 from image_updater.writeback import helmvalues, paths
+from image_updater.writeback import yamltext as yt
 from image_updater.writeback.argocd_source import entry_name
 from image_updater.writeback.git_edits import Reader
 from image_updater.writeback.model import KUSTOMIZATION_NAMES, ManifestImage, same_image_name
@@ -99,7 +98,8 @@ def _load(text: str | None) -> Mapping[str, Any]:
     if not text:
         return {}
     try:
-        data = yaml.load(text, Loader=yaml.CBaseLoader)  # every scalar as written: `1.10` stays "1.10"  # noqa: S506 - BaseLoader constructs only str, list and dict
-    except yaml.YAMLError:
+        documents = yt.compose_documents(text, path="")  # bounded: a YAML bomb gives no answer
+    except WriteBackError:
         return {}
+    data = yt.plain(documents[0]) if len(documents) == 1 else None
     return data if isinstance(data, Mapping) else {}

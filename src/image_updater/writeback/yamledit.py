@@ -42,8 +42,6 @@ def apply(
     parse (large values files); edits that add or remove lines then run one at a time.
     """
     original = documents if documents is not None else yt.compose_documents(text, path=path)
-    for document in original:
-        yt.check_unique_keys(document, path=path)
     if len(original) > 1 and not multi:
         raise WriteBackError(f"{path} holds {len(original)} YAML documents; keep a single document in it")
     editor = _Editor(text, path=path, loose=loose, documents=original)

@@ -7,6 +7,10 @@ splice new text into exactly those spans. This module knows how to read position
 does), how to render a scalar so it stays a string under YAML 1.1 and 1.2 (Helm's and kustomize's
 readers differ), and how to translate parse errors into WriteBackError naming the file.
 
+Every parse is bounded by `yamlsafe` (size before parsing; nesting, alias expansion and duplicate
+keys over the composed nodes), so a YAML bomb in a repository fails only the Applications writing
+to that file.
+
 Types are resolved as YAML 1.1 (Helm's reader, go-yaml v2): a value such as `on` counts as a
 boolean, so an equal but unquoted value is re-quoted rather than trusted to read as a string.
 """
@@ -15,14 +19,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import cast
+from typing import Any, cast
 
 import yaml
 from ruamel.yaml.nodes import ScalarNode as RuamelScalar
 from ruamel.yaml.resolver import VersionedResolver
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from image_updater.errors import WriteBackError
+from image_updater import yamlsafe
+from image_updater.errors import InvalidYaml, WriteBackError
 
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
@@ -46,9 +51,13 @@ def compose_documents(text: str, *, path: str) -> list[Node | None]:
 
     Composing is enough: comments are never needed, because the file is never dumped, only spliced."""
     try:
+        yamlsafe.decode(text, source=path)
         documents = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+        yamlsafe.check_nodes(documents, size=len(text), source=path)
     except yaml.YAMLError as err:
         raise WriteBackError(f"{path} is not valid YAML ({yaml_problem(err)}); fix it by hand") from err
+    except InvalidYaml as err:
+        raise WriteBackError(str(err)) from err
     return [doc if doc is not None else _empty_document(text) for doc in documents] or []
 
 
@@ -182,23 +191,14 @@ def walk(
         yield prefix, node
 
 
-def check_unique_keys(node: Node | None, *, path: str, within: frozenset[int] = frozenset()) -> None:
-    """Refuse duplicate keys: readers disagree on which one wins, so no edit can be right."""
-    if id(node) in within:
-        return
-    inner = within | {id(node)}
+def plain(node: Node | None) -> Any:
+    """The data of a composed node graph with every scalar as written (`1.10` stays "1.10"); only
+    for graphs `compose_documents` returned, whose size and depth it bounded."""
     if isinstance(node, MappingNode):
-        seen: set[str] = set()
-        for key, value in pairs(node):
-            text = str(key.value)
-            if text in seen and text != "<<":
-                line = cast(int, key.start_mark.line) + 1
-                raise WriteBackError(f"{path} has the key {text!r} twice (line {line}); remove one")
-            seen.add(text)
-            check_unique_keys(value, path=path, within=inner)
-    elif isinstance(node, SequenceNode):
-        for item in items(node):
-            check_unique_keys(item, path=path, within=inner)
+        return {str(key.value): plain(value) for key, value in pairs(node)}
+    if isinstance(node, SequenceNode):
+        return [plain(item) for item in items(node)]
+    return None if node is None else node.value
 
 
 def show(path: Path) -> str:

@@ -200,7 +200,9 @@ def auth_environment(
 
 
 def _ssh_command(auth: SshKeyAuth | None, files: contextlib.ExitStack, known_hosts_file: Path) -> str:
-    args = ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes"]
+    # The operator's ssh config (chart `config.sshConfig`, mounted in the image user's home) applies,
+    # as upstream's; nothing a repository or an Application controls reaches it. Our -o options win.
+    args = ["ssh", "-o", "BatchMode=yes"]
     if auth is not None:  # exactly the job's own key: no agent's or ~/.ssh key as a fallback
         key = files.enter_context(_in_memory("image-updater-ssh-key", auth.private_key.rstrip(b"\n") + b"\n"))
         args += ["-i", key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]

@@ -106,7 +106,7 @@ def _keep_playing(*, registry_url: str, registry_host: str, repo_url: str, bare:
     """Print the running servers and what to try against them, then wait for Ctrl-C."""
     push = (
         "import datetime as d; from devtools.oci import push_image; "
-        f"push_image({registry_url!r}, 'org/api', 'v1.5.2', created=d.datetime.now(d.UTC))"
+        f'push_image("{registry_url}", "org/api", "v1.5.2", created=d.datetime.now(d.UTC))'
     )
     _section("The servers stay up until Ctrl-C")
     print(f"registry    {registry_url}  (org/api, org/worker, org/migrator; no auth)")

@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 case $SUITE in bookworm | noble) ;; *) echo "unknown suite '$SUITE' (bookworm or noble)" >&2; exit 2 ;; esac
 R=${ROOT_DIR:-/var/tmp/fresh-root-$SUITE}
-MOUNTS=(proc sys dev dev/shm)
+MOUNTS=(proc sys dev dev/pts dev/shm)
 FORWARDED_ENV=(http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY
   UV_INDEX_URL UV_DEFAULT_INDEX UV_EXTRA_INDEX_URL UV_INDEX UV_NATIVE_TLS SSL_CERT_FILE
   PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_TRUSTED_HOST PIP_CERT)
@@ -84,7 +84,7 @@ copy_network_config() {
   done
   if compgen -G '/usr/local/share/ca-certificates/*' >/dev/null; then
     cp -r /usr/local/share/ca-certificates/. "$R/usr/local/share/ca-certificates/"
-    chroot "$R" update-ca-certificates >/dev/null
+    chroot "$R" update-ca-certificates >/dev/null 2>&1
   fi
 }
 

@@ -63,7 +63,8 @@ sources_args() {
 build_root() {
   local -a include=(make python3 git ca-certificates) aptopts=()
   [ "$AS_USER" = no ] || include+=(sudo)
-  [ "$SUITE" = noble ] && include+=(ubuntu-keyring)
+  # Ubuntu's minbase lacks apt, which every Ubuntu machine has.
+  [ "$SUITE" = bookworm ] || include+=(apt ubuntu-keyring)
   local f
   for f in /etc/apt/apt.conf.d/*; do
     if grep -q 'Acquire::' "$f"; then aptopts+=("--aptopt=$f"); fi

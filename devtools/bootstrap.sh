@@ -35,11 +35,11 @@ as_root() {
 
 install_packages() {
   local -a packages
-  mapfile -t packages < <(missing_packages)
+  read -r -a packages <<<"$(missing_packages | tr '\n' ' ')"
   [ "${#packages[@]}" -gt 0 ] || return 0
   command -v apt-get >/dev/null || die "missing ${packages[*]}, and no apt-get here: install them, then rerun"
   [ "$(id -u)" = 0 ] || command -v sudo >/dev/null \
-    || die "missing Debian packages ${packages[*]}; run as root or with sudo, or as root: apt-get update && apt-get install -y ${packages[*]}"
+    || die "missing Debian packages ${packages[*]}: rerun as root or with sudo installed, or have root run: apt-get update && apt-get install -y ${packages[*]}"
   say "installing Debian packages: ${packages[*]} (apt-get update, then apt-get install; about a minute)"
   as_root apt-get update -q | sed -u 's/^/    /'
   # One line per package fetched and set up, instead of a silent minute or apt's four lines a package.

@@ -1,27 +1,14 @@
-# image-updater: `make test` and `make demo` work on a fresh Debian machine (they install what is missing).
+# image-updater: `make test` and `make demo` work on a fresh Debian 12 / Ubuntu 24.04 machine with only
+# make, python3 and git: `deps` (devtools/bootstrap.sh) installs what is missing, never into the system Python.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
-UV := python3 -m uv
 VENV := .venv
-APT_PACKAGES := docker-registry openssh-server git skopeo
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: test demo deps system-deps lint typecheck unit bench clean
+.PHONY: test demo demo-serve deps lint typecheck unit bench fresh-machine-check clean
 
-system-deps:
-	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
-	@missing=""; \
-	command -v docker-registry >/dev/null || missing="$$missing docker-registry"; \
-	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
-	command -v git >/dev/null || missing="$$missing git"; \
-	command -v skopeo >/dev/null || missing="$$missing skopeo"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
-
-deps: system-deps
-	@$(UV) sync --frozen --quiet
+deps:
+	@devtools/bootstrap.sh
 
 lint: deps
 	$(VENV)/bin/ruff check .
@@ -39,8 +26,15 @@ test: lint typecheck unit
 demo: deps
 	$(VENV)/bin/python -m devtools.demo
 
+demo-serve: deps
+	$(VENV)/bin/python -m devtools.demo --serve
+
 bench: deps
 	$(VENV)/bin/python -m benchmarks.registry_cost
 
+# Slow (a few minutes, downloads a Debian root filesystem and the PyPI wheels): see CONTRIBUTING.md.
+fresh-machine-check:
+	devtools/fresh_machine_check.sh
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .coverage

@@ -6,15 +6,20 @@ multi-container app); six Argo CD Application manifests carry the article's anno
 `image-updater run --once --applications-dir ...` then writes the new tags back to git. A newer
 release is pushed and a second run adds exactly the commits it should. Idempotent: everything
 lives in ./demo-work (recreated each run); servers are stopped on exit, also on failure.
+With `--serve` (`make demo-serve`) the servers stay up afterwards, until Ctrl-C, and the commands to
+try against them are printed.
 """
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,9 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "demo-work"
 BIN = ROOT / ".venv" / "bin"
 BRANCHES = ("main", *gitops_sample.ENV_BRANCHES)
+CONTROLLER_FLAGS = (
+    *("--applications-dir", str(WORK / "applications"), "--secrets-dir", str(WORK / "secrets")),
+    *("--git-workdir", str(WORK / "clones"), "--metrics-port", "0", "--health-port", "0"),
+)
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help="keep the servers up afterwards, until Ctrl-C")
+    serve = parser.parse_args(argv).serve
     started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir()
@@ -79,27 +91,41 @@ def main() -> int:
             _show_history(bare, tips)
             _say("In words: v1.5.1 is inside '>=1.0.0 <2.0.0', so production (main) and prod (deploy/prod)")
             _say("each got one more commit; dev, staging and the 2.x apps were left alone.")
-    _say(f"Done in {time.monotonic() - started:.0f} s. Servers stopped; demo-work/ keeps the data.")
-    _say(f"Look: git --git-dir {bare.relative_to(ROOT)} log --all --oneline --author=argocd-image-updater")
+            _say(f"Done in {time.monotonic() - started:.0f} s.")
+            if serve:
+                _keep_playing(registry_url=registry.url, registry_host=registry.host, repo_url=url, bare=bare)
+    _say("Servers stopped; demo-work/ keeps the data. Look:")
+    print(f"    git --git-dir {bare.relative_to(ROOT)} log --all --oneline --author=argocd-image-updater")
+    if not serve:
+        _say("To keep playing: `make demo-serve` runs the same demo and keeps the registry and the git")
+        _say("server up until Ctrl-C, with commands to try against them.")
     return 0
 
 
-def _run_controller() -> None:
-    _run(
-        BIN / "image-updater",
-        "run",
-        "--once",
-        "--applications-dir",
-        str(WORK / "applications"),
-        "--secrets-dir",
-        str(WORK / "secrets"),
-        "--git-workdir",
-        str(WORK / "clones"),
-        "--metrics-port",
-        "0",
-        "--health-port",
-        "0",
+def _keep_playing(*, registry_url: str, registry_host: str, repo_url: str, bare: Path) -> None:
+    """Print the running servers and what to try against them, then wait for Ctrl-C."""
+    push = (
+        "import datetime as d; from devtools.oci import push_image; "
+        f'push_image("{registry_url}", "org/api", "v1.5.2", created=d.datetime.now(d.UTC))'
     )
+    _section("The servers stay up until Ctrl-C")
+    print(f"registry    {registry_url}  (org/api, org/worker, org/migrator; no auth)")
+    print(f"git server  {repo_url}  (user {gitops_sample.GIT_USER}, password {gitops_sample.GIT_PASSWORD})")
+    print("\nIn another terminal, from this directory:")
+    print(f"  .venv/bin/argocd-image-updater test {registry_host}/org/api --semver-constraint '^1' --explain")
+    print(f"  .venv/bin/python -c {shlex.quote(push)}")
+    print(f"  .venv/bin/image-updater run --once {_shown(CONTROLLER_FLAGS)}")
+    print(f"  git --git-dir {bare.relative_to(ROOT)} log --all --oneline --graph", flush=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops the servers as Ctrl-C does
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print(flush=True)
+
+
+def _run_controller() -> None:
+    _run(BIN / "image-updater", "run", "--once", *CONTROLLER_FLAGS)
 
 
 def _tips(bare: Path) -> dict[str, str]:
@@ -124,14 +150,18 @@ def _git(bare: Path, *args: str) -> str:
 
 def _run(*argv: object) -> None:
     words = [str(a) for a in argv]
-    shown = " ".join(
-        shlex.quote(w if not w.startswith(str(ROOT)) else str(Path(w).relative_to(ROOT))) for w in words
-    )
-    print(f"$ {shown}", flush=True)
+    print(f"$ {_shown(words)}", flush=True)
     done = subprocess.run(words, capture_output=True, text=True, check=False)
     print((done.stdout + done.stderr).rstrip(), flush=True)
     if done.returncode != 0:
         raise SystemExit(f"demo failed: exit status {done.returncode}")
+
+
+def _shown(words: Sequence[str]) -> str:
+    """The command line as the user would type it from the repository root."""
+    return " ".join(
+        shlex.quote(w if not w.startswith(str(ROOT)) else str(Path(w).relative_to(ROOT))) for w in words
+    )
 
 
 def _section(title: str) -> None:
@@ -143,4 +173,4 @@ def _say(text: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

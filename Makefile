@@ -4,6 +4,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+# Bytecode compiled at install time: the first command run does not pay for it.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: test demo demo-serve deps lint typecheck unit bench fresh-machine-check clean
 
@@ -29,8 +31,13 @@ demo: deps
 demo-serve: deps
 	$(VENV)/bin/python -m devtools.demo --serve
 
+# Every benchmark, each printing ratios against a baseline measured in the same run.
 bench: deps
 	$(VENV)/bin/python -m benchmarks.registry_cost
+	$(VENV)/bin/python -m benchmarks.selection
+	$(VENV)/bin/python -m benchmarks.startup
+	$(VENV)/bin/python -m benchmarks.writeback
+	$(VENV)/bin/python -m benchmarks.cycle
 
 # Slow (a few minutes, downloads a Debian root filesystem and the PyPI wheels): see CONTRIBUTING.md.
 fresh-machine-check:

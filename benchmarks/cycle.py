@@ -28,6 +28,10 @@ The floor is what any correct implementation must ask:
 
     tag-list pages of the unique repositories
     + one HEAD per unique (repository, tag) tracked by digest
+    + cold only, digest: one manifest GET by that digest, confirming it before it is written
+      (directory Applications carry no running digest, so every tracked digest is new), except
+      where a newest-build scan of the same repository fetches that manifest anyway (the
+      cycle pays the GET when the digest scan happens to confirm first: a ratio just above 1)
     + newest-build, cold only: one manifest GET per unique candidate tag (tag -> digest)
       + one config GET per unique image among them (never seen before)
 
@@ -161,8 +165,15 @@ def floor(apps: int, sizes: Sizes) -> Floor:
     manifests = len(newest) * len(candidates)
     configs = len(newest) * len({image_of_tag(i, t) for i, t in candidates})
     pages = len(repos)  # one page each: tag counts are under the 1,000-tag page size
-    detail = f"tags {pages} + HEAD {len(heads)} + cold: manifest {manifests} + config {configs}"
-    return Floor(len(repos), len(uses), pages + len(heads) + manifests + configs, pages + len(heads), detail)
+    latest = image_of_tag(0, "latest")
+    fetched_anyway = newest if any(image_of_tag(i, t) == latest for i, t in candidates) else set()
+    confirms = len(heads - fetched_anyway)  # cold: a tracked digest is confirmed before it is written
+    detail = (
+        f"tags {pages} + HEAD {len(heads)} + cold: confirm {confirms} + manifest {manifests} "
+        f"+ config {configs}"
+    )
+    cold = pages + len(heads) + confirms + manifests + configs
+    return Floor(len(repos), len(uses), cold, pages + len(heads), detail)
 
 
 # ---------------------------------------------------------------------------------------------------

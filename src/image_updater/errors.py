@@ -19,6 +19,7 @@
     │   ├── RegistryAuthError         401/403 after authenticating (or no usable challenge)
     │   ├── RegistryNotFound          404: repository, tag or manifest unknown
     │   └── RegistryProtocolError     invalid JSON, a bad header, pagination loops, oversized answers
+    │       └── RegistryDigestMismatch  content does not hash to the digest it was fetched by
     ├── NoMatchingTag                 every tag was filtered out; carries the reasons
     ├── WriteBackError                a write-back failed and nothing was changed
     │   ├── GitError                  a git command failed (message carries no credentials)
@@ -120,6 +121,10 @@ class RegistryNotFound(RegistryError):
 
 class RegistryProtocolError(RegistryError):
     """The registry broke the protocol: bad JSON, bad headers, pagination loops, oversized bodies."""
+
+
+class RegistryDigestMismatch(RegistryProtocolError):
+    """A manifest or blob does not hash to its digest: the registry, or something on the way, lies."""
 
 
 class NoMatchingTag(ImageUpdaterError):

@@ -32,6 +32,7 @@ _HOST = re.compile(rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9A-F
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 _DIGEST_LENGTHS = {"sha256": 64, "sha512": 128}
+_CONTENT_DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}")
 _IMAGE_ID = re.compile(r"[a-f0-9]{64}")
 _ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 _HOSTED_ALIAS = re.compile(rf"{_HOST.pattern}/{_ALIAS.pattern}")  # `ghcr.io:4567/org/app=...`
@@ -88,6 +89,12 @@ def is_docker_hub(registry: str) -> bool:
 def is_tag(text: str) -> bool:
     """Whether `text` is a valid Docker tag (1-128 of `[A-Za-z0-9_.-]`, not starting with `.`/`-`)."""
     return _TAG.fullmatch(text) is not None
+
+
+def is_content_digest(text: str) -> bool:
+    """Whether `text` is a digest we can verify and write: `sha256:` + 64 or `sha512:` + 128
+    lowercase hex digits. Registry answers are held to this; other algorithms are refused."""
+    return _CONTENT_DIGEST.fullmatch(text) is not None
 
 
 def parse_image(text: str) -> ImageRef:

@@ -70,3 +70,22 @@ def test_change_annotations() -> None:
         "argocd-image-updater.image-0/old-tag": "1.0.0",
         "argocd-image-updater.image-0/new-tag": "1.1.0",
     }
+
+
+async def test_registry_text_in_an_event_is_escaped_and_bounded(fake: FakeKube, api: Api) -> None:
+    """A Warning event quotes error messages, which quote registry data (docs/security.md)."""
+    app = fake.put(*APPS, application("argocd", "guestbook"))
+    created = await emit_event(
+        api,
+        application=app,
+        reason="ImageUpdateFailed",
+        message="bad tag \x1b[2J\n\u202e" + "x" * 5000,
+        type_="Warning",
+        annotations={"argocd-image-updater.image-0/new-tag": "1.0\n\x1b[31m"},
+        clock=lambda: NOW,
+    )
+    stored = fake.get("v1", "events", "argocd", created["metadata"]["name"])
+    assert stored["message"].startswith("bad tag \\x1b[2J\\n\\u202exxx")
+    assert stored["message"].isprintable()
+    assert len(stored["message"]) <= 1024 + 40
+    assert stored["metadata"]["annotations"] == {"argocd-image-updater.image-0/new-tag": "1.0\\n\\x1b[31m"}

@@ -135,7 +135,7 @@ async def test_unknown_repository_is_not_found() -> None:
             id="relative",
         ),
         pytest.param(
-            ["<https://other.io/x?y=1>; rel=next"], "https://other.io/x?y=1", id="absolute-unquoted"
+            ["<https://r.io:443/x?y=1>; rel=next"], "https://r.io:443/x?y=1", id="absolute-unquoted"
         ),
         pytest.param(['<https://r.io/p>; rel="prev", </n>; rel="next"'], "https://r.io/n", id="several"),
         pytest.param(['</p>; rel="prev"'], None, id="no-next"),
@@ -143,4 +143,4 @@ async def test_unknown_repository_is_not_found() -> None:
     ],
 )
 def test_next_link(values: list[str], expected: str | None) -> None:
-    assert tagging.next_link(values, base="https://r.io/v2/r/tags/list?n=2") == expected
+    assert tagging.next_link(values, base="https://r.io/v2/r/tags/list?n=2", where="r.io/r") == expected

@@ -188,3 +188,28 @@ async def test_gpg_signed_commit_verifies(
     assert result.commit is not None
     out = verify(remote, result.commit, env={**os.environ, "GNUPGHOME": str(home)})
     assert 'Good signature from "Image Updater <noreply@argoproj.io>"' in out
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        pytest.param(
+            "frontend\nSigned-off-by: mallory", "frontend\\nSigned-off-by: mallory", id="forged-trailer"
+        ),
+        pytest.param("\x1b]8;;http://evil\x1b\\click\x1b]8;;\x1b\\", None, id="terminal-hyperlink"),
+        pytest.param("admin\u202egnp.exe", "admin\\u202egnp.exe", id="bidi-override"),
+        pytest.param("x" * 5000, None, id="5000-characters"),
+    ],
+)
+def test_registry_text_in_a_message_is_escaped_and_bounded(value: str, shown: str | None) -> None:
+    """OCI labels and names are registry/Application data: the template's own newlines stay,
+    theirs are escaped (docs/security.md)."""
+    template = compile_template("{{.AppName}}\n{{range .AppChanges}}{{.Labels.team}}{{end}}\n", name="commit")
+    labels = {"ghcr.io/org/web": {"team": value}}
+    message = commit_message(template, app_name="shop\r\nX-Evil: 1", changes=[WEB], labels=labels)
+    first, second = message.splitlines()
+    assert first == "shop\\r\\nX-Evil: 1"
+    assert second.isprintable()
+    assert len(second) <= 300
+    if shown is not None:
+        assert second == shown

@@ -13,6 +13,7 @@ from typing import TypeVar
 import click
 
 from image_updater.errors import ConfigError, ImageUpdaterError
+from image_updater.text import printable
 
 EXIT_BAD_INPUT = 2
 T = TypeVar("T")
@@ -33,6 +34,6 @@ def exiting_on_error(main: Callable[[], T], *, failed: int) -> T:
 
 
 def fail(message: str, code: int) -> int:
-    """Print `message` as an error line; `code`, for SystemExit."""
-    click.echo(f"error: {message}", err=True)
+    """Print `message` as an error line (escaped: it may quote registry or repository text); `code`."""
+    click.echo(f"error: {printable(message, limit=4096)}", err=True)
     return code

@@ -16,6 +16,7 @@ import click
 
 from image_updater.cli.failing import exiting_on_error
 from image_updater.runtime import explaining
+from image_updater.text import printable
 
 if TYPE_CHECKING:  # the registry client loads only when `test` runs
     from image_updater.runtime.tagcheck import CheckReport
@@ -85,8 +86,8 @@ def _print_explanation(report: CheckReport) -> None:
     for rank, info in enumerate(selection.kept, start=1):
         mark = "chosen" if info.name == chosen else f"kept   #{rank}"
         click.echo(f"  {mark:10} {info.name}")
-    for rejection in selection.rejected:
-        click.echo(f"  {'dropped':10} {rejection.tag}: {rejection.reason}")
+    for rejection in selection.rejected:  # reasons may quote registry data (platforms, error texts)
+        click.echo(f"  {'dropped':10} {printable(rejection.tag)}: {printable(rejection.reason)}")
 
 
 def _no_match_message(report: CheckReport) -> str:

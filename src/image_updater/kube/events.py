@@ -2,6 +2,9 @@
 
 Events are best-effort notices for humans (`kubectl describe application`); the runtime decides
 whether a failure to record one matters. Event names follow client-go: `<object>.<hex nanos>`.
+The message and annotation values carry registry and repository text (tags, error messages):
+they pass `text.printable` here, the one place an Event is built, so no control character or
+bidi override reaches `kubectl`, and the message is cut to client-go's 1,024 characters.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from kubernetes_asyncio.client import CoreV1Api
 
 from image_updater.changes import Change
 from image_updater.kube.calling import Api, Resource, as_body, call
+from image_updater.text import printable
 
 COMPONENT = "argocd-image-updater"
 IMAGES_UPDATED = "ImagesUpdated"
+MESSAGE_LIMIT = 1024  # client-go's recorder truncates messages to this length
+ANNOTATION_LIMIT = 512
 EventType = Literal["Normal", "Warning"]
 Clock = Callable[[], dt.datetime]
 
@@ -92,7 +98,7 @@ def _event(
         "metadata": {
             "name": f"{meta['name']}.{nanos:x}",
             "namespace": meta["namespace"],
-            "annotations": dict(annotations),
+            "annotations": {k: printable(v, limit=ANNOTATION_LIMIT) for k, v in annotations.items()},
         },
         "involvedObject": {
             "apiVersion": application.get("apiVersion", "argoproj.io/v1alpha1"),
@@ -103,7 +109,7 @@ def _event(
             "resourceVersion": meta.get("resourceVersion"),
         },
         "reason": reason,
-        "message": message,
+        "message": printable(message, limit=MESSAGE_LIMIT),
         "type": type_,
         "source": {"component": COMPONENT},
         "reportingComponent": COMPONENT,

@@ -21,6 +21,7 @@ from image_updater.errors import RegistryProtocolError
 from image_updater.registry.manifests import load_json
 
 MIN_TOKEN_LIFETIME = 60.0  # seconds; the token spec's floor and default for `expires_in`
+MAX_TOKEN_LIFETIME = 86_400.0  # a day: a token answer cannot make us trust it for ever
 EXPIRY_LEEWAY = 5.0  # renew a little early so a token does not expire in flight
 _PARAM = re.compile(r'([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 
@@ -85,11 +86,15 @@ def parse_token(body: bytes, *, now: float, where: str) -> Token:
     value = doc.get("token") or doc.get("access_token")
     if not isinstance(value, str) or not value:
         raise RegistryProtocolError(f"token answer for {where} carries no token")
+    if not value.isascii() or not value.isprintable() or " " in value:
+        # it goes into a header: a newline there would be a header injection (aiohttp refuses it)
+        raise RegistryProtocolError(f"token answer for {where} carries a token that is not printable ASCII")
     lifetime = doc.get("expires_in")
-    if not isinstance(lifetime, int | float) or isinstance(lifetime, bool):
-        lifetime = MIN_TOKEN_LIFETIME
-    lifetime = max(float(lifetime), MIN_TOKEN_LIFETIME)
-    return Token(value, now + lifetime - EXPIRY_LEEWAY)
+    seconds = MIN_TOKEN_LIFETIME
+    # compared before any float(): a 400-digit integer would overflow it, NaN fails the test
+    if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) and lifetime > seconds:
+        seconds = float(min(lifetime, MAX_TOKEN_LIFETIME))
+    return Token(value, now + seconds - EXPIRY_LEEWAY)
 
 
 class TokenCache:

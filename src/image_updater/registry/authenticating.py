@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from image_updater.credentials import Credentials
 from image_updater.errors import RegistryAuthError, RegistryProtocolError
 from image_updater.registry import auth
-from image_updater.registry.transport import Response, Transport
+from image_updater.registry.transport import Response, Transport, resolve
 
 CredentialsProvider = Callable[[], Awaitable[Credentials | None]]
 MAX_TOKEN_BODY = 1 << 20
@@ -117,7 +117,7 @@ class Authenticator:
         response = await self._transport.send(
             kind="token",
             method="GET",
-            url=auth.token_url(challenge, scope=scope),
+            url=resolve(auth.token_url(challenge, scope=scope), "", what=f"the token service of {where}"),
             headers=headers,
             max_bytes=MAX_TOKEN_BODY,
             what=where,

@@ -9,7 +9,14 @@ registry (`library/nginx`): default namespaces are the caller's business.
 Caching (`MetadataCache`, shared): manifests and configs by digest, and the digest each tag had,
 so `tag_info` on a known tag costs one HEAD when the tag has not moved. `fetch_manifest` by digest
 and `fetch_config` answer from that cache without asking the registry again. Tag lists are never
-cached. TLS: `endpoint.insecure` skips verification of the registry's own certificate;
+cached.
+
+Trust: every body fetched by digest, and every body whose answer announces a
+`Docker-Content-Digest`, is hashed and compared (`manifests.verify`); only sha256/sha512 digests
+are accepted, from headers and documents alike. A digest from a HEAD alone is unverified: callers
+that write it confirm it with `fetch_manifest(repository, digest)` (see `scanning`). Redirects
+and `Link` pages are followed only to well-formed http(s) URLs, `Link` pages only on the
+registry's own origin. TLS: `endpoint.insecure` skips verification of the registry's own certificate;
 `endpoint.ca_file` adds a CA to the system trust store. Limits: no writes, no schema1 manifests.
 """
 
@@ -19,10 +26,11 @@ import asyncio
 import time
 import zlib
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from image_updater import refs
 from image_updater.errors import RegistryNotFound, RegistryProtocolError
 from image_updater.registry import auth, tagging
 from image_updater.registry.authenticating import MAX_TOKEN_BODY, Authenticator, CredentialsProvider, denied
@@ -33,12 +41,12 @@ from image_updater.registry.manifests import (
     ACCEPT,
     ImageConfig,
     Manifest,
-    is_digest,
     parse_config,
     parse_manifest,
     sha256_digest,
+    verify,
 )
-from image_updater.registry.transport import Response, Transport, origin, tls_context
+from image_updater.registry.transport import Response, Transport, origin, resolve, tls_context
 from image_updater.selection.types import Platform, TagInfo
 from image_updater.settings.proxies import DIRECT, ProxyRules
 from image_updater.settings.registries import Endpoint
@@ -145,7 +153,9 @@ class RegistryClient:
             tags.extend(tagging.page_tags(response.body, where=self._where(repository)))
             if len(tags) > MAX_TAGS:
                 raise RegistryProtocolError(f"{self._where(repository)}: more than {MAX_TAGS} tags")
-            url = tagging.next_link(response.headers.getall("Link", []), base=url)
+            url = tagging.next_link(
+                response.headers.getall("Link", []), base=url, where=self._where(repository)
+            )
         return tags
 
     async def manifest_digest(self, repository: str, reference: str) -> str:
@@ -156,13 +166,20 @@ class RegistryClient:
         digest = response.headers.get("Docker-Content-Digest", "").strip()
         if not digest:
             return (await self.fetch_manifest(repository, reference)).digest
-        if not is_digest(digest):
-            raise RegistryProtocolError(f"{self._where(repository)}: malformed Docker-Content-Digest header")
+        if not refs.is_content_digest(digest):
+            raise RegistryProtocolError(
+                f"{self._where(repository)}: malformed Docker-Content-Digest header for {reference!r} "
+                "(not a sha256/sha512 digest)"
+            )
         return digest
 
     async def fetch_manifest(self, repository: str, reference: str) -> Manifest:
-        """GET and parse a manifest; by digest it is verified, and served from the cache when known."""
-        by_digest = is_digest(reference)
+        """GET and parse a manifest; by digest it is verified, and served from the cache when known.
+
+        By tag, the body is verified against the announced `Docker-Content-Digest`, and without
+        one its own sha256 is its digest. A reference with `:` is a digest (no tag holds one).
+        """
+        by_digest = ":" in reference
         cached = self._cache.manifest(registry=self.registry, digest=reference) if by_digest else None
         if cached is not None:
             return cached
@@ -172,10 +189,9 @@ class RegistryClient:
         )
         self._expect_ok(response, repository=repository, thing=f"manifest {reference!r}")
         header = response.headers.get("Docker-Content-Digest", "").strip()
-        actual = sha256_digest(response.body)
-        digest = reference if by_digest else header or actual
-        for claimed in (digest, header):
-            self._verify(actual, claimed, repository=repository)
+        digest = reference if by_digest else header or sha256_digest(response.body)
+        for claimed in dict.fromkeys(d for d in (digest, header) if d):
+            verify(response.body, claimed, where=f"{self._where(repository)} manifest {reference}")
         manifest = parse_manifest(
             response.body,
             digest=digest,
@@ -204,7 +220,7 @@ class RegistryClient:
         url = f"{self._api}/v2/{_path(repository)}/blobs/{_ref(digest)}"
         response = await self._request("blob_get", "GET", url, repository, {}, MAX_CONFIG_BODY)
         self._expect_ok(response, repository=repository, thing=f"config blob {digest}")
-        self._verify(sha256_digest(response.body), digest, repository=repository)
+        verify(response.body, digest, where=f"{self._where(repository)} config blob")
         config = parse_config(response.body, digest=digest, where=self._where(repository))
         self._cache.put_config(registry=self.registry, digest=digest, config=config)
         return config
@@ -309,7 +325,7 @@ class RegistryClient:
                 return response
             if not location:
                 raise RegistryProtocolError(f"{self._where(repository)}: redirect without a Location header")
-            url = urljoin(url, location)
+            url = resolve(url, location, what=self._where(repository))
         raise RegistryProtocolError(f"{self._where(repository)}: more than {MAX_REDIRECTS} redirects")
 
     def _expect_ok(self, response: Response, *, repository: str | None, thing: str) -> None:
@@ -321,11 +337,6 @@ class RegistryClient:
         if response.status in (401, 403):
             raise denied(self.registry, response.status, repository or "")
         raise RegistryProtocolError(f"{where}: unexpected HTTP {response.status} for {thing}")
-
-    def _verify(self, actual: str, digest: str, *, repository: str) -> None:
-        """`actual` is the body's sha256 digest; a claimed digest of another algorithm is not checked."""
-        if digest.startswith("sha256:") and actual != digest:
-            raise RegistryProtocolError(f"{self._where(repository)}: content does not match digest {digest}")
 
     def _where(self, repository: str | None) -> str:
         return f"{self.registry}/{repository}" if repository else self.registry

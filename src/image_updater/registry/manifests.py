@@ -2,7 +2,10 @@
 
 Understands OCI image indexes and manifests and Docker manifest lists and schema2 manifests; the
 legacy Docker schema1 format is not requested and is rejected. Parsers raise
-`RegistryProtocolError` naming the registry and repository when a document is malformed.
+`RegistryProtocolError` naming the registry and repository when a document is malformed:
+wrong JSON types at any depth, nesting too deep to decode, digests that are not sha256/sha512
+(`refs.is_content_digest`: a digest we cannot verify is never followed or written). `verify`
+checks a body against the digest it was fetched by or announced with (`RegistryDigestMismatch`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from image_updater.errors import RegistryProtocolError
+from image_updater import refs
+from image_updater.errors import RegistryDigestMismatch, RegistryProtocolError
 from image_updater.selection.types import Platform
+from image_updater.text import printable
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -25,7 +30,7 @@ INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
 IMAGE_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST))
 
-_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")
+_HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))$"
 )
@@ -58,36 +63,48 @@ def sha256_digest(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def is_digest(reference: str) -> bool:
-    """True if `reference` is a content digest (`algorithm:hex`) rather than a tag."""
-    return _DIGEST.match(reference) is not None
+def verify(body: bytes, digest: str, *, where: str) -> None:
+    """Raise unless `body` hashes to `digest`; a digest of an algorithm we cannot check is refused."""
+    if not refs.is_content_digest(digest):
+        raise RegistryProtocolError(
+            f"{where}: digest {printable(digest, limit=80)!r} is not sha256/sha512 hex; refused"
+        )
+    algorithm, _, expected = digest.partition(":")
+    if _HASHES[algorithm](body).hexdigest() != expected:
+        raise RegistryDigestMismatch(f"{where}: content does not match digest {digest}")
 
 
 def parse_manifest(body: bytes, *, digest: str, content_type: str, where: str) -> Manifest:
     """Parse a manifest body; `where` names registry and repository for error messages."""
     doc = load_json(body, where=f"manifest {digest} of {where}")
     media_type = doc.get("mediaType") or content_type.split(";")[0].strip()
+    if not isinstance(media_type, str):
+        raise RegistryProtocolError(f"manifest {digest} of {where} has a non-string mediaType")
     if media_type in INDEX_TYPES:
         return Manifest(digest, media_type, children=_children(doc, where=where))
     if media_type in IMAGE_TYPES or (not media_type and isinstance(doc.get("config"), dict)):
         config = doc.get("config")
-        if not isinstance(config, dict) or not isinstance(config.get("digest"), str):
-            raise RegistryProtocolError(f"manifest {digest} of {where} has no config digest")
-        return Manifest(digest, media_type or OCI_MANIFEST, config_digest=config["digest"])
-    raise RegistryProtocolError(f"manifest {digest} of {where} has unsupported media type {media_type!r}")
+        config_digest = config.get("digest") if isinstance(config, dict) else None
+        if not isinstance(config_digest, str) or not refs.is_content_digest(config_digest):
+            raise RegistryProtocolError(f"manifest {digest} of {where} has no valid config digest")
+        return Manifest(digest, media_type or OCI_MANIFEST, config_digest=config_digest)
+    raise RegistryProtocolError(
+        f"manifest {digest} of {where} has unsupported media type {printable(media_type, limit=100)!r}"
+    )
 
 
 def parse_config(body: bytes, *, digest: str, where: str) -> ImageConfig:
     """Parse an image configuration blob: `created` (RFC 3339, nanoseconds allowed), platform, labels."""
     doc = load_json(body, where=f"config {digest} of {where}")
     created = doc.get("created")
-    os_name, arch = doc.get("os"), doc.get("architecture")
+    os_name, arch, variant = doc.get("os"), doc.get("architecture"), doc.get("variant")
     platform = None
     if isinstance(os_name, str) and isinstance(arch, str) and os_name and arch:
-        platform = Platform(os_name, arch, str(doc.get("variant") or ""))
-    labels = (doc.get("config") or {}).get("Labels") or {}
-    if not isinstance(labels, dict):
-        raise RegistryProtocolError(f"config {digest} of {where} has malformed labels")
+        platform = Platform(os_name, arch, variant if isinstance(variant, str) else "")
+    runtime = doc.get("config") or {}
+    labels = (runtime.get("Labels") if isinstance(runtime, dict) else None) or {}
+    if not isinstance(runtime, dict) or not isinstance(labels, dict):
+        raise RegistryProtocolError(f"config {digest} of {where} has a malformed 'config' or labels")
     if created is not None and not isinstance(created, str):
         raise RegistryProtocolError(f"config {digest} of {where} has a non-string 'created'")
     return ImageConfig(
@@ -104,11 +121,11 @@ def parse_time(text: str, *, where: str) -> datetime:
         raise RegistryProtocolError(f"{where} has an invalid 'created' time {text!r}")
     year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
     micros = int((m.group(7) or "0")[:6].ljust(6, "0"))
-    tz = UTC
-    if m.group(9):
-        offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
-        tz = timezone(offset if m.group(9) == "+" else -offset)
     try:
+        tz = UTC
+        if m.group(9):
+            offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
+            tz = timezone(offset if m.group(9) == "+" else -offset)  # ValueError beyond ±24 h
         return datetime(year, month, day, hour, minute, second, micros, tzinfo=tz)
     except ValueError as exc:
         raise RegistryProtocolError(f"{where} has an invalid 'created' time {text!r}") from exc
@@ -133,18 +150,22 @@ def _children(doc: dict[str, Any], *, where: str) -> tuple[tuple[Platform, str],
         raise RegistryProtocolError(f"index of {where} has no 'manifests' list")
     children: list[tuple[Platform, str]] = []
     for entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
+        if not isinstance(entry, dict) or not refs.is_content_digest(str(entry.get("digest"))):
             raise RegistryProtocolError(f"index of {where} has a malformed entry")
         platform = entry.get("platform")
         if not isinstance(platform, dict) or _is_attachment(entry, platform):
             continue  # attestations and other attachments are not runnable images
         os_name, arch = platform.get("os"), platform.get("architecture")
+        variant = platform.get("variant")
         if isinstance(os_name, str) and isinstance(arch, str) and os_name and arch:
-            children.append((Platform(os_name, arch, str(platform.get("variant") or "")), entry["digest"]))
+            children.append(
+                (Platform(os_name, arch, variant if isinstance(variant, str) else ""), entry["digest"])
+            )
     return tuple(children)
 
 
 def _is_attachment(entry: dict[str, Any], platform: dict[str, Any]) -> bool:
     # BuildKit lists provenance/SBOM manifests as platform unknown/unknown with this annotation.
-    annotations = entry.get("annotations") or {}
-    return "vnd.docker.reference.type" in annotations or platform.get("os") == "unknown"
+    annotations = entry.get("annotations")
+    typed = isinstance(annotations, dict) and "vnd.docker.reference.type" in annotations
+    return typed or platform.get("os") == "unknown"

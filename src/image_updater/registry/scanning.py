@@ -9,10 +9,17 @@ Owns the order of registry calls for one image, so the cost rules live in one pl
   metadata only while it must: to check platforms, or to learn the winner's digest when the
   caller or the strategy needs it. With neither, a scan costs the tag-list pages and nothing more;
 - a registry configured with `tagsortmode` (it lists tags by push time) spares newest-build all
-  metadata: the listing order stands in for creation times.
+  metadata: the listing order stands in for creation times;
+- a digest about to be written (`confirm_digest`) that differs from the one running is confirmed
+  by a GET of the manifest by that digest, which must hash to it: one more request only when
+  the digest moved (or is unknown), and none once the manifest is in the client's cache.
 
-Limits: the scan trusts the client to translate transport failures into our error tree; a
-failed metadata fetch fails the scan (it is reported, never silently dropped).
+One tag's metadata failing is that tag's problem, not the image's: a manifest or config that is
+gone (404: CI clean-ups delete tags between listing and fetching) or malformed (bad JSON, wrong
+types, an unsupported media type, an oversized body) drops the tag with its reason. What says
+the registry or the path to it cannot be trusted or reached fails the whole image with that
+one-line error: content that does not hash to its digest, 5xx/timeouts after retries, 429,
+refused credentials. Every error is one of `errors.py`, never an exception group.
 """
 
 from __future__ import annotations
@@ -24,8 +31,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from image_updater import selection
+from image_updater.errors import RegistryDigestMismatch, RegistryNotFound, RegistryProtocolError
+from image_updater.registry.manifests import Manifest
+from image_updater.registry.tagging import all_of
 from image_updater.selection import TagFilter, UpdatePolicy
 from image_updater.selection.types import Platform, Rejection, Selection, TagInfo
+
+GONE = "not found (HTTP 404); deleted since the tag list was read?"
+UNUSABLE = "unusable metadata"
 
 
 class TagSource(Protocol):
@@ -34,6 +47,8 @@ class TagSource(Protocol):
     async def list_tags(self, repository: str) -> list[str]: ...
 
     async def manifest_digest(self, repository: str, reference: str) -> str: ...
+
+    async def fetch_manifest(self, repository: str, reference: str) -> Manifest: ...
 
     async def tag_info(
         self,
@@ -58,6 +73,8 @@ class ScanRequest:
     trust_tags_for: float = 0.0  # seconds a tag→digest memo is trusted without a HEAD (newest-build)
     tag_order: str = "none"  # registries.conf `tagsortmode`: latest-first | latest-last | none
     explain: bool = False  # rank every candidate and give every rejection its reason (`test`)
+    confirm_digest: bool = False  # the winner's digest will be written: confirm a HEAD's answer
+    current_digest: str | None = None  # the digest running now: a HEAD answering it needs no confirmation
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +90,18 @@ async def scan(client: TagSource, request: ScanRequest, *, concurrency: int = 20
     tags = tuple(await client.list_tags(request.repository))
     policy, explain = request.policy, request.explain
     admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy, explain=explain)
+    unusable: list[Rejection] = []  # tags whose metadata failed: recorded even when not explaining
     if policy.needs_metadata and request.tag_order in ("latest-first", "latest-last"):
         infos = _ordered_by_listing(tags, admitted, newest_first=request.tag_order == "latest-first")
         chosen = selection.choose(infos, policy=policy, platforms=(), explain=explain)
     elif policy.needs_metadata:
-        infos = await _fetch_all(client, request, admitted, concurrency=concurrency)
+        infos, unusable = await _fetch_all(client, request, admitted, concurrency=concurrency)
         chosen = selection.choose(infos, policy=policy, platforms=request.platforms, explain=explain)
     else:
         chosen = await _walk(client, request, [TagInfo(name=tag) for tag in admitted])
     if chosen.chosen is None and not explain:  # nothing matched: now the reasons are worth building
         _, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy)
-    return ScanResult(tags=tags, selection=_with_rejections(chosen, rejected))
+    return ScanResult(tags=tags, selection=_with_rejections(chosen, [*rejected, *unusable]))
 
 
 def _ordered_by_listing(
@@ -105,22 +123,45 @@ def _ordered_by_listing(
 
 async def _fetch_all(
     client: TagSource, request: ScanRequest, tags: Sequence[str], *, concurrency: int
-) -> list[TagInfo]:
+) -> tuple[list[TagInfo], list[Rejection]]:
     gate = asyncio.Semaphore(concurrency)
+    failed = False
 
-    async def one(tag: str) -> TagInfo:
+    async def one(tag: str) -> TagInfo | Rejection | None:
+        nonlocal failed
         async with gate:
-            return await client.tag_info(
-                request.repository,
-                tag,
-                platforms=request.platforms,
-                need_created=True,
-                trust_for=request.trust_tags_for,
-            )
+            if failed:  # the image has failed: start no more requests (None: not fetched)
+                return None
+            try:
+                trust = request.trust_tags_for
+                return await _tag_info(client, request, tag, need_created=True, trust_for=trust)
+            except BaseException:
+                failed = True
+                raise
 
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(one(tag)) for tag in tags]
-    return [task.result() for task in tasks]
+    outcomes = await all_of([one(tag) for tag in tags])
+    infos = [o for o in outcomes if isinstance(o, TagInfo)]
+    return infos, [o for o in outcomes if isinstance(o, Rejection)]
+
+
+async def _tag_info(
+    client: TagSource, request: ScanRequest, tag: str, *, need_created: bool, trust_for: float = 0.0
+) -> TagInfo | Rejection:
+    """The tag's metadata, or why the tag is dropped; errors that condemn the image propagate."""
+    try:
+        return await client.tag_info(
+            request.repository,
+            tag,
+            platforms=request.platforms,
+            need_created=need_created,
+            trust_for=trust_for,
+        )
+    except RegistryDigestMismatch:
+        raise
+    except RegistryNotFound:
+        return Rejection(tag=tag, reason=GONE)
+    except RegistryProtocolError as err:
+        return Rejection(tag=tag, reason=f"{UNUSABLE}: {err}")
 
 
 async def _walk(client: TagSource, request: ScanRequest, candidates: list[TagInfo]) -> Selection:
@@ -136,20 +177,34 @@ async def _walk(client: TagSource, request: ScanRequest, candidates: list[TagInf
         if best is None or not (request.want_digest or request.policy.needs_digest):
             return Selection(chosen=best, kept=kept, rejected=())
         # only the digest is wanted: a HEAD, which Docker Hub does not count as a pull
-        digest = await client.manifest_digest(request.repository, best.name)
+        digest = await _digest(client, request, best.name)
         return Selection(chosen=TagInfo(name=best.name, digest=digest), kept=kept, rejected=())
     ranked = request.policy.rank(candidates)
     rejected: list[Rejection] = []
     for position, candidate in enumerate(ranked):
-        info = await client.tag_info(
-            request.repository, candidate.name, platforms=request.platforms, need_created=False
-        )
+        info = await _tag_info(client, request, candidate.name, need_created=False)
+        if isinstance(info, Rejection):
+            rejected.append(info)
+            continue
         reason = selection.platform_reason(info, request.platforms)
         if reason is None:
             kept = (info, *ranked[position + 1 :])
             return Selection(chosen=info, kept=kept, rejected=tuple(rejected))
         rejected.append(Rejection(tag=candidate.name, reason=reason))
     return Selection(chosen=None, kept=(), rejected=tuple(rejected))
+
+
+async def _digest(client: TagSource, request: ScanRequest, tag: str) -> str:
+    """The tag's digest by HEAD; confirmed by its manifest (GET by digest, verified) before a write."""
+    digest = await client.manifest_digest(request.repository, tag)
+    if request.confirm_digest and digest != request.current_digest:
+        try:
+            await client.fetch_manifest(request.repository, digest)
+        except RegistryNotFound as err:
+            raise RegistryProtocolError(
+                f"the digest the registry answers for tag {tag} cannot be confirmed ({err}); not written"
+            ) from err
+    return digest
 
 
 def _with_rejections(result: Selection, earlier: Sequence[Rejection]) -> Selection:

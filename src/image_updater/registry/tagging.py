@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
-from urllib.parse import urljoin
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from image_updater.errors import RegistryProtocolError
 from image_updater.registry.manifests import ImageConfig, Manifest, load_json
+from image_updater.registry.transport import origin, resolve
 from image_updater.selection.types import Platform, TagInfo, serves
 
+T = TypeVar("T")
 ConfigLookup = Coroutine[Any, Any, ImageConfig | None]
 ConfigOf = Callable[[Manifest | str], ConfigLookup]
 _LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]*)*)")
@@ -33,13 +35,23 @@ def page_tags(body: bytes, *, where: str) -> list[str]:
     return tags
 
 
-def next_link(values: Sequence[str], *, base: str) -> str | None:
-    """The `rel="next"` target among `Link` header values, resolved against `base` (the page's URL)."""
+def next_link(values: Sequence[str], *, base: str, where: str) -> str | None:
+    """The `rel="next"` target among `Link` header values, resolved against `base` (the page's URL).
+
+    Only a page of `base`'s own origin is followed: a registry cannot send us, and whatever
+    authorization the next request would carry, to another host.
+    """
     for value in values:
         for match in _LINK.finditer(value):
             rel = _REL.search(match.group(2))
             if rel is not None and "next" in rel.group(1).lower().split():
-                return urljoin(base, str(match.group(1)).strip())
+                url = resolve(base, str(match.group(1)), what=where)
+                if origin(url) != origin(base):
+                    raise RegistryProtocolError(
+                        f"{where}: the tag list links its next page to another origin "
+                        f"({urlsplit(url).hostname}); refused"
+                    )
+                return url
     return None
 
 
@@ -61,7 +73,7 @@ async def describe(
         offered = tuple(dict.fromkeys(p for p, _ in manifest.children))
         if not need_created:
             return TagInfo(tag, manifest.digest, platforms=offered)
-        configs = await _all([config_of(d) for p, d in manifest.children if keeps(p, platforms)])
+        configs = await all_of([config_of(d) for p, d in manifest.children if keeps(p, platforms)])
     else:
         if not (need_created or platforms):
             return TagInfo(tag, manifest.digest)
@@ -75,16 +87,12 @@ async def describe(
     return TagInfo(tag, manifest.digest, created=created, platforms=offered, labels=newest.labels)
 
 
-async def _all(calls: list[ConfigLookup]) -> list[ImageConfig | None]:
-    """Await concurrently (the registry's limiter bounds the fan-out); the first failure is raised as is."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(call) for call in calls]
-    except BaseExceptionGroup as failed:
-        raise _first(failed) from None
-    return [task.result() for task in tasks]
-
-
-def _first(group: BaseExceptionGroup[Any]) -> BaseException:
-    leaf = group.exceptions[0]
-    return _first(leaf) if isinstance(leaf, BaseExceptionGroup) else leaf
+async def all_of(calls: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Await concurrently (the caller bounds the fan-out). Every call settles before the first
+    failure, in call order, is raised as is: nothing is left running against a session the
+    caller may close, and no exception group reaches callers, only the errors of `errors.py`."""
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]

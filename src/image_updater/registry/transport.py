@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -78,6 +78,21 @@ def origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     default = {"http": 80, "https": 443}.get(parts.scheme)
     return (parts.scheme, (parts.hostname or "").lower(), parts.port or default)
+
+
+def resolve(base: str, reference: str, *, what: str) -> str:
+    """`reference` (a `Location` or `Link` target) resolved against `base`, as a URL we may request:
+    http(s), a host, a valid port, no userinfo, printable ASCII only; else a RegistryProtocolError."""
+    try:
+        url = urljoin(base, reference.strip())
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        valid = valid and parts.username is None  # credentials in a URL we are sent are not ours to use
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        valid = False
+    if not valid or not url.isascii() or not url.isprintable() or " " in url:
+        raise RegistryProtocolError(f"{what}: the registry sent an unusable URL to follow; refused")
+    return url
 
 
 def backoff(attempt: int) -> float:

@@ -159,14 +159,26 @@ class Cycle:
         scans: dict[tuple[object, ...], asyncio.Future[ScanResult]] = {}
 
         async def one(check: ImageCheck) -> ScanResult | ImageUpdaterError:
-            # images configured alike on the same repository and credentials share one scan
-            key = (check.image.spec.image.name, str(check.image.pull_secret), check.image.selection_key)
+            # images configured alike on the same repository and credentials, running the same
+            # digest, share one scan (the digest decides whether a HEAD's answer needs confirming)
+            key = (
+                check.image.spec.image.name,
+                str(check.image.pull_secret),
+                check.image.selection_key,
+                _current_digest(check),
+            )
             if key not in scans:
                 scans[key] = asyncio.ensure_future(self._gated_scan(gate, check, cycle_tags))
             try:
                 return await asyncio.shield(scans[key])
             except ImageUpdaterError as err:
                 return err
+            except Exception as err:  # a bug of ours: it fails this image, never the cycle
+                log.debug("internal error", app=check.app.key, exc_info=True)
+                return ImageUpdaterError(
+                    f"image {check.image.spec.image.name}: internal error ({type(err).__name__}); "
+                    "rerun with --loglevel debug"
+                )
 
         tasks = [asyncio.ensure_future(one(check)) for check in checks]
         if tasks:
@@ -225,6 +237,8 @@ class Cycle:
             platforms=check.image.platforms,
             trust_tags_for=self._options.trust_tags_for,
             tag_order=endpoint.tagsortmode,
+            confirm_digest=True,
+            current_digest=_current_digest(check),
         )
         try:
             return await scan(tags, request)
@@ -326,3 +340,7 @@ async def _cancel(futures: Sequence[asyncio.Future[Any]]) -> None:
     for future in futures:
         future.cancel()
     await asyncio.gather(*futures, return_exceptions=True)
+
+
+def _current_digest(check: ImageCheck) -> str | None:
+    return check.current.digest if check.current is not None else None

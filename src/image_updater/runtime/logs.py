@@ -1,4 +1,9 @@
-"""Logging setup: structlog to stderr, as text or JSON, with a level. Called once by the CLI."""
+"""Logging setup: structlog to stderr, as text or JSON, with a level. Called once by the CLI.
+
+Log lines carry registry data, repository content and error messages about both: every string
+value passes `text.printable` (control characters and bidi overrides escaped, length bounded)
+before it is rendered, so no input can forge a log line or drive the reader's terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,10 @@ import logging
 import sys
 
 import structlog
+
+from image_updater.text import printable
+
+VALUE_LIMIT = 16_384  # room for a dry run's diff; beyond it a value is cut
 
 
 def configure(*, level: str = "info", fmt: str = "text") -> None:
@@ -21,6 +30,7 @@ def configure(*, level: str = "info", fmt: str = "text") -> None:
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _printable_values,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
@@ -28,3 +38,9 @@ def configure(*, level: str = "info", fmt: str = "text") -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _printable_values(
+    logger: object, method: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    return {k: printable(v, limit=VALUE_LIMIT) if isinstance(v, str) else v for k, v in event.items()}

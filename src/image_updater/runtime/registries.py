@@ -19,6 +19,7 @@ from image_updater.registry.client import RegistryClient
 from image_updater.registry.counting import RequestCounter
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.limits import RequestLimiter
+from image_updater.registry.manifests import Manifest
 from image_updater.selection.types import Platform, TagInfo
 from image_updater.settings.proxies import DIRECT, ProxyRules
 from image_updater.settings.registries import Endpoint
@@ -78,6 +79,9 @@ class CycleTags:
         if key not in self._digests:
             self._digests[key] = asyncio.ensure_future(self._client.manifest_digest(repository, reference))
         return await asyncio.shield(self._digests[key])
+
+    async def fetch_manifest(self, repository: str, reference: str) -> Manifest:
+        return await self._client.fetch_manifest(repository, reference)  # cached by digest in the client
 
     async def tag_info(
         self,

@@ -1,9 +1,12 @@
 """Screening tag names and choosing among tags: filters, strategy and platforms, in that order.
 
-`screen` works on names only (no metadata needed): the tag filter first, then the policy's
-`admit`. `choose` works on `TagInfo`s: it drops tags that offer none of the wanted platforms,
-then lets the policy rank the rest. Every dropped tag carries its reason. Pure; inputs are
-never mutated; output order follows input order (rejections) or the policy's ranking (kept).
+`screen` works on names only (no metadata needed): the OCI tag grammar first (a registry may
+list anything; a name that is no valid tag is dropped here, so no strategy can choose it and no
+write-back can write it; its rejection shows the name escaped by `text.printable`), then the tag
+filter, then the policy's `admit`. `choose` works on `TagInfo`s: it drops tags that offer none
+of the wanted platforms, then lets the policy rank the rest. Every dropped tag carries its
+reason. Pure; inputs are never mutated; output order follows input order (rejections) or the
+policy's ranking (kept).
 
 Explaining costs: with `explain=False` (the cycle) rejections are not recorded and only the
 winner is found (one pass, no sort); `kept` is then just the winner. `test` explains.
@@ -13,9 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from image_updater import refs
 from image_updater.selection.filters import TagFilter
 from image_updater.selection.policy import UpdatePolicy
 from image_updater.selection.types import Platform, Rejection, Selection, TagInfo, serves
+from image_updater.text import printable
+
+NOT_A_TAG = "not a valid OCI tag"
 
 
 def screen(
@@ -25,6 +32,10 @@ def screen(
     admitted: list[str] = []
     rejected: list[Rejection] = []
     for tag in tags:
+        if not refs.is_tag(tag):
+            if explain:
+                rejected.append(Rejection(tag=printable(tag, limit=140), reason=NOT_A_TAG))
+            continue
         reason = tag_filter.reason_to_drop(tag) or policy.admit(tag)
         if reason is None:
             admitted.append(tag)

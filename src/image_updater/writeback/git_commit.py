@@ -4,6 +4,11 @@ The message template sees `.AppName` and `.AppChanges[]` (`Image` = repository p
 registry host, `OldTag`, `NewTag` = digest if set else tag, `Labels`), structs as upstream's, so a
 misspelt field is an error as in Go. A template that fails to render is an error (upstream silently
 substitutes a fixed text; we do not).
+
+Every value handed to the template passes `text.printable` first: image names, tags and OCI
+labels come from Application annotations and registries, and a newline or an escape sequence
+in one of them must not forge trailers or lines of the message (the template's own text, set
+by the operator, is kept as written). Labels are cut to `MAX_LABELS` per image.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ from typing import Literal
 
 from image_updater.changes import Change
 from image_updater.templates import StringMap, Template, compile_template
+from image_updater.text import printable
 from image_updater.writeback.git_branches import tag_of
 
 DEFAULT_COMMIT_TEMPLATE = (
     "build: automatic update of {{ .AppName }}\n\n{{ range .AppChanges -}}\n"
     "updates image {{ .Image }} tag '{{ .OldTag }}' to '{{ .NewTag }}'\n{{ end -}}\n"
 )
+MAX_LABELS = 100
+FIELD_LIMIT = 256  # longer than any valid image name (255), tag (128) or digest (135)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +90,23 @@ def commit_message(
     """Render the message for one Application; `labels` maps a new image name to its OCI labels."""
     app_changes = tuple(
         CommitMessageChange(
-            Image=change.new.repository,
-            OldTag=tag_of(change.old),
-            NewTag=tag_of(change.new),
-            Labels=StringMap((labels or {}).get(change.new.name, {})),
+            Image=_safe(change.new.repository),
+            OldTag=_safe(tag_of(change.old)),
+            NewTag=_safe(tag_of(change.new)),
+            Labels=StringMap(_safe_labels((labels or {}).get(change.new.name, {}))),
         )
         for change in changes
     )
-    return template.render(CommitMessageData(AppName=app_name, AppChanges=app_changes))
+    return template.render(CommitMessageData(AppName=_safe(app_name), AppChanges=app_changes))
+
+
+def _safe(text: str) -> str:
+    return printable(text, limit=FIELD_LIMIT)
+
+
+def _safe_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    kept = sorted(labels.items())[:MAX_LABELS]
+    return {_safe(key): _safe(value) for key, value in kept}
 
 
 def combine_messages(messages: Sequence[str]) -> str:

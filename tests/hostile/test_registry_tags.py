@@ -55,6 +55,7 @@ async def test_an_invalid_tag_is_dropped_before_any_strategy_sees_it(bad: str, s
         repository="team/app",
         tag_filter=selection.TagFilter(),
         policy=selection.make_policy(strategy, version=None, image="team/app"),
+        explain=True,
     )
     async with running(stub) as (client, _):
         result = await scan(client, request)

@@ -122,6 +122,11 @@ DROPPED = [
         "malformed entry",
         id="index-child-a-tag",
     ),
+    pytest.param(
+        manifest_doc({"mediaType": OCI_INDEX, "manifests": [{"digest": VALID_LOOKING}] * 1001}),
+        "more than 1000 entries",
+        id="index-fan-out-1001",
+    ),
     pytest.param(config_blob(b"{"), "invalid or truncated JSON", id="config-truncated-json"),
     pytest.param(config_doc({"config": [1]}), "malformed 'config'", id="config-runtime-a-list"),
     pytest.param(config_doc({"config": {"Labels": [1]}}), "or labels", id="config-labels-a-list"),

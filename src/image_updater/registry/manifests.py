@@ -31,6 +31,7 @@ IMAGE_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST))
 
 _HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+MAX_INDEX_ENTRIES = 1000  # real indexes list a few platforms and their attestations
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))$"
 )
@@ -148,6 +149,8 @@ def _children(doc: dict[str, Any], *, where: str) -> tuple[tuple[Platform, str],
     entries = doc.get("manifests")
     if not isinstance(entries, list):
         raise RegistryProtocolError(f"index of {where} has no 'manifests' list")
+    if len(entries) > MAX_INDEX_ENTRIES:  # each child may cost a request or two: bound the fan-out
+        raise RegistryProtocolError(f"index of {where} has more than {MAX_INDEX_ENTRIES} entries")
     children: list[tuple[Platform, str]] = []
     for entry in entries:
         if not isinstance(entry, dict) or not refs.is_content_digest(str(entry.get("digest"))):

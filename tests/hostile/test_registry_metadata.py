@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from image_updater import selection
 from image_updater.cli.main import cli
 from image_updater.errors import ImageUpdaterError, RateLimited, RegistryDigestMismatch, RegistryUnavailable
+from image_updater.registry import manifests
 from image_updater.registry.manifests import OCI_INDEX, OCI_MANIFEST
 from image_updater.registry.scanning import GONE, UNUSABLE, ScanRequest, ScanResult, scan
 from tests.hostile import serve_in_thread
@@ -128,6 +129,9 @@ DROPPED = [
         id="index-fan-out-1001",
     ),
     pytest.param(config_blob(b"{"), "invalid or truncated JSON", id="config-truncated-json"),
+    pytest.param(
+        config_doc({"os": "linux" * 1000, "architecture": "amd64"}), "platform field", id="config-os-5000"
+    ),
     pytest.param(config_doc({"config": [1]}), "malformed 'config'", id="config-runtime-a-list"),
     pytest.param(config_doc({"config": {"Labels": [1]}}), "or labels", id="config-labels-a-list"),
     pytest.param(config_doc({"created": 5}), "non-string 'created'", id="config-created-a-number"),
@@ -210,3 +214,15 @@ def test_explain_shows_why_a_broken_tag_was_dropped(attack: Attack, shown: str) 
     lines = result.stdout.splitlines()
     assert any(line.startswith(shown) for line in lines), lines
     assert "  chosen     v2" in lines
+
+
+async def test_what_the_cache_keeps_of_a_config_is_bounded() -> None:
+    stub = _stub()
+    labels = {f"label-{i:04}": "x" * 20_000 for i in range(200)}  # 4 MB, under the 8 MiB cap
+    config_doc({"created": "2026-01-09T00:00:00Z", "config": {"Labels": labels}})(stub)
+    result = await _scan(stub)
+    assert result.selection.chosen is not None
+    assert result.selection.chosen.name == "v3"
+    kept = result.selection.chosen.labels
+    assert len(kept) == manifests.MAX_LABELS
+    assert all(len(value) == manifests.MAX_LABEL_LENGTH for _, value in kept)

@@ -32,6 +32,11 @@ ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST))
 
 _HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
 MAX_INDEX_ENTRIES = 1000  # real indexes list a few platforms and their attestations
+# Parsed documents stay in the metadata cache (100,000 entries): their text is bounded, not the
+# 8 MiB a config may weigh. Labels only feed commit-message templates.
+MAX_PLATFORM_FIELD = 128
+MAX_LABELS = 100
+MAX_LABEL_LENGTH = 1024
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))$"
 )
@@ -98,10 +103,7 @@ def parse_config(body: bytes, *, digest: str, where: str) -> ImageConfig:
     """Parse an image configuration blob: `created` (RFC 3339, nanoseconds allowed), platform, labels."""
     doc = load_json(body, where=f"config {digest} of {where}")
     created = doc.get("created")
-    os_name, arch, variant = doc.get("os"), doc.get("architecture"), doc.get("variant")
-    platform = None
-    if isinstance(os_name, str) and isinstance(arch, str) and os_name and arch:
-        platform = Platform(os_name, arch, variant if isinstance(variant, str) else "")
+    platform = _platform(doc, where=f"config {digest} of {where}")
     runtime = doc.get("config") or {}
     labels = (runtime.get("Labels") if isinstance(runtime, dict) else None) or {}
     if not isinstance(runtime, dict) or not isinstance(labels, dict):
@@ -111,8 +113,19 @@ def parse_config(body: bytes, *, digest: str, where: str) -> ImageConfig:
     return ImageConfig(
         created=parse_time(created, where=f"config {digest} of {where}") if created else None,
         platform=platform,
-        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+        labels=tuple(sorted((str(k), str(v)[:MAX_LABEL_LENGTH]) for k, v in labels.items())[:MAX_LABELS]),
     )
+
+
+def _platform(doc: dict[str, Any], *, where: str) -> Platform | None:
+    """`os`/`architecture`/`variant` of a config or an index entry's `platform`; None if incomplete."""
+    os_name, arch, variant = doc.get("os"), doc.get("architecture"), doc.get("variant")
+    if not (isinstance(os_name, str) and isinstance(arch, str) and os_name and arch):
+        return None
+    variant = variant if isinstance(variant, str) else ""
+    if max(len(os_name), len(arch), len(variant)) > MAX_PLATFORM_FIELD:
+        raise RegistryProtocolError(f"{where} has a platform field longer than {MAX_PLATFORM_FIELD}")
+    return Platform(os_name, arch, variant)
 
 
 def parse_time(text: str, *, where: str) -> datetime:
@@ -158,12 +171,9 @@ def _children(doc: dict[str, Any], *, where: str) -> tuple[tuple[Platform, str],
         platform = entry.get("platform")
         if not isinstance(platform, dict) or _is_attachment(entry, platform):
             continue  # attestations and other attachments are not runnable images
-        os_name, arch = platform.get("os"), platform.get("architecture")
-        variant = platform.get("variant")
-        if isinstance(os_name, str) and isinstance(arch, str) and os_name and arch:
-            children.append(
-                (Platform(os_name, arch, variant if isinstance(variant, str) else ""), entry["digest"])
-            )
+        child = _platform(platform, where=f"index of {where}")
+        if child is not None:
+            children.append((child, entry["digest"]))
     return tuple(children)
 
 

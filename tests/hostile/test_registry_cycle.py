@@ -25,7 +25,7 @@ from devtools import git_http, gitops_sample, oci
 from devtools.registry import LocalRegistry, start_registry
 from image_updater.cli.main import cli
 from image_updater.registry.manifests import OCI_MANIFEST
-from tests.hostile import serve_in_thread
+from tests.hostile.threaded import serve_in_thread
 from tests.registry import StubRegistry, digest_of
 
 BAD_TAGS = ["~~~", "a: b", "9.9.9\n", "9" * 5000, "\x1b[31m9.9.9", "9.9.9\u202e"]

@@ -22,7 +22,7 @@ from image_updater.errors import ImageUpdaterError, RateLimited, RegistryDigestM
 from image_updater.registry import manifests
 from image_updater.registry.manifests import OCI_INDEX, OCI_MANIFEST
 from image_updater.registry.scanning import GONE, UNUSABLE, ScanRequest, ScanResult, scan
-from tests.hostile import serve_in_thread
+from tests.hostile.threaded import serve_in_thread
 from tests.registry import StubRegistry, digest_of, running
 
 REPO = "team/app"

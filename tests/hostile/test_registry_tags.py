@@ -15,7 +15,7 @@ from image_updater.cli.main import cli
 from image_updater.registry.scanning import ScanRequest, scan
 from image_updater.selection.choose import NOT_A_TAG
 from image_updater.text import printable
-from tests.hostile import serve_in_thread
+from tests.hostile.threaded import serve_in_thread
 from tests.registry import StubRegistry, running
 
 GOOD = ("1.0.0", "1.1.0")

@@ -91,12 +91,13 @@ def always(status: int, headers: dict[str, str] | None = None) -> Attack:
 
 
 VALID_LOOKING = "sha256:" + "ab" * 32
+BAD_JSON = "invalid, truncated or too deeply nested JSON"
 DROPPED = [
     pytest.param(always(404), GONE, id="manifest-deleted-since-listing"),
     pytest.param(missing_config, GONE, id="config-deleted-since-listing"),
-    pytest.param(manifest_answer(b'{"mediaType": '), "invalid or truncated JSON", id="truncated-json"),
-    pytest.param(manifest_answer(b"[" * 200_000), "invalid or truncated JSON", id="nested-200000-deep"),
-    pytest.param(manifest_answer(b"\xff\xfe"), "invalid or truncated JSON", id="not-utf8"),
+    pytest.param(manifest_answer(b'{"mediaType": '), BAD_JSON, id="truncated-json"),
+    pytest.param(manifest_answer(b"[" * 200_000), BAD_JSON, id="nested-200000-deep"),
+    pytest.param(manifest_answer(b"\xff\xfe"), BAD_JSON, id="not-utf8"),
     pytest.param(manifest_answer(b"[]"), "not an object", id="json-array"),
     pytest.param(manifest_answer(b" " * (5 << 20)), "exceeds", id="oversized-5mib"),
     pytest.param(manifest_doc({"mediaType": ["x"]}), "non-string mediaType", id="media-type-a-list"),
@@ -128,7 +129,7 @@ DROPPED = [
         "more than 1000 entries",
         id="index-fan-out-1001",
     ),
-    pytest.param(config_blob(b"{"), "invalid or truncated JSON", id="config-truncated-json"),
+    pytest.param(config_blob(b"{"), BAD_JSON, id="config-truncated-json"),
     pytest.param(
         config_doc({"os": "linux" * 1000, "architecture": "amd64"}), "platform field", id="config-os-5000"
     ),

@@ -52,14 +52,20 @@ class DiskStore:
     def open(
         cls, directory: Path, *, max_entries: int = 200_000, wall: Callable[[], float] = time.time
     ) -> DiskStore:
-        """Open (or create) the store in `directory`; a bad file is moved aside and replaced."""
+        """Open (or create) the store in `directory`; a bad file is moved aside and replaced. A store
+        another process keeps locked beyond the busy timeout is a ConfigError (run from memory)."""
         _private_directory(directory)
         path = directory / FILE_NAME
         try:
-            connection = _connect(path)
-        except sqlite3.DatabaseError:
-            path.replace(path.with_name(f"{FILE_NAME}.corrupt-{int(wall())}"))
-            connection = _connect(path)
+            try:
+                connection = _connect(path)
+            except sqlite3.OperationalError:
+                raise  # busy or locked: someone else's file is fine, just not available now
+            except sqlite3.DatabaseError:
+                path.replace(path.with_name(f"{FILE_NAME}.corrupt-{int(wall())}"))
+                connection = _connect(path)
+        except sqlite3.DatabaseError as err:
+            raise ConfigError(f"cache {path}: {err}") from err
         return cls(connection, max_entries=max_entries, wall=wall)
 
     def get(self, key: Key) -> Value | None:
@@ -111,27 +117,35 @@ def _private_directory(directory: Path) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    """Connect and check (or create) the schema inside one exclusive transaction, so processes that
+    open a new file at the same moment never see it half made."""
     connection = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
     try:
+        connection.execute("BEGIN EXCLUSIVE")
         application_id = connection.execute("PRAGMA application_id").fetchone()[0]
         tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         if tables and application_id != _APPLICATION_ID:
-            raise sqlite3.DatabaseError("not an image-updater cache")
+            raise _NotOurs("not an image-updater cache")
         if connection.execute("PRAGMA user_version").fetchone()[0] not in (0, SCHEMA_VERSION):
-            raise sqlite3.DatabaseError("cache written by another version")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
+            raise _NotOurs("cache written by another version")
         connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute(
             "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL, used REAL)"
         )
+        connection.execute("COMMIT")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA quick_check").fetchone()
         connection.isolation_level = "DEFERRED"
     except sqlite3.DatabaseError:
         connection.close()
         raise
     return connection
+
+
+class _NotOurs(sqlite3.DatabaseError):
+    """A readable database that is not an image-updater cache of this version: moved aside."""
 
 
 def _key(key: Key) -> str:

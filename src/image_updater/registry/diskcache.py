@@ -9,6 +9,8 @@ Limits and safety:
 - Bounded: at most `max_entries` rows; the least recently used are deleted when a flush finds more.
 - A corrupt, foreign or unreadable file is moved aside and the cache starts empty, with one log
   line; a store that cannot be opened at all degrades to memory only (the caller is told why).
+- A row that does not hold what the client would store (a malformed digest, one other than its
+  key's, a time without zone, a memo confirmed in the future) is a miss, never believed.
 - The directory is created 0700 and refused when another user owns it or others may write it:
   whoever can write the cache could make newest-build believe a wrong creation time.
 - Writes are buffered and committed by `flush` (the runtime flushes after each cycle and at exit),
@@ -18,6 +20,7 @@ Limits and safety:
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import stat
@@ -27,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from image_updater import refs
 from image_updater.errors import ConfigError
 from image_updater.registry.manifests import ImageConfig, Manifest
 from image_updater.selection.types import Platform
@@ -70,12 +74,12 @@ class DiskStore:
 
     def get(self, key: Key) -> Value | None:
         if key in self._pending:
-            return _decode(key[0], self._pending[key])
+            return _decode(key, self._pending[key], now=self._wall())
         try:
             row = self._db.execute("SELECT value FROM entries WHERE key = ?", (_key(key),)).fetchone()
         except sqlite3.DatabaseError:
             return None  # a damaged page costs a registry request, never a wrong answer
-        return _decode(key[0], row[0]) if row else None
+        return _decode(key, row[0], now=self._wall()) if row else None
 
     def put(self, key: Key, value: Value) -> None:
         self._pending[key] = _encode(value)
@@ -163,22 +167,47 @@ def _encode(value: Value) -> str:
     return json.dumps(list(value))
 
 
-def _decode(kind: str, text: str) -> Value | None:
-    """The entry, or None when it does not decode (a damaged or older row is just a miss)."""
+def _decode(key: Key, text: str, *, now: float) -> Value | None:
+    """The entry, or None when it does not decode (a damaged, older or forged row is just a miss).
+
+    Rows are held to what the client itself stores: digests well-formed and the row's own digest
+    its key's, times zone-aware, memo times finite and not in the future. A row breaking that
+    would otherwise crash every scan that reads it, or pin a tag to another image for ever.
+    """
     try:
         data: Any = json.loads(text)
-        if kind == "manifest":
-            digest, media_type, config_digest, children = data
-            pairs = tuple((Platform.parse(p), str(d)) for p, d in children)
-            return Manifest(str(digest), str(media_type), config_digest, pairs)
-        if kind == "config":
-            created, platform, labels = data
-            return ImageConfig(
-                created=datetime.fromisoformat(created) if created else None,
-                platform=Platform.parse(platform) if platform else None,
-                labels=tuple((str(k), str(v)) for k, v in labels),
-            )
+        if key[0] == "manifest":
+            return _manifest(data, digest=key[3])
+        if key[0] == "config":
+            return _config(data)
         digest, confirmed_at = data
-        return (str(digest), float(confirmed_at))
+        if not _is_digest(digest) or not math.isfinite(confirmed_at) or confirmed_at > now:
+            return None
+        return (digest, float(confirmed_at))
     except (ValueError, TypeError, ConfigError):
         return None
+
+
+def _manifest(data: Any, *, digest: str) -> Manifest | None:
+    row_digest, media_type, config_digest, children = data
+    pairs = tuple((Platform.parse(p), d) for p, d in children)
+    valid = row_digest == digest and all(_is_digest(d) for _, d in pairs)
+    if not valid or not (config_digest is None or _is_digest(config_digest)):
+        return None
+    return Manifest(digest, str(media_type), config_digest, pairs)
+
+
+def _config(data: Any) -> ImageConfig | None:
+    created, platform, labels = data
+    when = datetime.fromisoformat(created) if created else None
+    if when is not None and when.tzinfo is None:
+        return None  # a naive time cannot be compared with the registry's zone-aware ones
+    return ImageConfig(
+        created=when,
+        platform=Platform.parse(platform) if platform else None,
+        labels=tuple((str(k), str(v)) for k, v in labels),
+    )
+
+
+def _is_digest(value: object) -> bool:
+    return isinstance(value, str) and refs.is_content_digest(value)

@@ -98,3 +98,23 @@ def test_explain_shows_the_invalid_tag_escaped_on_one_line(bad: str) -> None:
 def test_printable(text: str, shown: str) -> None:
     assert printable(text, limit=10) == shown
     assert not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in printable(text, limit=10))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_a_tag_listed_a_thousand_times_is_one_candidate_and_one_fetch(strategy: str) -> None:
+    stub = _stub("1.2.0")
+    stub.tags["team/app"] = [*stub.tags["team/app"]] * 1000  # repeats would each cost a HEAD
+    request = ScanRequest(
+        repository="team/app",
+        tag_filter=selection.TagFilter(),
+        policy=selection.make_policy(strategy, version=None, image="team/app"),
+        explain=True,
+    )
+    async with running(stub) as (client, _):
+        result = await scan(client, request)
+    assert result.tags == ("1.0.0", "1.1.0", "1.2.0")
+    assert sorted(info.name for info in result.selection.kept) == ["1.0.0", "1.1.0", "1.2.0"]
+    assert result.selection.chosen is not None
+    assert result.selection.chosen.name == "1.2.0"
+    assert stub.count("HEAD", "/manifests/") == 0
+    assert stub.count("GET", "/manifests/") <= 3

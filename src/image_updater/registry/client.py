@@ -133,7 +133,10 @@ class RegistryClient:
         return None
 
     async def list_tags(self, repository: str) -> list[str]:
-        """Every tag of `repository`, following `Link: <...>; rel="next"` pages, in registry order."""
+        """Every tag of `repository`, following `Link: <...>; rel="next"` pages, in registry order.
+
+        A tag listed twice is kept once (its first place): repeats would cost a metadata request each.
+        """
         url: str | None = f"{self._api}/v2/{_path(repository)}/tags/list?n={PAGE_SIZE}"
         seen: set[str] = set()
         tags: list[str] = []
@@ -156,7 +159,7 @@ class RegistryClient:
             url = tagging.next_link(
                 response.headers.getall("Link", []), base=url, where=self._where(repository)
             )
-        return tags
+        return list(dict.fromkeys(tags))
 
     async def manifest_digest(self, repository: str, reference: str) -> str:
         """The digest of the manifest `reference` (tag or digest) names: HEAD, or GET if no digest header."""

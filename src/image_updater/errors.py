@@ -6,7 +6,7 @@
     │   ├── InvalidConstraint         a semver constraint does not parse
     │   ├── InvalidTagFilter          an allow-tags / ignore-tags pattern does not compile
     │   ├── InvalidStrategy           an unknown update-strategy name
-    │   ├── InvalidPlatform           a platforms entry is not os/arch[/variant]
+    │   ├── InvalidPlatform           a platforms entry is not os/arch[/variant], or too many
     │   ├── InvalidRegistryConfig     registries.conf is malformed (names the entry and key)
     │   ├── InvalidProxyConfig        HTTP(S)_PROXY is unusable, or a request would show credentials to it
     │   ├── InvalidCredentialRef      a credential reference does not parse
@@ -65,7 +65,7 @@ class InvalidStrategy(ConfigError):
 
 
 class InvalidPlatform(ConfigError):
-    """A platforms entry is not `os/arch[/variant]`."""
+    """A platforms entry is not `os/arch[/variant]`, or more platforms are listed than supported."""
 
 
 class InvalidRegistryConfig(ConfigError):

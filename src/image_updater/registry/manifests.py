@@ -130,10 +130,10 @@ def _platform(doc: dict[str, Any], *, where: str) -> Platform | None:
 
 def parse_time(text: str, *, where: str) -> datetime:
     """RFC 3339 with any number of fraction digits (Go writes nanoseconds); truncated to microseconds."""
-    shown = printable(text, limit=100)  # a config may hold megabytes there: the reason stays one short line
+    shown = printable(repr(text), limit=100)  # a config may hold megabytes there: quote it short
     m = _RFC3339.match(text)
     if m is None:
-        raise RegistryProtocolError(f"{where} has an invalid 'created' time {shown!r}")
+        raise RegistryProtocolError(f"{where} has an invalid 'created' time {shown}")
     year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
     micros = int((m.group(7) or "0")[:6].ljust(6, "0"))
     try:
@@ -143,7 +143,7 @@ def parse_time(text: str, *, where: str) -> datetime:
             tz = timezone(offset if m.group(9) == "+" else -offset)  # ValueError beyond ±24 h
         return datetime(year, month, day, hour, minute, second, micros, tzinfo=tz)
     except ValueError as exc:
-        raise RegistryProtocolError(f"{where} has an invalid 'created' time {shown!r}") from exc
+        raise RegistryProtocolError(f"{where} has an invalid 'created' time {shown}") from exc
 
 
 def load_json(body: bytes, *, where: str) -> dict[str, Any]:

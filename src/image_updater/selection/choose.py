@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from image_updater import refs
+from image_updater.errors import InvalidPlatform
 from image_updater.selection.filters import TagFilter
 from image_updater.selection.policy import UpdatePolicy
 from image_updater.selection.types import Platform, Rejection, Selection, TagInfo, serves
 from image_updater.text import printable
 
 NOT_A_TAG = "not a valid OCI tag"
+MAX_PLATFORMS = 64
 
 
 def screen(
@@ -45,11 +47,13 @@ def screen(
 
 
 def parse_platforms(text: str | None) -> tuple[Platform, ...]:
-    """`linux/amd64, linux/arm64/v8` → platforms, duplicates dropped; None or "" → no filter."""
-    platforms: list[Platform] = []
-    for item in (text or "").split(","):
-        if item.strip() and (platform := Platform.parse(item)) not in platforms:
-            platforms.append(platform)
+    """`linux/amd64, linux/arm64/v8` → platforms, duplicates dropped; None or "" → no filter.
+
+    At most MAX_PLATFORMS: every child of every index is matched against each of them.
+    """
+    platforms = dict.fromkeys(Platform.parse(item) for item in (text or "").split(",") if item.strip())
+    if len(platforms) > MAX_PLATFORMS:
+        raise InvalidPlatform(f"{len(platforms)} platforms listed; at most {MAX_PLATFORMS} are supported")
     return tuple(platforms)
 
 

@@ -20,6 +20,7 @@ from image_updater.selection.newest_build import NewestBuildPolicy
 from image_updater.selection.semver_policy import SemverPolicy
 from image_updater.selection.types import TagInfo
 from image_updater.semver import Constraint
+from image_updater.text import printable
 
 STRATEGIES = ("semver", "newest-build", "alphabetical", "digest")
 LEGACY_STRATEGIES = {"latest": "newest-build", "name": "alphabetical"}
@@ -68,7 +69,8 @@ def parse_strategy(text: str | None) -> StrategyName:
         return StrategyName(LEGACY_STRATEGIES[written], legacy=written)
     legacy = ", ".join(f"{old} (= {new})" for old, new in LEGACY_STRATEGIES.items())
     raise InvalidStrategy(
-        f"update-strategy {text!r} is unknown; use one of {', '.join(STRATEGIES)} (legacy: {legacy})"
+        f"update-strategy {printable(repr(text), limit=100)} is unknown; "
+        f"use one of {', '.join(STRATEGIES)} (legacy: {legacy})"
     )
 
 
@@ -93,7 +95,8 @@ def _tracked_tag(version: str | None, image: str) -> str:
         return "latest"
     if not refs.is_tag(version):
         raise InvalidConstraint(
-            f"image {image}: the digest strategy tracks one tag, and {version!r} is not a tag; "
+            f"image {image}: the digest strategy tracks one tag, and {printable(repr(version), limit=100)} "
+            "is not a tag; "
             f"write {image}:<tag>, e.g. {image}:stable"
         )
     return version
@@ -106,7 +109,8 @@ def _semver(constraint: str | None, image: str) -> SemverPolicy:
         parsed = Constraint(constraint)
     except ValueError as err:
         raise InvalidConstraint(
-            f"image {image}: semver constraint {constraint!r} does not parse ({err}); "
+            f"image {image}: semver constraint {printable(repr(constraint), limit=100)} "
+            f"does not parse ({err}); "
             "write e.g. '>=1.0.0 <2.0.0', '~1.26' or '^1.0'"
         ) from None
     return SemverPolicy(constraint=parsed)

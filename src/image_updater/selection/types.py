@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from image_updater.errors import InvalidPlatform
+from image_updater.text import printable
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -26,7 +27,8 @@ class Platform:
         parts = text.strip().split("/")
         if len(parts) not in (2, 3) or not all(parts):
             raise InvalidPlatform(
-                f"platform {text.strip()!r} is not os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8"
+                f"platform {printable(text.strip(), limit=100)!r} is not os/arch[/variant], "
+                "e.g. linux/amd64 or linux/arm64/v8"
             )
         return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
 

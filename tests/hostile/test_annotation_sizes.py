@@ -32,6 +32,26 @@ HOSTILE = [
         "a.update-strategy: update-strategy '\\x1b[2J\\x1b[2J",
         id="strategy-200000-escapes",
     ),
+    pytest.param(  # matched against every tag: 20,000 globs took 43 s for 1,000 tags
+        {P + "a.ignore-tags": ",".join(f"x{i}*" for i in range(20_000))},
+        "a.allow-tags/ignore-tags: image nginx: ignore-tags lists 20000 patterns; at most 100 are allowed",
+        id="ignore-tags-20000-globs",
+    ),
+    pytest.param(  # slow to match (0.2 ms a tag) once its DFA no longer fits RE2's memory budget
+        {P + "a.allow-tags": "regexp:" + "(a|b|c)*x" * 3_000},
+        "a.allow-tags/ignore-tags: image nginx: allow-tags 'regexp:(a|b|c)*x(a|b|c)*x",
+        id="allow-tags-27000-characters",
+    ),
+    pytest.param(
+        {P + "a.allow-tags": "^v" * 100_000},
+        "a.allow-tags/ignore-tags: image nginx: allow-tags '^v^v^v",
+        id="allow-tags-neither-regexp-nor-any",
+    ),
+    pytest.param(
+        {P + "a.ignore-tags": "[" * 200_000},
+        "a.allow-tags/ignore-tags: image nginx: ignore-tags glob '[[[[",
+        id="ignore-tags-malformed-200000-characters",
+    ),
     pytest.param(
         {P + "image-list": "a=nginx:" + "~" * 200_000, P + "a.update-strategy": "digest"},
         "a.update-strategy: image nginx: the digest strategy tracks one tag, and '~~~",

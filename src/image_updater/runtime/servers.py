@@ -2,6 +2,12 @@
 the health port (the same server when both ports are equal). Port 0 disables a server.
 
 `/readyz` answers 200 once the first cycle has finished, so a rollout waits for a warm cache.
+
+Whoever reaches these ports is untrusted: a connection is closed once it has been idle, or has
+taken to deliver its request, IDLE_TIMEOUT seconds (aiohttp's default keeps one for an hour, so
+idle or trickling connections could use up the file descriptors the registry and git clients need).
+aiohttp caps request lines and headers (8 KiB each, 128 headers). Not bounded: how many
+connections are open at once; firewall the ports to the scrapers and probes.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from image_updater.runtime.metrics import Metrics
+
+IDLE_TIMEOUT = 10.0  # seconds; scrapers and probes send their request at once
 
 
 @dataclass(slots=True)
@@ -34,9 +42,11 @@ def build_app(*, metrics: Metrics | None, health: Health | None) -> web.Applicat
     return app
 
 
-async def serve(app: web.Application, *, host: str, port: int) -> web.AppRunner:
+async def serve(
+    app: web.Application, *, host: str, port: int, idle_timeout: float = IDLE_TIMEOUT
+) -> web.AppRunner:
     """Start serving `app`; the caller cleans up the returned runner."""
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=idle_timeout)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

@@ -83,6 +83,8 @@ NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
         pytest.param(format_datetime(NOW + timedelta(days=3650), usegmt=True), id="date-in-ten-years"),
         pytest.param("-5", id="negative"),
         pytest.param("1e9", id="exponent"),
+        pytest.param("\u00b2", id="superscript-two"),  # a digit to str.isdigit, not to float()
+        pytest.param("\u0663", id="arabic-indic-three"),
     ],
 )
 def test_retry_after_is_capped(value: str) -> None:

@@ -151,6 +151,9 @@ DROPPED = [
 FAILED = [
     pytest.param(always(500), RegistryUnavailable, "HTTP 500 after 4 attempts", id="server-error"),
     pytest.param(always(429, {"Retry-After": "1"}), RateLimited, "429", id="rate-limited"),
+    pytest.param(  # '²' is a digit to str.isdigit, not to float(): it raised ValueError
+        always(429, {"Retry-After": "\u00b2"}), RateLimited, "429", id="rate-limited-retry-after-superscript"
+    ),
     pytest.param(
         manifest_answer(b'{"mediaType": "x"}', header=VALID_LOOKING),
         RegistryDigestMismatch,

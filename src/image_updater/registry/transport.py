@@ -108,7 +108,7 @@ def retry_after(value: str | None, *, fallback: float, now: datetime | None = No
     if not value:
         return fallback
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit also takes '²', which float() refuses
         return min(float(value), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)

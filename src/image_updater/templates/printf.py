@@ -11,6 +11,7 @@ from image_updater.templates.gofmt import Spec, format_value
 from image_updater.templates.values import go_type
 
 _MAX_NUM = 1_000_000  # Go's fmt: larger widths and precisions are ignored
+_DIGITS = frozenset("0123456789")  # str.isdigit also takes '²', which int() refuses
 
 
 def sprintf(fmt: str, args: list[object]) -> str:
@@ -84,7 +85,7 @@ class _Printf:
         self.reordered = True
         close = self.fmt.find("]", self.pos)
         text = self.fmt[self.pos + 1 : close] if close != -1 else ""
-        if close == -1 or not text.isdigit() or not 1 <= int(text) <= len(self.args):
+        if close == -1 or not _is_number(text) or not 1 <= int(text) <= len(self.args):
             self.good_index = False
             self.pos = close + 1 if close != -1 else len(self.fmt)
             return True
@@ -93,9 +94,9 @@ class _Printf:
 
     def _number(self) -> int | None:
         start = self.pos
-        while self.pos < len(self.fmt) and self.fmt[self.pos].isdigit():
+        while self.pos < len(self.fmt) and self.fmt[self.pos] in _DIGITS:
             self.pos += 1
-        if self.pos == start:
+        if self.pos == start or not _is_number(self.fmt[start : self.pos]):
             return None
         number = int(self.fmt[start : self.pos])
         return number if number <= _MAX_NUM else None
@@ -135,3 +136,8 @@ class _Printf:
                 self.out.append("%!(BADPREC)")
             return replace(spec, prec=prec if prec is not None and prec >= 0 else None), False
         return replace(spec, prec=self._number() or 0), after_index
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits, few enough for int() (a 5,000-digit one would exceed Python's digit limit)."""
+    return 0 < len(text) <= 9 and all(char in _DIGITS for char in text)

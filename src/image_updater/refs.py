@@ -15,6 +15,7 @@ component is a host is not followed (`MyOrg/app` is reported as "must be lowerca
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import NewType
@@ -28,7 +29,9 @@ DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker
 
 _PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _DOMAIN_COMPONENT = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
-_HOST = re.compile(rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?")
+_HOST = re.compile(
+    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[(?P<ipv6>[0-9A-Fa-f:.]+)\])(?::(?P<port>[0-9]+))?"
+)
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 _DIGEST_LENGTHS = {"sha256": 64, "sha512": 128}
@@ -246,7 +249,7 @@ def _parse_name(name: str, where: str) -> tuple[str, str]:
     if not name:
         raise InvalidImageReference(f"{where}: no image name; write e.g. `ghcr.io/org/app` or `nginx`")
     registry, path = _split_registry(name)
-    if registry and not _HOST.fullmatch(registry):
+    if registry and not _is_host(registry):
         raise InvalidImageReference(f"{where}: registry host {registry!r} is not host[:port]")
     _check_path(path, where)
     if len(name) > _NAME_MAX:
@@ -278,3 +281,17 @@ def _check_path(path: str, where: str) -> None:
             f"{where}: repository component {component!r} is not valid; use lowercase letters and "
             "digits joined by '.', '_', '__' or '-'"
         )
+
+
+def _is_host(registry: str) -> bool:
+    """host[:port] that a URL can hold: a bracketed IPv6 address that parses, a port in 1-65535."""
+    match = _HOST.fullmatch(registry)
+    port = match["port"] if match else None
+    if match is None or (port is not None and not (len(port) <= 5 and 0 < int(port) < 65536)):
+        return False
+    try:
+        if match["ipv6"] is not None:
+            ipaddress.IPv6Address(match["ipv6"])
+    except ValueError:
+        return False
+    return True

@@ -9,6 +9,7 @@ which the cycle would report as an internal error).
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,20 @@ def manifest_answer(body: bytes, *, header: str | None = None, status: int = 200
         stub.hooks.append(hook)
 
     return attack
+
+
+def gzip_bomb(stub: StubRegistry) -> None:
+    """v3's manifest: 64 MiB of zeros gzipped to 64 KiB; the cap counts the bytes aiohttp inflates."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = b"".join(packer.compress(bytes(1 << 20)) for _ in range(64)) + packer.flush()
+
+    async def hook(request: web.Request) -> web.StreamResponse | None:
+        if not request.path.endswith("/manifests/v3"):
+            return None
+        headers = {"Content-Encoding": "gzip", "Docker-Content-Digest": digest_of(bomb)}
+        return web.Response(body=bomb, headers=headers, content_type=OCI_MANIFEST)
+
+    stub.hooks.append(hook)
 
 
 def manifest_doc(doc: Any) -> Attack:
@@ -100,6 +115,7 @@ DROPPED = [
     pytest.param(manifest_answer(b"\xff\xfe"), BAD_JSON, id="not-utf8"),
     pytest.param(manifest_answer(b"[]"), "not an object", id="json-array"),
     pytest.param(manifest_answer(b" " * (5 << 20)), "exceeds", id="oversized-5mib"),
+    pytest.param(gzip_bomb, "answer exceeds 4194304 bytes", id="gzip-bomb-64mib"),
     pytest.param(manifest_doc({"mediaType": ["x"]}), "non-string mediaType", id="media-type-a-list"),
     pytest.param(
         manifest_doc({"mediaType": OCI_MANIFEST, "config": []}), "config digest", id="config-a-list"

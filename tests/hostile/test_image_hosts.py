@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from image_updater import refs
 from image_updater.cli.main import cli
-from image_updater.errors import InvalidImageReference
+from image_updater.errors import InvalidImageReference, InvalidRegistryConfig
+from image_updater.settings.registries import parse_registries_conf
 
 BAD_HOSTS = [
     pytest.param("localhost:65536", id="port-65536"),
@@ -40,3 +41,19 @@ def test_the_test_command_reports_it_without_an_internal_error() -> None:
     assert result.exit_code != 0
     assert "internal error" not in result.output
     assert "registry host 'localhost:99999' is not host[:port]" in result.output
+
+
+@pytest.mark.parametrize(
+    ("key", "entry"),
+    [
+        pytest.param("api_url", "  api_url: https://h:\u00b2\n  prefix: h\n", id="api-url-superscript-port"),
+        pytest.param("prefix", "  api_url: https://h\n  prefix: h:\u00b2\n", id="prefix-superscript-port"),
+        pytest.param(
+            "prefix", "  api_url: https://h\n  prefix: h:" + "9" * 5000 + "\n", id="prefix-5000-digit-port"
+        ),
+    ],
+)
+def test_registries_conf_ports_python_cannot_read_are_refused_at_load(key: str, entry: str) -> None:
+    with pytest.raises(InvalidRegistryConfig) as caught:  # was a ValueError traceback at start-up
+        parse_registries_conf(f"registries:\n- name: x\n{entry}")
+    assert str(caught.value).startswith(f'registries.conf: registries[0] (x): "{key}" must be')

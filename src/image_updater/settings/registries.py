@@ -324,7 +324,7 @@ def _host_ok(netloc: str) -> bool:
     host, colon, port = netloc.rpartition(":") if not netloc.endswith("]") else (netloc, "", "")
     if not colon:
         host = netloc
-    elif not (port.isdigit() and 0 < int(port) < 65536):
+    elif not (port.isascii() and port.isdigit() and len(port) <= 5 and 0 < int(port) < 65536):  # not "²"
         return False
     return bool(_HOST.fullmatch(host))
 

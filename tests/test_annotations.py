@@ -229,3 +229,11 @@ def test_the_operator_may_allow_env_and_ext_references() -> None:
         trust=trust,
     )
     assert str(settings.images[0].pull_secret) == "env:REGISTRY_TOKEN"
+
+
+def test_an_image_list_of_thousands_is_refused_in_one_line() -> None:
+    """docs/security.md, annotators: one Application cannot take the registry budget of all others."""
+    images = ",".join(f"a{n}=ghcr.io/org/app{n}" for n in range(annotations.MAX_IMAGES + 1))
+    with pytest.raises(InvalidAnnotation, match=r"names 201 images; at most 200 are watched per Application"):
+        parse({P + "image-list": images})
+    parse({P + "image-list": ",".join(f"a{n}=ghcr.io/org/app{n}" for n in range(annotations.MAX_IMAGES))})

@@ -46,6 +46,7 @@ IMAGE_KEYS = SHARED_KEYS | {
 }
 T = TypeVar("T")
 NAMESPACED_KINDS = frozenset({"pullsecret", "secret"})
+MAX_IMAGES = 200  # per Application; real ones list a handful, a hostile one could list 25,000
 TRUE, FALSE = frozenset({"true", "yes", "1", "on"}), frozenset({"false", "no", "0", "off", ""})
 
 
@@ -125,6 +126,11 @@ def parse(
     if not specs:
         raise InvalidAnnotation(
             f"application {app}: annotation {PREFIX}image-list is empty; list images to watch"
+        )
+    if len(specs) > MAX_IMAGES:  # each image is registry work shared with every other Application
+        raise InvalidAnnotation(
+            f"application {app}: annotation {PREFIX}image-list names {len(specs)} images; "
+            f"at most {MAX_IMAGES} are watched per Application, split it"
         )
     images = tuple(_image(ours, spec, app=app) for spec in specs)
     for image in images:

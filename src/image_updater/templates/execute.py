@@ -4,7 +4,10 @@ Errors are Go's: `template: NAME:LINE:COL: executing "NAME" at <node>: message` 
 0-based byte offset in the line). A missing map key is `<no value>` (Go's default), a missing
 struct field is an error. Unlike Go, execution is bounded, because branch templates come from
 Application annotations: at most MAX_STEPS actions and iterations, MAX_OUTPUT characters of
-output (or of any string a function makes) and MAX_TEMPLATE_DEPTH nested `{{template}}` calls.
+output (or of any string a function makes), MAX_WORK units of work in functions in all (the
+characters of the strings they take and make, plus a fixed cost per call and per other argument:
+a million turns of `printf "%999999d"` stop early instead of holding the event loop for minutes)
+and MAX_TEMPLATE_DEPTH nested `{{template}}` calls.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from image_updater.templates.values import go_type, kind, sorted_keys, struct_fi
 MAX_STEPS = 1_000_000
 MAX_OUTPUT = 1_000_000
 MAX_TEMPLATE_DEPTH = 50
+MAX_WORK = 10_000_000  # work units of function calls, well under a second (see `call`)
+_CALL_COST = 100  # units per call and per non-string argument: Python-level work, not C string copying
 _MISSING = object()  # "no value piped in", distinct from nil
 
 
@@ -43,7 +48,7 @@ class _State:  # one method per Go exec.go function, with the same names
         self.vars: list[tuple[str, object]] = [("$", data)]
         self.node: object = None
         self.out: list[str] = []
-        self.size = self.steps = self.depth = 0
+        self.size = self.steps = self.depth = self.work = 0
 
     # --- errors and budget -----------------------------------------------------------------
     def error(self, message: str) -> InvalidWriteBackConfig:
@@ -333,6 +338,13 @@ class _State:  # one method per Go exec.go function, with the same names
         if isinstance(result, str) and len(result) > MAX_OUTPUT:
             self.node = node
             raise self.error(f"{name} made a string longer than {MAX_OUTPUT} characters")
+        # strings cost their length (copied and compared in C), anything else a Python-level call
+        self.work += _CALL_COST + sum(len(v) if isinstance(v, str) else _CALL_COST for v in (*values, result))
+        if self.work > MAX_WORK:
+            self.node = node
+            raise self.error(
+                f"execution stopped after {MAX_WORK} units of work in functions (strings too long?)"
+            )
         return result
 
     def eval_and_or(self, dot: object, name: str, args: Sequence[n.Operand], final: object) -> object:

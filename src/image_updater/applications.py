@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from image_updater import refs
+from image_updater.credentials import K8S_NAME, K8S_NAMESPACE
 from image_updater.errors import ConfigError, InvalidAnnotation
 from image_updater.refs import ImageRef
+from image_updater.text import printable
 from image_updater.yamlsafe import type_name
 
 SourceKind = Literal["helm", "kustomize", "plugin", "directory", ""]
@@ -80,6 +82,13 @@ def from_manifest(
     )
     key = f"{namespace}/{name}"
     where = f"application {key}"
+    # Kubernetes refuses other names; a directory-mode manifest must not bring one (a `/` or `..`
+    # in the name would move its `.argocd-source-<name>.yaml` elsewhere in the repository)
+    if not (K8S_NAME.fullmatch(name) and K8S_NAMESPACE.fullmatch(namespace)):
+        raise InvalidAnnotation(
+            f"application {printable(key, limit=300)}: metadata.name must be a DNS-1123 subdomain, "
+            "metadata.namespace a DNS-1123 label (lower-case letters, digits, '-', '.'), as Kubernetes wants"
+        )
     spec = _typed(obj, "spec", Mapping, where=where) or {}
     status = _mapping(obj.get("status"))
     types = [str(t).lower() for t in status.get("sourceTypes") or []]

@@ -33,8 +33,9 @@ from image_updater.errors import CredentialError, InvalidCredentialRef
 
 CredentialKind = Literal["pullsecret", "secret", "env", "ext"]
 
-_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+# Kubernetes object names: a namespace is a DNS-1123 label, a name a DNS-1123 subdomain.
+K8S_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+K8S_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _FIELD = re.compile(r"[-._a-zA-Z0-9]{1,253}")
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REGISTRY = re.compile(r"([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
@@ -154,7 +155,7 @@ def _kind_hint(kind: str) -> str:
 
 def _namespaced(definition: str, where: str, kind: CredentialKind) -> tuple[str, str]:
     namespace, slash, name = definition.partition("/")
-    if not slash or not _NAMESPACE.fullmatch(namespace) or not _NAME.fullmatch(name):
+    if not slash or not K8S_NAMESPACE.fullmatch(namespace) or not K8S_NAME.fullmatch(name):
         raise InvalidCredentialRef(
             f"{where}: expected {_SYNTAX[kind]} with a lower-case Kubernetes namespace and Secret name"
         )

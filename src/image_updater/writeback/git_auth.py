@@ -161,15 +161,26 @@ def _normalise(url: str) -> str:
     return url.strip().lower().removesuffix("/").removesuffix(".git")
 
 
+def _origin(url: str) -> str:
+    """`scheme://host[:port]`, or `user@host` of an scp-like SSH URL: where a credential goes."""
+    if "://" not in url:
+        return url.partition(":")[0]
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _from_repo_creds(entries: list[dict[str, bytes]], repo_url: str) -> GitAuth | None:
-    """An exact URL match (a `repository` Secret) wins; else the longest URL-prefix match."""
+    """An exact URL match (a `repository` Secret) wins; else the longest URL-prefix match on the
+    same origin (a `repo-creds` prefix `https://git.example.com` must not hand its credentials to
+    `https://git.example.com.evil.org/`, a URL any annotator can put in `git-repository`)."""
     wanted = _normalise(repo_url)
     best: tuple[int, dict[str, bytes]] | None = None
     for entry in entries:
         url = entry.get("url", b"").decode().strip().lower()
         if not url:
             continue
-        score = 1 << 30 if _normalise(url) == wanted else (len(url) if wanted.startswith(url) else -1)
+        prefix = wanted.startswith(url) and _origin(url) == _origin(wanted)
+        score = 1 << 30 if _normalise(url) == wanted else (len(url) if prefix else -1)
         if score >= 0 and (best is None or score > best[0]):
             best = (score, entry)
     if best is None:

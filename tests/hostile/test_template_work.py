@@ -3,6 +3,8 @@ only in steps and output (docs/security.md, "Bounded work"): a million turns of 
 make (or compare, or measure) a string of a million characters used to hold the event loop, and so
 every other Application's update, for minutes. The budget in `templates.execute` (MAX_WORK) stops
 such a template early with a one-line error naming the Application; the others are written.
+A number literal Python cannot hold (`0x1p9999`) used to escape as OverflowError and stop the
+whole run ("internal error"); it is Go's "illegal number syntax" for that Application only.
 """
 
 from __future__ import annotations
@@ -48,4 +50,21 @@ def test_directory_mode_hostile_branch_templates_fail_their_applications_only(cy
     for name in hostile:
         line = next(ln for ln in result.output.splitlines() if f"application argocd/{name}:" in ln)
         assert "units of work in functions" in line, line
+    cycle.assert_good_applications_written()
+
+
+def test_directory_mode_a_number_python_cannot_represent_fails_its_application_only(cycle: Cycle) -> None:
+    base = {"image-list": f"api={cycle.host}/org/api", "write-back-method": "git"}
+    hostile = {
+        "evil-huge-hex-float": {**base, "git-branch": "main:{{ 0x1p9999 }}"},
+    }
+    apps = cycle.applications({name: ("apps/api/overlays/dev", notes) for name, notes in hostile.items()})
+
+    result = cycle.run(apps, cycle.root / "work")
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "internal error" not in result.output
+    for name in hostile:
+        assert any(f"application argocd/{name}:" in ln for ln in result.output.splitlines()), result.output
     cycle.assert_good_applications_written()

@@ -96,5 +96,5 @@ def _parse_int(text: str) -> int | None:
 def _parse_float(text: str) -> float | None:
     try:
         return float.fromhex(text) if re.match(r"[+-]?0[xX]", text) else float(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # fromhex overflows where Go's ParseFloat says ErrRange
         return None

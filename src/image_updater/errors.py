@@ -25,6 +25,7 @@
     │   ├── GitError                  a git command failed (message carries no credentials)
     │   │   └── GitAuthError          the git server refused the credentials, or wanted some
     │   └── GitWorkdirError           git workdir still busy (another process, its git) or .lock a link
+    ├── InternalError                 a bug of ours met while handling one image or Application
     └── TransientError(delay)         worth retrying later: the cause is outside us
         ├── RegistryUnavailable       5xx, connection errors, timeouts after retries
         ├── RateLimited               429 after honouring Retry-After
@@ -34,7 +35,9 @@
 Adapters translate third-party exceptions (aiohttp, subprocess, ruamel) into these at their edge
 with `raise ... from`. Exactly one place, the runtime's per-Application step (and the CLI for
 `test`), maps them to outcomes: ConfigError → reported, not retried until the input changes;
-TransientError → retried after `delay`; anything else → reported and retried next cycle.
+TransientError → retried after `delay`; anything else → reported and retried next cycle. An
+exception that is none of these (a bug of ours) becomes an `InternalError` for the one image or
+Application being handled, so it never stops the others.
 """
 
 from __future__ import annotations
@@ -42,6 +45,13 @@ from __future__ import annotations
 
 class ImageUpdaterError(Exception):
     """Base of every deliberate error. The message is for users and never contains a secret."""
+
+
+class InternalError(ImageUpdaterError):
+    """A bug of ours met while handling `subject`; the traceback is logged at debug level only."""
+
+    def __init__(self, subject: str, err: BaseException) -> None:
+        super().__init__(f"{subject}: internal error ({type(err).__name__}); rerun with --loglevel debug")
 
 
 class ConfigError(ImageUpdaterError):

@@ -470,3 +470,16 @@ async def test_a_broken_target_alone_in_its_group_is_an_error(repo: Repo, batch:
     assert written.error is not None
     assert "nowhere" in str(written.error)
     assert len(repo.log("main")) == 1
+
+
+def test_a_bug_of_ours_becomes_one_line_for_its_application_only() -> None:
+    """docs/security.md: an exception that is not one of ours fails the Application it met, in one
+    line without a traceback, and is never mistaken for (or hidden as) a deliberate error."""
+    from image_updater.errors import GitError, InternalError
+    from image_updater.runtime.writing import as_error
+
+    ours = GitError("git push failed: refused")
+    assert as_error(ours, "application argocd/web") is ours
+    bug = as_error(OverflowError("int too large"), "application argocd/web")
+    assert isinstance(bug, InternalError)
+    assert str(bug) == "application argocd/web: internal error (OverflowError); rerun with --loglevel debug"

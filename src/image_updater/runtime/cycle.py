@@ -27,7 +27,7 @@ from image_updater import applications
 from image_updater.annotations import AppSettings, AppTrust
 from image_updater.applications import Application
 from image_updater.changes import Change
-from image_updater.errors import DeadlineExceeded, ImageUpdaterError, RegistryAuthError
+from image_updater.errors import DeadlineExceeded, ImageUpdaterError, InternalError, RegistryAuthError
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
 from image_updater.resources import assigning
 from image_updater.runtime import explaining, planning
@@ -126,6 +126,10 @@ class Cycle:
             except ImageUpdaterError as err:
                 self._error(report, str(err), app=None)
                 continue
+            except Exception as err:  # a bug of ours: it fails this manifest, never the cycle
+                log.debug("internal error", exc_info=True)
+                self._error(report, str(InternalError("an Application manifest", err)), app=None)
+                continue
             try:
                 # from the ImageUpdater resource selecting it, else from its annotations
                 settings = assigning.settings_for(app, resources.items, trust=self._options.app_trust)
@@ -133,7 +137,10 @@ class Cycle:
                     continue
                 # a bad branch or write-back target shows now, not when the next release arrives
                 self._writer.validate(app, settings)
-            except ImageUpdaterError as err:
+            except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
+                if not isinstance(err, ImageUpdaterError):
+                    log.debug("internal error", app=app.key, exc_info=True)
+                    err = InternalError(f"application {app.key}", err)
                 # counted as an update error, so the article's ImageUpdaterUpdateFailed alert fires
                 self._metrics.images_updated_errors.inc()
                 self._error(report, str(err), app=app)
@@ -175,10 +182,7 @@ class Cycle:
                 return err
             except Exception as err:  # a bug of ours: it fails this image, never the cycle
                 log.debug("internal error", app=check.app.key, exc_info=True)
-                return ImageUpdaterError(
-                    f"image {check.image.spec.image.name}: internal error ({type(err).__name__}); "
-                    "rerun with --loglevel debug"
-                )
+                return InternalError(f"image {check.image.spec.image.name}", err)
 
         tasks = [asyncio.ensure_future(one(check)) for check in checks]
         if tasks:

@@ -14,11 +14,19 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
+import structlog
+
 from image_updater.annotations import AppSettings, ImageSettings
 from image_updater.applications import Application, AppSource
 from image_updater.changes import Change
 from image_updater.credentials import SecretSource
-from image_updater.errors import CredentialError, GitAuthError, ImageUpdaterError, InvalidWriteBackConfig
+from image_updater.errors import (
+    CredentialError,
+    GitAuthError,
+    ImageUpdaterError,
+    InternalError,
+    InvalidWriteBackConfig,
+)
 from image_updater.refs import Digest, ImageRef, Tag
 from image_updater.templates import Template
 from image_updater.writeback import argocd_app
@@ -34,11 +42,13 @@ from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
 from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
 from image_updater.writeback.git_edits import Edit, Reader
 from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget, parse_write_back_target
+from image_updater.writeback.planning import AppTarget, plan_edits
+from image_updater.writeback.reading import current_tag
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
     from image_updater.kube.calling import Api
-from image_updater.writeback.planning import AppTarget, plan_edits
-from image_updater.writeback.reading import current_tag
+
+log = structlog.get_logger("image_updater.writing")
 
 WRITE_CONCURRENCY = 10  # Application patches and credential look-ups in flight at once
 T = TypeVar("T")
@@ -130,8 +140,8 @@ def _prepare(group: Sequence[_GitJob], read: Reader) -> _Prepared:
                 path: edit(texts[path] if path in texts else read(path))
                 for path, edit in plan_edits(read, job.target).items()
             }
-        except ImageUpdaterError as err:
-            failures[index] = err
+        except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
+            failures[index] = as_error(err, f"application {job.pending.app.key}")
             continue
         texts.update(staged)
         changes[index] = needed
@@ -246,14 +256,14 @@ class WriteBack:
                 self._api, item.app.namespace, item.app.name, mutate, current=dict(item.app.manifest)
             )
             return Written(item.app, _changes(item), patched=stored is not None)
-        except ImageUpdaterError as err:
-            return _failed(item, err)
+        except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
+            return _failed(item, as_error(err, f"application {item.app.key}"))
 
     async def _git_job_or_error(self, item: PendingApp) -> _GitJob | ImageUpdaterError:
         try:
             return await self._git_job(item)
-        except ImageUpdaterError as err:
-            return err
+        except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
+            return as_error(err, f"application {item.app.key}")
 
     async def _git_job(self, item: PendingApp) -> _GitJob:
         target = parse_write_back_target(item.settings.write_back_target)
@@ -346,8 +356,10 @@ class WriteBack:
             hint = no_secret_hint(first.repo_url, looked_in=self._repo_creds.looked_in)
             failure = GitAuthError(f"{err}; {hint}") if first.auth is None else err
             return [_failed(job.pending, failure) for job in group]
-        except ImageUpdaterError as err:
-            return [_failed(job.pending, err) for job in group]
+        except Exception as err:  # ImageUpdaterError, or a bug of ours: this group only
+            return [
+                _failed(job.pending, as_error(err, f"application {job.pending.app.key}")) for job in group
+            ]
         prepared = outcome[0] if outcome else _Prepared({}, {}, {})
         # the group's diff goes with its first changed Application only: logged once, not once per app
         first_changed = min(prepared.changes, default=-1)
@@ -416,6 +428,14 @@ def _as_written(ref: ImageRef) -> str:
 
 def _changes(item: PendingApp) -> tuple[Change, ...]:
     return tuple(change for _, change in item.changes)
+
+
+def as_error(err: Exception, subject: str) -> ImageUpdaterError:
+    """`err` itself when it is one of ours, else an InternalError for `subject` (traceback at debug)."""
+    if isinstance(err, ImageUpdaterError):
+        return err
+    log.debug("internal error", subject=subject, exc_info=err)
+    return InternalError(subject, err)
 
 
 def _failed(item: PendingApp, err: ImageUpdaterError) -> Written:

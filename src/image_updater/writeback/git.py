@@ -218,7 +218,9 @@ class GitWriter:
         self, tree: Path, plan: _Plan, runner: GitRunner, tip: _Tip, attempt: int
     ) -> WriteResult | None:
         """Edit, commit and push once; None when the push lost a race and must be redone."""
-        message = plan.message(reader(tree)) if callable(plan.message) else plan.message  # before the edits
+        message = (  # rendered before the edits, off the event loop (templates read the tree)
+            await asyncio.to_thread(plan.message, reader(tree)) if callable(plan.message) else plan.message
+        )
         diff = await self._stage(tree, plan, runner)
         if not diff or plan.dry_run:
             return WriteResult(commit=None, branch=plan.write, diff=diff, attempts=attempt)
@@ -249,7 +251,9 @@ class GitWriter:
 
     async def _stage(self, tree: Path, plan: _Plan, runner: GitRunner) -> str:
         """Apply the edits and stage them; the staged diff ("" when nothing changed)."""
-        changed = apply_edits(tree, resolve_edits(tree, plan.edits))
+        # Planning and editing parse repository files (up to 4 MiB each): off the event loop, so a
+        # large file delays only its own write, never the other Applications' work.
+        changed = await asyncio.to_thread(lambda: apply_edits(tree, resolve_edits(tree, plan.edits)))
         if not changed:
             return ""
         # An exact path list on stdin: no pathspec matching (which is files × pathspecs), no argv limit.

@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,11 +112,28 @@ async def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
         pass
 
 
+def wait_until_running_in(pid: int, directory: Path) -> None:
+    """Until /proc shows `pid` as git working in `directory` (a loaded machine may lag behind)."""
+    for _ in range(500):
+        try:
+            proc = Path(f"/proc/{pid}")
+            if (
+                proc.joinpath("comm").read_text().strip() == "git"
+                and proc.joinpath("cwd").readlink() == directory
+            ):
+                return
+        except OSError:
+            pass
+        time.sleep(0.01)
+    pytest.fail(f"git (pid {pid}) never showed up working in {directory}")
+
+
 async def test_git_left_running_by_a_killed_holder_is_waited_for(tmp_path: Path) -> None:
     inside = tmp_path / "w" / "0123abcd" / "repo.git"
     inside.mkdir(parents=True)
     # a git still working in a clone after its image-updater was killed (here: waiting for input)
     with subprocess.Popen(["git", "hash-object", "--stdin"], cwd=inside, stdin=subprocess.PIPE) as orphan:
+        wait_until_running_in(orphan.pid, inside)
         with pytest.raises(GitWorkdirError) as caught:
             async with workdir.hold(tmp_path / "w", wait=0, on_wait=print, on_unusable=print):
                 pytest.fail("the clone was touched while git still worked in it")

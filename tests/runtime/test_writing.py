@@ -23,13 +23,13 @@ from image_updater.changes import Change
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.refs import Tag
 from image_updater.runtime.appsources import RepoCredsFromSecrets
-from image_updater.runtime.writing import CommitSettings, PendingApp, WriteBack, Written, choose_source
+from image_updater.runtime.writing import CommitSettings, PendingApp, WriteBack, Written
 from image_updater.sources.secret_files import SecretFiles
 from image_updater.templates import compile_template
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_commit import DEFAULT_COMMIT_TEMPLATE
 from image_updater.writeback.git_repo import GitRepoCache
-from image_updater.writeback.model import WriteTarget
+from image_updater.writeback.model import WriteTarget, choose_source
 from tests.runtime.conftest import application
 
 GIT = {"repoURL": "https://git.example/apps.git", "path": "apps/web", "targetRevision": "main"}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 import structlog
 
 from image_updater.annotations import AppSettings, ImageSettings
-from image_updater.applications import Application, AppSource
+from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.credentials import SecretSource
 from image_updater.errors import (
@@ -41,7 +41,13 @@ from image_updater.writeback.git_auth import (
 from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
 from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
 from image_updater.writeback.git_edits import Edit, Reader
-from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget, parse_write_back_target
+from image_updater.writeback.model import (
+    HelmParams,
+    ManifestImage,
+    choose_source,
+    parse_write_back_target,
+    values_reference,
+)
 from image_updater.writeback.planning import AppTarget, plan_edits
 from image_updater.writeback.reading import current_tag
 
@@ -375,36 +381,6 @@ class WriteBack:
             return Written(job.pending.app, ())  # the target already holds every change
         diff = result.diff if index == first else ""
         return Written(job.pending.app, prepared.changes[index], commit=result.commit, diff=diff)
-
-
-def choose_source(app: Application, *, target: WriteTarget | None) -> AppSource:
-    """The source to write, as upstream: an explicit target's type wins, else the first Helm or
-    Kustomize source, else the first source."""
-    wanted = {"helmvalues": "helm", "kustomization": "kustomize"}.get(target.kind if target else "")
-    kinds = (wanted,) if wanted else ("helm", "kustomize")
-    ranked = sorted(app.sources, key=lambda s: not s.explicit)  # an explicit block beats a status type
-    return next((s for s in ranked if s.kind in kinds), app.sources[0])
-
-
-def values_reference(
-    app: Application, target: WriteTarget, source: AppSource
-) -> tuple[WriteTarget, AppSource]:
-    """Resolve a Helm values file that lives in another source of a multi-source Application.
-
-    `helmvalues:$values/envs/prod.yaml` (or a bare `helmvalues` on a chart whose first value file
-    is `$values/...`) means the file `envs/prod.yaml` at the root of the source with `ref: values`,
-    as Argo CD reads it; that source's repository and revision are where the commit goes.
-    """
-    if target.kind != "helmvalues":
-        return target, source
-    path = target.path or next(iter(source.value_files), None) if source.kind == "helm" else target.path
-    if not path or not path.startswith("$"):
-        return target, source
-    ref, _, rest = path[1:].partition("/")
-    holder = next((s for s in app.sources if s.ref == ref), None)
-    if holder is None or not rest:
-        raise InvalidWriteBackConfig(f"values file {path!r} names ref {ref!r}, but no source has ref: {ref}")
-    return WriteTarget(kind="helmvalues", path="/" + rest), holder
 
 
 def _manifest_images(item: PendingApp) -> tuple[ManifestImage, ...]:

@@ -1,7 +1,9 @@
 """What a write-back target is told to write, and where: pure value types and the target parser.
 
 No I/O here. `parse_write_back_target` turns the `write-back-target` annotation into a `WriteTarget`
-and rejects what argocd-image-updater would silently misread; `paths` resolves it to a file.
+and rejects what argocd-image-updater would silently misread; `choose_source` and
+`values_reference` say which of an Application's sources receives the write; `paths` resolves the
+target to a file.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Literal
 
+from image_updater.applications import Application, AppSource
 from image_updater.errors import InvalidWriteBackConfig
 from image_updater.refs import ImageRef, is_docker_hub
 
@@ -112,3 +115,33 @@ def normal_image_name(name: str) -> str:
 def same_image_name(left: str, right: str) -> bool:
     """True when both names denote the same repository (see `normal_image_name`)."""
     return normal_image_name(left) == normal_image_name(right)
+
+
+def choose_source(app: Application, *, target: WriteTarget | None) -> AppSource:
+    """The source to write, as upstream: an explicit target's type wins, else the first Helm or
+    Kustomize source, else the first source."""
+    wanted = {"helmvalues": "helm", "kustomization": "kustomize"}.get(target.kind if target else "")
+    kinds = (wanted,) if wanted else ("helm", "kustomize")
+    ranked = sorted(app.sources, key=lambda s: not s.explicit)  # an explicit block beats a status type
+    return next((s for s in ranked if s.kind in kinds), app.sources[0])
+
+
+def values_reference(
+    app: Application, target: WriteTarget, source: AppSource
+) -> tuple[WriteTarget, AppSource]:
+    """Resolve a Helm values file that lives in another source of a multi-source Application.
+
+    `helmvalues:$values/envs/prod.yaml` (or a bare `helmvalues` on a chart whose first value file
+    is `$values/...`) means the file `envs/prod.yaml` at the root of the source with `ref: values`,
+    as Argo CD reads it; that source's repository and revision are where the commit goes.
+    """
+    if target.kind != "helmvalues":
+        return target, source
+    path = target.path or next(iter(source.value_files), None) if source.kind == "helm" else target.path
+    if not path or not path.startswith("$"):
+        return target, source
+    ref, _, rest = path[1:].partition("/")
+    holder = next((s for s in app.sources if s.ref == ref), None)
+    if holder is None or not rest:
+        raise InvalidWriteBackConfig(f"values file {path!r} names ref {ref!r}, but no source has ref: {ref}")
+    return WriteTarget(kind="helmvalues", path="/" + rest), holder

@@ -23,8 +23,8 @@ from image_updater.registry.manifests import ImageConfig, Manifest
 if TYPE_CHECKING:  # sqlite3 loads only where a store is opened (`run`), not for `test`
     from image_updater.registry.diskcache import DiskStore
 
-_Key = tuple[str, str, str, str]  # (kind, registry, repository or "", digest or tag)
-_Value = Manifest | ImageConfig | tuple[str, float]
+Key = tuple[str, str, str, str]  # (kind, registry, repository or "", digest or tag)
+Value = Manifest | ImageConfig | tuple[str, float]
 
 
 class MetadataCache:
@@ -36,7 +36,7 @@ class MetadataCache:
         self, *, max_entries: int = 100_000, store: DiskStore | None = None, clock_offset: float | None = None
     ) -> None:
         self._max_entries = max_entries
-        self._entries: OrderedDict[_Key, _Value] = OrderedDict()
+        self._entries: OrderedDict[Key, Value] = OrderedDict()
         self._store = store
         self._clock_offset = time.time() - time.monotonic() if clock_offset is None else clock_offset
 
@@ -77,7 +77,7 @@ class MetadataCache:
     ) -> None:
         self._put(("tag", registry, repository, tag), (digest, confirmed_at))
 
-    def _get(self, key: _Key) -> _Value | None:
+    def _get(self, key: Key) -> Value | None:
         value = self._entries.get(key)
         if value is not None:
             self._entries.move_to_end(key)
@@ -89,14 +89,14 @@ class MetadataCache:
             self._remember(key, stored)
         return stored
 
-    def _put(self, key: _Key, value: _Value) -> None:
+    def _put(self, key: Key, value: Value) -> None:
         self._remember(key, value)
         if self._store is not None:
             self._store.put(
                 key, (value[0], value[1] + self._clock_offset) if isinstance(value, tuple) else value
             )
 
-    def _remember(self, key: _Key, value: _Value) -> None:
+    def _remember(self, key: Key, value: Value) -> None:
         self._entries[key] = value
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:

@@ -32,15 +32,13 @@ from typing import Any
 
 from image_updater import refs
 from image_updater.errors import ConfigError
+from image_updater.registry.cache import Key, Value
 from image_updater.registry.manifests import ImageConfig, Manifest
 from image_updater.selection.types import Platform
 
 SCHEMA_VERSION = 1
 FILE_NAME = "registry-metadata.sqlite3"
 _APPLICATION_ID = 0x49_55_50_44  # "IUPD": a file without it is not ours
-
-Key = tuple[str, str, str, str]  # (kind, registry, repository or "", digest or tag)
-Value = Manifest | ImageConfig | tuple[str, float]
 
 
 class DiskStore:

@@ -26,27 +26,67 @@ from image_updater.resources.model import ImageUpdater
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """The resources that parsed, and one line per resource that did not."""
+    """The resources that parsed, one line per resource that did not, and those of them that
+    have a name (a status can be written for them)."""
 
     items: tuple[ImageUpdater, ...]
     problems: tuple[str, ...]
+    refused: tuple[Refused, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A resource that did not parse but names itself, so its status can say why."""
+
+    namespace: str
+    name: str
+    generation: int | None
+    problem: str
 
 
 def load(manifests: Iterable[Mapping[str, Any]], *, default_namespace: str) -> Resources:
     """Parse every manifest; a later resource with an already seen namespace/name is reported."""
     items: dict[str, ImageUpdater] = {}
     problems: list[str] = []
+    refused: list[Refused] = []
     for manifest in manifests:
         try:
             resource = validation.parse(manifest, default_namespace=default_namespace)
         except InvalidImageUpdater as err:
             problems.append(str(err))
+            if named := _refused(manifest, default_namespace=default_namespace, problem=str(err)):
+                refused.append(named)
             continue
         if resource.key in items:
             problems.append(f"imageupdater {resource.key}: defined twice; only the first one is used")
             continue
         items[resource.key] = resource
-    return Resources(tuple(items.values()), tuple(problems))
+    return Resources(tuple(items.values()), tuple(problems), tuple(refused))
+
+
+def _refused(manifest: Mapping[str, Any], *, default_namespace: str, problem: str) -> Refused | None:
+    meta = manifest.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    name, namespace, generation = meta.get("name"), meta.get("namespace"), meta.get("generation")
+    if not isinstance(name, str) or not name:
+        return None
+    return Refused(
+        namespace=namespace if isinstance(namespace, str) and namespace else default_namespace,
+        name=name,
+        generation=generation if isinstance(generation, int) and not isinstance(generation, bool) else None,
+        problem=problem,
+    )
+
+
+def selecting(
+    app: Application, resources: Sequence[ImageUpdater]
+) -> tuple[tuple[ImageUpdater, matching.Match], ...]:
+    """The resources that select the Application, with the ref it takes in each."""
+    return tuple(
+        (resource, match)
+        for resource in resources
+        if (match := matching.select(resource, name=app.name, namespace=app.namespace, labels=app.labels))
+    )
 
 
 def settings_for(
@@ -55,19 +95,24 @@ def settings_for(
     """The Application's settings, or None when nothing asks to update it.
 
     Raises InvalidImageUpdater on a conflict, or the error of the configuration it takes."""
-    selecting = [
-        (resource, match)
-        for resource in resources
-        if (match := matching.select(resource, name=app.name, namespace=app.namespace, labels=app.labels))
-    ]
-    if len(selecting) > 1:
-        names = " and ".join(sorted(f"imageupdater {resource.key}" for resource, _ in selecting))
+    return settings_from(app, selecting(app, resources), trust=trust)
+
+
+def settings_from(
+    app: Application,
+    selected: Sequence[tuple[ImageUpdater, matching.Match]],
+    *,
+    trust: AppTrust = merging.TRUST,
+) -> AppSettings | None:
+    """`settings_for`, given what `selecting` found for the Application."""
+    if len(selected) > 1:
+        names = " and ".join(sorted(f"imageupdater {resource.key}" for resource, _ in selected))
         raise InvalidImageUpdater(
             f"application {app.key}: selected by {names}; it is not updated until only one selects it "
             "(narrow their applicationRefs)"
         )
-    if selecting:
-        resource, match = selecting[0]
+    if selected:
+        resource, match = selected[0]
         if not match.ref.use_annotations and app_annotations.is_managed(app.annotations):
             raise InvalidImageUpdater(
                 f"application {app.key}: configured by imageupdater {resource.key} "

@@ -9,7 +9,8 @@ constants, checked here by the matching validators). Unknown fields are
 refused rather than pruned, so a typo is an error and not a silently ignored setting.
 
 Limits: label selector operators are checked as Kubernetes' `LabelSelectorAsSelector` does, which
-upstream's schema leaves to run time; status is modelled for the schema only (nothing writes it yet).
+upstream's schema leaves to run time. Status is upstream's, plus `imageResults` (beyond upstream, optional:
+what the last cycle did with each image, and why nothing was updated); `resources.status` computes it.
 """
 
 from __future__ import annotations
@@ -290,6 +291,24 @@ class ImageUpdaterSpec(Model):
         return self
 
 
+Reason = Annotated[
+    StrictStr, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
+]
+MAX_IMAGE_RESULTS = 100  # bounds the status object however many Applications a resource selects
+
+
+class ImageResult(Model):
+    """Beyond upstream: what the last cycle did with one image of one matched Application, and why.
+
+    `alias` and `image` are absent when the Application failed before its images were checked."""
+
+    application: Str
+    alias: Str | None = None
+    image: Str | None = None
+    reason: Reason
+    message: Annotated[StrictStr, Field(max_length=1024)]
+
+
 class Condition(Model):
     """A Kubernetes `metav1.Condition`."""
 
@@ -304,9 +323,7 @@ class Condition(Model):
     status: Literal["True", "False", "Unknown"]
     observed_generation: Generation | None = None
     last_transition_time: datetime
-    reason: Annotated[
-        StrictStr, Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
-    ]
+    reason: Reason
     message: Annotated[StrictStr, Field(max_length=32768)]
 
 
@@ -338,6 +355,9 @@ class ImageUpdaterStatus(Model):
             ),
         ]
         | None
+    ) = None
+    image_results: (
+        Annotated[tuple[ImageResult, ...], Field(max_length=MAX_IMAGE_RESULTS), _atomic()] | None
     ) = None
 
 

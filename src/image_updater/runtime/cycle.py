@@ -30,7 +30,11 @@ from image_updater.changes import Change
 from image_updater.errors import DeadlineExceeded, ImageUpdaterError, InternalError, RegistryAuthError
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
 from image_updater.resources import assigning
-from image_updater.runtime import explaining, planning
+from image_updater.resources.assigning import Refused
+from image_updater.resources.matching import Match
+from image_updater.resources.model import ImageUpdater
+from image_updater.resources.status import ImageOutcome
+from image_updater.runtime import explaining, outcomes, planning
 from image_updater.runtime.appsources import ApplicationSource
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.planning import ImageCheck
@@ -66,6 +70,12 @@ class CycleReport:
     errors: list[str] = field(default_factory=list)
     failed_apps: list[tuple[Application, str]] = field(default_factory=list)
     seconds: float = 0.0
+    # for ImageUpdater status: the resources read, which of them select each Application, and
+    # what happened to each image (runtime.statuses groups these per resource)
+    resources: tuple[ImageUpdater, ...] = ()
+    refused: tuple[Refused, ...] = ()
+    selected_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    outcomes: list[ImageOutcome] = field(default_factory=list)
 
     @property
     def updated(self) -> list[Written]:
@@ -105,9 +115,12 @@ class Cycle:
             checks += found
             for skip in skipped:
                 log.info("skipping image", app=skip.app, image=skip.image, reason=skip.reason)
+                report.outcomes.append(outcomes.skipped(skip))
         pending = await self._changes(apps, checks, report, deadline=deadline)
         self._pool.cache.flush()  # what this cycle learnt survives a restart
         report.written = await self._writer.write_all(pending)
+        for written in report.written:
+            report.outcomes += outcomes.of_written(written, dry_run=self._options.dry_run)
         await self._account_writes(report)
         await self._warning_events(report)
         report.seconds = time.monotonic() - started
@@ -119,6 +132,7 @@ class Cycle:
         resources = assigning.load(listing.image_updaters, default_namespace=applications.DEFAULT_NAMESPACE)
         for problem in (*listing.problems, *resources.problems):
             self._error(report, problem, app=None)
+        report.resources, report.refused = resources.items, resources.refused
         parsed: list[tuple[Application, AppSettings]] = []
         for manifest in listing.applications:
             try:
@@ -130,11 +144,14 @@ class Cycle:
                 log.debug("internal error", exc_info=True)
                 self._error(report, str(InternalError("an Application manifest", err)), app=None)
                 continue
+            selected: tuple[tuple[ImageUpdater, Match], ...] = ()
             try:
                 # from the ImageUpdater resource selecting it, else from its annotations
-                settings = assigning.settings_for(app, resources.items, trust=self._options.app_trust)
+                selected = assigning.selecting(app, resources.items)
+                settings = assigning.settings_from(app, selected, trust=self._options.app_trust)
                 if settings is None:
                     continue
+                report.selected_by[app.key] = tuple(resource.key for resource, _ in selected)
                 # a bad branch or write-back target shows now, not when the next release arrives
                 self._writer.validate(app, settings)
             except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
@@ -143,6 +160,9 @@ class Cycle:
                     err = InternalError(f"application {app.key}", err)
                 # counted as an update error, so the article's ImageUpdaterUpdateFailed alert fires
                 self._metrics.images_updated_errors.inc()
+                if selected:  # each resource that selects it reports the failure
+                    report.selected_by[app.key] = tuple(resource.key for resource, _ in selected)
+                report.outcomes.append(outcomes.failed_app(app, err))
                 self._error(report, str(err), app=app)
                 continue
             for warning in settings.warnings:
@@ -196,6 +216,9 @@ class Cycle:
         for check, task in zip(checks, tasks, strict=True):
             if task.cancelled():
                 late.setdefault(check.app.key, (check.app, []))[1].append(check.image.spec.image.name)
+                report.outcomes.append(
+                    outcomes.of_check(check, reason="TimedOut", message=f"timed out: {self._deadline_text}")
+                )
                 continue
             change = self._decide(check, task.result(), report)
             if change is None:
@@ -205,6 +228,14 @@ class Cycle:
             items = (*previous.changes, (check.image, change)) if previous else ((check.image, change),)
             by_app[app.key] = PendingApp(app=app, settings=settings, changes=items)
         self._timed_out(report, list(late.values()))
+        for key in late.keys() & by_app.keys():  # decided in time, not written: its app timed out
+            dropped = by_app[key]
+            report.outcomes += (
+                outcomes.of_change(
+                    dropped.app, change, reason="TimedOut", message="not written: the Application timed out"
+                )
+                for _, change in dropped.changes
+            )
         return [pending for key, pending in by_app.items() if key not in late]
 
     def _timed_out(self, report: CycleReport, apps: Sequence[tuple[Application, Sequence[str]]]) -> None:
@@ -256,15 +287,19 @@ class Cycle:
         image = check.image.spec.image.name
         if isinstance(result, ImageUpdaterError):
             self._image_error(report, check, str(result))
+            report.outcomes.append(outcomes.failed_check(check, result))
             return None
         chosen = result.selection.chosen
         if chosen is None:
             reason = explaining.no_match(result.selection, listed=len(result.tags), image=image)
             log.info("no update", app=check.app.key, image=image, reason=reason)
+            report.outcomes.append(outcomes.of_check(check, reason="NoMatchingTag", message=reason))
             return None
         change = planning.decide(check, chosen)
         if change is None:
             log.debug("up to date", app=check.app.key, image=image, tag=chosen.name)
+            message = f"runs {chosen.name}, the newest tag allowed"
+            report.outcomes.append(outcomes.of_check(check, reason="UpToDate", message=message))
         return change
 
     async def _account_writes(self, report: CycleReport) -> None:

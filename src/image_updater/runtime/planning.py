@@ -40,6 +40,7 @@ class Skip:
     app: str
     image: str
     reason: str
+    alias: str | None = None
 
 
 def images_to_check(app: Application, settings: AppSettings) -> tuple[list[ImageCheck], list[Skip]]:
@@ -54,7 +55,10 @@ def images_to_check(app: Application, settings: AppSettings) -> tuple[list[Image
         if live is not None or image.force_update:
             checks.append(ImageCheck(app=app, image=image, current=live))
         else:
-            skips.append(Skip(app=app.key, image=image.spec.image.name, reason=_not_live(image, app)))
+            skip = Skip(
+                app=app.key, image=image.spec.image.name, reason=_not_live(image, app), alias=image.spec.alias
+            )
+            skips.append(skip)
     return checks, skips
 
 

@@ -6,7 +6,10 @@ every write, 409 on a stale write, the PATCH content types (415 for strategic me
 resources, 400 for a JSON patch that is not a list or an apply without fieldManager), label
 selectors, and watches that resume after a resourceVersion (an `ERROR` event with a 410 Status
 when it has been compacted away, as the real server streams it). Every request is recorded.
-Not served: pagination, field selectors, subresources, admission, apply's field ownership.
+The status subresource of `STATUS_SUBRESOURCE` kinds as the real server serves it: writes to
+`…/status` change only `status` (spec and metadata sent are ignored, `generation` does not move),
+writes to the object itself and creates ignore `status`.
+Not served: pagination, field selectors, other subresources, admission, apply's field ownership.
 
 Test hooks: `put`/`modify` write as another client would; `before_next_write` runs a concurrent
 write just before the next PUT/PATCH (to provoke a 409); `fail_next` answers the next request
@@ -40,7 +43,9 @@ RESOURCES = {  # (groupVersion, plural) -> (kind, is a custom resource)
     ("v1", "events"): ("Event", False),
     ("events.k8s.io/v1", "events"): ("Event", False),
     ("coordination.k8s.io/v1", "leases"): ("Lease", False),
+    ("argocd-image-updater.argoproj.io/v1alpha1", "imageupdaters"): ("ImageUpdater", True),
 }
+STATUS_SUBRESOURCE = {("argocd-image-updater.argoproj.io/v1alpha1", "imageupdaters")}
 DISCOVERY = {
     "/version": {"major": "1", "minor": "31", "gitVersion": "v1.31.0"},
     "/api": {"kind": "APIVersions", "versions": ["v1"]},
@@ -228,6 +233,7 @@ class FakeKube:
             app.router.add_route("*", prefix + "/{plural}", self._collection)
             app.router.add_route("*", prefix + "/namespaces/{namespace}/{plural}", self._collection)
             app.router.add_route("*", prefix + "/namespaces/{namespace}/{plural}/{name}", self._item)
+            app.router.add_route("*", prefix + "/namespaces/{namespace}/{plural}/{name}/status", self._status)
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -308,8 +314,39 @@ class FakeKube:
             return _json(self._write(key, current, await self._patched(request, key, current)))
         raise ApiError(405, "MethodNotAllowed", f"{request.method} is not supported on {request.path}")
 
+    async def _status(self, request: web.Request) -> web.Response:
+        """`…/{name}/status`: GET the object; PUT/PATCH change its status and nothing else."""
+        group_version, plural, namespace = self._resource(request)
+        key = (group_version, plural, namespace, request.match_info["name"])
+        if key[:2] not in STATUS_SUBRESOURCE:
+            raise ApiError(
+                404, "NotFound", f"the server could not find the requested resource {request.path}"
+            )
+        if request.method in ("PUT", "PATCH"):
+            hooks, self._before_write = self._before_write, []
+            for hook in hooks:
+                hook()
+        current = self.objects.get(key)
+        if current is None:
+            raise ApiError(404, "NotFound", f'{plural}.{group_version.split("/")[0]} "{key[3]}" not found')
+        if request.method == "GET":
+            return _json(copy.deepcopy(current))
+        if request.method == "PUT":
+            sent = await _body_json(request)
+            if not sent.get("metadata", {}).get("resourceVersion"):
+                raise ApiError(
+                    422, "Invalid", "metadata.resourceVersion: Invalid value: 0x0: must be specified"
+                )
+        elif request.method == "PATCH":
+            sent = await self._patched(request, key, current)
+        else:
+            raise ApiError(405, "MethodNotAllowed", f"{request.method} is not supported on {request.path}")
+        return _json(self._write(key, current, _status_only(current, sent), status=True))
+
     async def _create(self, request: web.Request, key: Key) -> Obj:
         obj = await _body_json(request)
+        if key[:2] in STATUS_SUBRESOURCE:
+            obj.pop("status", None)  # a create sets no status when the subresource is enabled
         meta = obj.setdefault("metadata", {})
         if "name" not in meta and "generateName" in meta:
             meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
@@ -323,7 +360,9 @@ class FakeKube:
         meta.pop("resourceVersion", None)
         return self._store(key, obj, None, "ADDED")
 
-    def _write(self, key: Key, current: Obj, new: Obj) -> Obj:
+    def _write(self, key: Key, current: Obj, new: Obj, *, status: bool = False) -> Obj:
+        if key[:2] in STATUS_SUBRESOURCE and not status:
+            new = _keeping_status(current, new)
         sent_rv = new.get("metadata", {}).get("resourceVersion")
         if sent_rv and sent_rv != current["metadata"]["resourceVersion"]:
             raise ApiError(
@@ -389,6 +428,26 @@ class FakeKube:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(tick.wait(), remaining)
         return response
+
+
+def _status_only(current: Obj, sent: Obj) -> Obj:
+    """What a status write stores: the object as it is, with the sent status (and the sent
+    resourceVersion, the write's precondition)."""
+    new = copy.deepcopy(current)
+    new["metadata"]["resourceVersion"] = sent.get("metadata", {}).get("resourceVersion")
+    if "status" in sent:
+        new["status"] = sent["status"]
+    else:
+        new.pop("status", None)
+    return new
+
+
+def _keeping_status(current: Obj, sent: Obj) -> Obj:
+    """What a write to the object itself stores when status is a subresource: its status is kept."""
+    new = {key: value for key, value in sent.items() if key != "status"}
+    if "status" in current:
+        new["status"] = copy.deepcopy(current["status"])
+    return new
 
 
 def _matcher(group_version: str, plural: str, namespace: str, selector: str) -> Callable[[Key, Obj], bool]:

@@ -99,6 +99,13 @@ def _env(name: str) -> str:
     help="Secret manifests for pullsecret:/secret:/git:secret: references (directory mode).",
 )
 @click.option(
+    "--status-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar=_env("STATUS_DIR"),
+    help="Write each ImageUpdater's status to <namespace>_<name>.yaml in this directory "
+    "(directory mode; not inside --applications-dir).",
+)
+@click.option(
     "--registries-conf-path",
     type=click.Path(path_type=Path, dir_okay=False),
     envvar=_env("REGISTRIES_CONF_PATH"),
@@ -269,6 +276,7 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         registries_conf=flags["registries_conf_path"],
         applications_dir=flags["applications_dir"],
         secrets_dir=flags["secrets_dir"],
+        status_dir=flags["status_dir"],
         kubeconfig=flags["kubeconfig"],
         git_author=Author(name=flags["git_commit_user"], email=flags["git_commit_email"]),
         git_message_path=flags["git_commit_message_path"],

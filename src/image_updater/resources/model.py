@@ -379,6 +379,12 @@ class ImageUpdater(Model):
         return str(self.metadata.get("namespace") or "")
 
     @property
+    def generation(self) -> int | None:
+        """`metadata.generation` (set by the API server; None in directory mode unless written)."""
+        value = self.metadata.get("generation")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
     def key(self) -> str:
         """`namespace/name`, how errors name the resource."""
         return f"{self.namespace}/{self.name}"

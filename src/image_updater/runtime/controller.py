@@ -46,6 +46,7 @@ from image_updater.runtime.configfiles import (
 from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.registries import RegistryPool
+from image_updater.runtime.statuses import ClusterStatus, PrintedStatus, StatusFiles, StatusSink
 from image_updater.runtime.writing import CommitSettings, WriteBack
 from image_updater.settings.proxies import ProxyRules
 from image_updater.sources.secret_files import SecretFiles
@@ -80,6 +81,7 @@ class RunSettings:
     registries_conf: Path | None = None
     applications_dir: Path | None = None
     secrets_dir: Path | None = None
+    status_dir: Path | None = None  # one YAML file per ImageUpdater with its status
     kubeconfig: Path | None = None
     git_workdir: Path = field(default_factory=lambda: user_cache_dir() / "git")
     git_workdir_wait: float = 60.0  # how long to wait for another process's lock on the workdir
@@ -174,7 +176,13 @@ async def run(settings: RunSettings) -> int:
             deadline=settings.cycle_deadline,
         )
         cycle = Cycle(
-            source=source, registries=registries, pool=pool, writer=writer, metrics=metrics, options=options
+            source=source,
+            registries=registries,
+            pool=pool,
+            writer=writer,
+            metrics=metrics,
+            options=options,
+            statuses=_status_sinks(settings, api),
         )
         health = servers.Health()
         async with _servers(settings, metrics, health):
@@ -247,6 +255,23 @@ def _source(settings: RunSettings, api: Api | None) -> ApplicationSource:
         return DirectorySource(settings.applications_dir, app_filter=app_filter, limits=settings.yaml_limits)
     assert api is not None
     return ClusterSource(api, namespaces=settings.namespaces, app_filter=app_filter)
+
+
+def _status_sinks(settings: RunSettings, api: Api | None) -> list[StatusSink]:
+    """The cluster's status subresource, `--status-dir` files and, with `--once`, standard output."""
+    sinks: list[StatusSink] = [ClusterStatus(api)] if api is not None else []
+    if settings.status_dir is not None:
+        apps = settings.applications_dir
+        if apps is not None and settings.status_dir.resolve().is_relative_to(apps.resolve()):
+            # the files would be read back as ImageUpdater manifests (without a spec) next cycle
+            raise ConfigError(
+                f"--status-dir {settings.status_dir} is inside --applications-dir {apps}; "
+                "use another directory"
+            )
+        sinks.append(StatusFiles(settings.status_dir, limits=settings.yaml_limits))
+    if settings.once:
+        sinks.append(PrintedStatus())
+    return sinks
 
 
 def _cluster_secrets(api: Api | None) -> ClusterSecrets | None:

@@ -34,11 +34,12 @@ from image_updater.resources.assigning import Refused
 from image_updater.resources.matching import Match
 from image_updater.resources.model import ImageUpdater
 from image_updater.resources.status import ImageOutcome
-from image_updater.runtime import explaining, outcomes, planning
+from image_updater.runtime import explaining, outcomes, planning, statuses
 from image_updater.runtime.appsources import ApplicationSource
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.planning import ImageCheck
 from image_updater.runtime.registries import CycleTags, RegistryPool
+from image_updater.runtime.statuses import StatusSink
 from image_updater.runtime.writing import PendingApp, WriteBack, Written
 from image_updater.settings.registries import RegistryConfig, api_repository
 
@@ -94,9 +95,11 @@ class Cycle:
         writer: WriteBack,
         metrics: Metrics,
         options: CycleOptions,
+        statuses: Sequence[StatusSink] = (),
     ) -> None:
         self._source, self._registries, self._pool = source, registries, pool
         self._writer, self._metrics, self._options = writer, metrics, options
+        self._statuses = tuple(statuses)  # where ImageUpdater statuses go after each cycle
 
     async def run(self) -> CycleReport:
         """One full cycle. Raises only when Applications cannot be listed at all."""
@@ -123,6 +126,7 @@ class Cycle:
             report.outcomes += outcomes.of_written(written, dry_run=self._options.dry_run)
         await self._account_writes(report)
         await self._warning_events(report)
+        await statuses.publish(report, sinks=self._statuses, metrics=self._metrics)
         report.seconds = time.monotonic() - started
         self._metrics.cycle_seconds.observe(report.seconds)
         return report

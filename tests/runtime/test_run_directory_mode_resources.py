@@ -1,16 +1,20 @@
 """`run --once --applications-dir` with ImageUpdater resources beside the Applications, end to end
 against the real registry and git server: upstream's documented git write-back example (only the
 repository and image pointed at the local servers), `useAnnotations` beside plain annotated
-Applications, and conflicts and broken resources reported without stopping the others."""
+Applications, conflicts and broken resources reported without stopping the others, and each
+resource's status printed and written to `--status-dir`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from devtools import gitops_sample
+from image_updater.resources.model import ImageUpdaterStatus
 from tests.runtime.test_run_directory_mode import Setup, _setup
 
 P = gitops_sample.P
@@ -158,3 +162,82 @@ def test_conflicts_and_broken_resources_are_reported_and_the_rest_updates(
     assert "  tag: v1.5.0  # set by image-updater\n" in setup.show("charts/api/values.yaml")
     message = setup.git("log", "-1", "--format=%B", "main")
     assert message.startswith("build: automatic update of my-app-chart\n"), message
+
+
+def status_of(directory: Path, name: str) -> dict[str, Any]:
+    document = YAML(typ="safe", pure=True).load((directory / f"argocd_{name}.yaml").read_text())
+    assert (document["kind"], document["metadata"]) == ("ImageUpdater", {"name": name, "namespace": "argocd"})
+    status: dict[str, Any] = document["status"]
+    ImageUpdaterStatus.model_validate(status)  # what the CRD's status schema accepts
+    return status
+
+
+def ready(status: dict[str, Any]) -> dict[str, Any]:
+    return next(c for c in status["conditions"] if c["type"] == "Ready")
+
+
+def test_status_is_printed_and_written_per_resource(setup: Setup, tmp_path: Path) -> None:
+    apps, statuses = tmp_path / "with-status", tmp_path / "statuses"
+    apps.mkdir()
+    host, url = setup.registry.host, setup.repo_url
+    example = git_write_back_example(url, f"{host}/org/api")
+    (apps / "updater.yaml").write_text(example)
+    strict = example.replace("name: my-image-updater", "name: strict").replace('"my-app-*"', '"strict-*"')
+    (apps / "strict.yaml").write_text(strict.replace(":1.x", ":9.x"))
+    (apps / "broken.yaml").write_text(
+        example.replace("name: my-image-updater", "name: broken").replace(
+            "  applicationRefs:", "  applicationRef:"
+        )
+    )
+    (apps / "chart.yaml").write_text(app("my-app-chart", "charts/api", url, helm=True))
+    (apps / "strict-app.yaml").write_text(app("strict-app", "charts/api", url, helm=True))
+
+    first = setup.run("--status-dir", str(statuses), apps=apps)
+    assert first.exit_code == 1, first.output  # the broken resource
+    assert (
+        "imageupdater argocd/my-image-updater: Ready=True ReconcileSucceeded: "
+        "Reconciled 1 applications, 1 images updated.\n"
+        "  applications matched: 1, images: 1\n"
+        f"  argocd/my-app-chart nginx ({host}/org/api): Updated: updated v1.0.0 to v1.5.0 (commit "
+    ) in first.output
+    assert "imageupdater argocd/broken: Ready=False ReconcileFailed: Reconciliation failed: " in first.output
+    assert sorted(p.name for p in statuses.iterdir()) == [
+        "argocd_broken.yaml",
+        "argocd_my-image-updater.yaml",
+        "argocd_strict.yaml",
+    ]
+    updated = status_of(statuses, "my-image-updater")
+    assert (updated["applicationsMatched"], updated["imagesManaged"]) == (1, 1)
+    (recent,) = updated["recentUpdates"]
+    assert (recent["alias"], recent["image"], recent["newVersion"]) == ("nginx", f"{host}/org/api", "v1.5.0")
+    assert recent["applicationsUpdated"] == 1
+    assert updated["lastUpdatedAt"] == updated["lastCheckedAt"] == recent["updatedAt"]
+    nothing = status_of(statuses, "strict")
+    (result,) = nothing["imageResults"]
+    assert (result["application"], result["alias"], result["reason"]) == (
+        "argocd/strict-app",
+        "nginx",
+        "NoMatchingTag",
+    )
+    assert result["message"].startswith("no tag matched: ")
+    assert "outside constraint" in result["message"]
+    assert "lastUpdatedAt" not in nothing
+    assert ready(nothing)["reason"] == "ReconcileSucceeded"
+    refused = status_of(statuses, "broken")
+    assert (ready(refused)["status"], ready(refused)["reason"]) == ("False", "ReconcileFailed")
+    assert "spec.applicationRefs: Required value" in ready(refused)["message"]
+
+    second = setup.run("--status-dir", str(statuses), apps=apps)
+    assert second.exit_code == 1, second.output
+    again = status_of(statuses, "my-image-updater")
+    assert again["lastUpdatedAt"] == updated["lastUpdatedAt"]  # kept: nothing new was updated
+    assert again["recentUpdates"] == updated["recentUpdates"]
+    assert ready(again)["lastTransitionTime"] == ready(updated)["lastTransitionTime"]
+    assert [r["reason"] for r in again["imageResults"]] == ["UpToDate"]
+
+
+def test_a_status_dir_inside_the_applications_dir_is_refused(setup: Setup) -> None:
+    result = setup.run("--status-dir", str(setup.apps / "statuses"))
+    assert result.exit_code != 0
+    assert "is inside --applications-dir" in result.output
+    assert not (setup.apps / "statuses").exists()

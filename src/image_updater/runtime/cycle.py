@@ -122,8 +122,7 @@ class Cycle:
         pending = await self._changes(apps, checks, report, deadline=deadline)
         self._pool.cache.flush()  # what this cycle learnt survives a restart
         report.written = await self._writer.write_all(pending)
-        for written in report.written:
-            report.outcomes += outcomes.of_written(written, dry_run=self._options.dry_run)
+        report.outcomes += outcomes.after_write(pending, report.written, dry_run=self._options.dry_run)
         await self._account_writes(report)
         await self._warning_events(report)
         await statuses.publish(report, sinks=self._statuses, metrics=self._metrics)

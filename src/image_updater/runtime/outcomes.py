@@ -7,7 +7,7 @@ resource that selected the Application. Pure: builders only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from image_updater.applications import Application
 from image_updater.changes import Change
@@ -15,7 +15,7 @@ from image_updater.errors import ImageUpdaterError
 from image_updater.refs import ImageRef
 from image_updater.resources.status import ImageOutcome, reason_for
 from image_updater.runtime.planning import ImageCheck, Skip
-from image_updater.runtime.writing import Written
+from image_updater.runtime.writing import PendingApp, Written
 
 
 def failed_app(app: Application, err: ImageUpdaterError) -> ImageOutcome:
@@ -52,25 +52,38 @@ def of_change(app: Application, change: Change, *, reason: str, message: str) ->
     )
 
 
-def of_written(written: Written, *, dry_run: bool) -> Iterator[ImageOutcome]:
-    """Each change of one Application after the write-back ran (or was skipped: dry run)."""
-    for change in written.changes:
-        old, new = _version(change.old) or "(unknown)", _version(change.new)
-        if written.error is not None:
-            yield of_change(
-                written.app, change, reason="WriteBackFailed", message=f"write-back failed: {written.error}"
-            )
-        elif dry_run:
-            yield of_change(
-                written.app, change, reason="DryRun", message=f"dry run: would update {old} to {new}"
-            )
-        elif written.commit or written.patched:
-            where = f"commit {written.commit[:12]}" if written.commit else "the Application"
-            yield of_change(
-                written.app, change, reason="Updated", message=f"updated {old} to {new} ({where})"
-            )
-        else:
-            yield of_change(written.app, change, reason="UpToDate", message=f"{new} is already written")
+def after_write(
+    pending: Sequence[PendingApp], written: Sequence[Written], *, dry_run: bool
+) -> Iterator[ImageOutcome]:
+    """Each change decided for an Application, once the write-back ran (or was skipped: dry run).
+
+    A change the writer did not report was already in the target (nothing to write)."""
+    by_app = {w.app.key: w for w in written}
+    for item in pending:
+        done = by_app.get(item.app.key)
+        # the writer reports a change with what the target held before (`old`), so match on the rest
+        reported = {(c.alias, c.new): c for c in done.changes} if done is not None else {}
+        for _, decided in item.changes:
+            change = reported.get((decided.alias, decided.new), decided)
+            old, new = _version(change.old) or "(unknown)", _version(change.new)
+            if done is None or done.error is not None:
+                error = done.error if done is not None else "not attempted"
+                yield of_change(
+                    item.app, change, reason="WriteBackFailed", message=f"write-back failed: {error}"
+                )
+            elif (decided.alias, decided.new) not in reported:
+                yield of_change(item.app, change, reason="UpToDate", message=f"{new} is already written")
+            elif dry_run:
+                yield of_change(
+                    item.app, change, reason="DryRun", message=f"dry run: would update {old} to {new}"
+                )
+            elif done.commit or done.patched:
+                where = f"commit {done.commit[:12]}" if done.commit else "the Application"
+                yield of_change(
+                    item.app, change, reason="Updated", message=f"updated {old} to {new} ({where})"
+                )
+            else:
+                yield of_change(item.app, change, reason="UpToDate", message=f"{new} is already written")
 
 
 def _version(ref: ImageRef) -> str:

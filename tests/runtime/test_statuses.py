@@ -1,21 +1,25 @@
 """After a cycle: outcomes grouped per ImageUpdater, upstream's per-CR metric series (exported in the
 same families as the v0.x series), removed when the resource is no longer listed or is forgotten,
-and a failing sink that stops neither the others nor the cycle."""
+a failing sink that stops neither the others nor the cycle, and the cluster sink on the strict
+fake API server (one write per change, transition times kept from what is stored)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kubernetes_asyncio.client import ApiClient, Configuration
 from prometheus_client import generate_latest
 
 from image_updater.errors import ConfigError
+from image_updater.kube import Api
 from image_updater.resources import assigning
 from image_updater.resources.model import ImageUpdaterStatus
 from image_updater.resources.status import ImageOutcome
 from image_updater.runtime.cycle import CycleReport
 from image_updater.runtime.metrics import Metrics
-from image_updater.runtime.statuses import Build, Target, per_resource, publish
+from image_updater.runtime.statuses import Build, ClusterStatus, Target, per_resource, publish
+from tests.kube.fakeapi import FakeKube
 
 NOW = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
 CR = 'image_updater_cr_name="{name}",image_updater_cr_namespace="argocd"'
@@ -109,3 +113,28 @@ async def test_per_resource_series_and_their_removal() -> None:
     metrics.resources.forget_resource("argocd", "web")  # the finalizer's hook
     metrics.resources.forget_resource("argocd", "never-seen")
     assert "image_updater_cr_name" not in generate_latest(metrics.registry).decode()
+
+
+async def test_the_cluster_sink_writes_once_and_keeps_transition_times() -> None:
+    fake = FakeKube()
+    iu = ("argocd-image-updater.argoproj.io/v1alpha1", "imageupdaters")
+    fake.put(*iu, manifest("web", "web-*"))
+    async with fake.serve(), ApiClient(configuration=Configuration(host=fake.url)) as client:
+        sink = ClusterStatus(Api(client))
+        await publish(report("web"), sinks=[sink], metrics=Metrics(), now=lambda: NOW)
+        stored = fake.get(*iu, "argocd", "web")["status"]
+        assert stored["applicationsMatched"] == 1
+        assert ready_of(stored)["reason"] == "ReconcileCompletedWithErrors"
+        await publish(report("web"), sinks=[sink], metrics=Metrics(), now=lambda: NOW)
+        assert len(fake.writes("PUT")) == 1  # the same status again: nothing written
+
+        later = NOW + timedelta(minutes=2)
+        await publish(report("web"), sinks=[sink], metrics=Metrics(), now=lambda: later)
+        again = fake.get(*iu, "argocd", "web")["status"]
+        assert again["lastCheckedAt"] == "2026-12-08T02:02:00Z"
+        assert ready_of(again)["lastTransitionTime"] == ready_of(stored)["lastTransitionTime"]
+        assert fake.get(*iu, "argocd", "web")["metadata"]["generation"] == 1
+
+
+def ready_of(status: dict[str, Any]) -> dict[str, Any]:
+    return next(c for c in status["conditions"] if c["type"] == "Ready")

@@ -138,3 +138,14 @@ async def test_the_cluster_sink_writes_once_and_keeps_transition_times() -> None
 
 def ready_of(status: dict[str, Any]) -> dict[str, Any]:
     return next(c for c in status["conditions"] if c["type"] == "Ready")
+
+
+def test_an_application_two_resources_select_is_reported_by_both() -> None:
+    done = report("web", "api")
+    done.selected_by["argocd/shared"] = ("argocd/api", "argocd/web")
+    message = "application argocd/shared: selected by imageupdater argocd/api and imageupdater argocd/web"
+    done.outcomes.append(ImageOutcome(app="argocd/shared", reason="ConfigError", message=message))
+    grouped = {target.key: outcome for target, outcome in per_resource(done)}
+    for key in ("argocd/api", "argocd/web"):
+        assert "argocd/shared" in grouped[key].applications
+        assert [o.message for o in grouped[key].outcomes if o.reason == "ConfigError"] == [message]

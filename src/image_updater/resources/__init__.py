@@ -4,5 +4,6 @@
 it), `validation` turns a manifest into a checked model or a one-line error, `matching` decides
 which applicationRef an Application takes, `merging` turns that ref into the `AppSettings` the rest
 of the pipeline already consumes from annotations, and `assigning` decides, per Application,
-between resources and annotations (both generations in one process) and reports conflicts.
+between resources and annotations (both generations in one process) and reports conflicts, and
+`status` computes a resource's status from what a cycle did for the Applications it selects.
 """

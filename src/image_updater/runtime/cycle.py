@@ -11,6 +11,10 @@ still running when it passes are cancelled, and each Application left unchecked 
 timed out in one line and not written. What was decided in time is then written: a write is
 never interrupted (a half-done push could leave the clone or the branch between states), and
 git's own timeouts bound it, so the next cycle starts at most that much late.
+
+Every configured image ends the cycle with one outcome (`runtime.outcomes`), kept in the report
+with the ImageUpdater resources that selected its Application; `runtime.statuses` turns them
+into each resource's status and per-resource metrics at the end of the cycle.
 """
 
 from __future__ import annotations

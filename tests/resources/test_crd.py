@@ -72,9 +72,7 @@ UPSTREAM_FIELDS = {
 
 
 # Beyond upstream, optional (docs/migration.md): why each image did or did not update.
-OUR_FIELDS = {
-    f"status.imageResults[].{f}" for f in ("alias", "application", "image", "message", "reason")
-}
+OUR_FIELDS = {f"status.imageResults[].{f}" for f in ("alias", "application", "image", "message", "reason")}
 
 
 def schema() -> dict[str, Any]:

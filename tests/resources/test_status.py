@@ -257,3 +257,11 @@ def test_summary_is_a_short_block() -> None:
         "  applications matched: 1, images: 1",
         "  argocd/a nginx (registry.local/nginx): NoMatchingTag: no tag matched",
     ]
+
+
+def test_messages_are_one_printable_line() -> None:
+    hostile = not_updated("argocd/a", "RegistryError", "registry said: \x1b[2J\x1b]0;owned\x07 and\nmore")
+    status = compute(ResourceOutcome(generation=1, outcomes=(hostile,)), previous=None, now=NOW)
+    (result,) = status.image_results or ()
+    assert result.message.isprintable()
+    assert "\x1b" not in summary("argocd/web", status)

@@ -69,6 +69,11 @@ class Broken:
         raise ConfigError(f"cannot write {target.key}")
 
 
+class Buggy:
+    async def publish(self, target: Target, build: Build) -> None:
+        raise KeyError("a bug of ours")
+
+
 def test_outcomes_are_grouped_by_the_resource_that_selected_the_application() -> None:
     grouped = {target.key: outcome for target, outcome in per_resource(report("web", "api", refused=True))}
     assert sorted(grouped) == ["argocd/api", "argocd/broken", "argocd/web"]
@@ -84,7 +89,9 @@ def test_outcomes_are_grouped_by_the_resource_that_selected_the_application() ->
 
 async def test_every_sink_gets_every_resource_even_after_one_fails() -> None:
     collect = Collect()
-    await publish(report("web", refused=True), sinks=[Broken(), collect], metrics=Metrics(), now=lambda: NOW)
+    await publish(
+        report("web", refused=True), sinks=[Broken(), Buggy(), collect], metrics=Metrics(), now=lambda: NOW
+    )
     assert sorted(collect.seen) == ["argocd/broken", "argocd/web"]
     ready = {c.type: c.reason for c in collect.seen["argocd/broken"].conditions or ()}["Ready"]
     assert ready == "ReconcileFailed"

@@ -36,6 +36,7 @@ from image_updater.resources.model import (
     ImageUpdaterStatus,
     RecentUpdate,
 )
+from image_updater.text import printable
 
 # `ImageResult.reason`, from the most to the least in need of attention (the order of the list).
 FAILURES = ("ConfigError", "RegistryAuthFailed", "RegistryError", "WriteBackFailed", "TimedOut", "Failed")
@@ -227,5 +228,6 @@ def summary(key: str, status: ImageUpdaterStatus) -> str:
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
+    """One line of printable characters (messages quote registry answers), at most MAX_MESSAGE."""
+    text = printable(" ".join(text.split()), limit=MAX_MESSAGE)
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import structlog
 from pydantic import ValidationError
 
-from image_updater.errors import ImageUpdaterError
+from image_updater.errors import ImageUpdaterError, InternalError
 from image_updater.resources import status
 from image_updater.resources.model import ImageUpdaterStatus
 from image_updater.resources.status import ResourceOutcome
@@ -104,7 +104,10 @@ async def publish(
         for sink in sinks:
             try:
                 await sink.publish(target, _builder(outcome, when))
-            except ImageUpdaterError as err:
+            except Exception as err:  # ImageUpdaterError, or a bug of ours: this status only
+                if not isinstance(err, ImageUpdaterError):
+                    log.debug("internal error", imageupdater=target.key, exc_info=True)
+                    err = InternalError(f"the status of imageupdater {target.key}", err)
                 log.warning("cannot write status", imageupdater=target.key, error=str(err))
     metrics.resources.keep_resources({(target.namespace, target.name) for target, _ in items})
 

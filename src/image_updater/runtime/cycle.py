@@ -223,9 +223,8 @@ class Cycle:
         for check, task in zip(checks, tasks, strict=True):
             if task.cancelled():
                 late.setdefault(check.app.key, (check.app, []))[1].append(check.image.spec.image.name)
-                report.outcomes.append(
-                    outcomes.of_check(check, reason="TimedOut", message=f"timed out: {self._deadline_text}")
-                )
+                late_by = f"the cycle deadline ({self._deadline_text}) passed first"
+                report.outcomes.append(outcomes.of_check(check, reason="TimedOut", message=late_by))
                 continue
             change = self._decide(check, task.result(), report)
             if change is None:

@@ -48,6 +48,8 @@ CLUSTER_ALLOWED = {
     ("argoproj.io", "applications", "patch"),  # argocd write-back
     ("", "secrets", "get"),  # pullsecret:/secret: references, git credentials
     ("", "events", "create"),  # ImagesUpdated
+    ("argocd-image-updater.argoproj.io", "imageupdaters/status", "get"),  # read before a conditional write
+    ("argocd-image-updater.argoproj.io", "imageupdaters/status", "update"),  # ImageUpdater status
 }
 NAMESPACE_ALLOWED = {
     ("coordination.k8s.io", "leases", "get"),
@@ -419,6 +421,7 @@ KUBE_CALL = re.compile(r"\.(read|get|list|create|replace|patch|delete)_(?:namesp
 CALL_VERBS = {"read": "get", "get": "get", "replace": "update"}
 CALL_RESOURCES = {
     "custom_object": ("argoproj.io", "applications"),  # the only custom resource we touch
+    "custom_object_status": ("argocd-image-updater.argoproj.io", "imageupdaters/status"),
     "lease": ("coordination.k8s.io", "leases"),
     "secret": ("", "secrets"),
     "event": ("", "events"),

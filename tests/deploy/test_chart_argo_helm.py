@@ -391,7 +391,12 @@ def test_without_cluster_roles_a_namespaced_role_and_namespace_watch(overridden:
         "argocd-image-updater-applications",
     )
     assert role["namespace"] == "tools"
-    assert {r["resources"][0] for r in role["rules"]} == {"applications", "secrets", "events"}
+    assert {r["resources"][0] for r in role["rules"]} == {
+        "applications",
+        "secrets",
+        "events",
+        "imageupdaters/status",
+    }
     assert "--applications-namespace=tools" in container(overridden)["args"]
 
 

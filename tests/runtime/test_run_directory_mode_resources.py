@@ -241,3 +241,20 @@ def test_a_status_dir_inside_the_applications_dir_is_refused(setup: Setup) -> No
     assert result.exit_code != 0
     assert "is inside --applications-dir" in result.output
     assert not (setup.apps / "statuses").exists()
+
+
+def test_a_dry_run_says_what_would_update_and_records_no_update(setup: Setup, tmp_path: Path) -> None:
+    apps, statuses = tmp_path / "dry", tmp_path / "dry-statuses"
+    apps.mkdir()
+    url = setup.repo_url
+    (apps / "updater.yaml").write_text(git_write_back_example(url, f"{setup.registry.host}/org/api"))
+    (apps / "chart.yaml").write_text(app("my-app-chart", "charts/api", url, helm=True))
+    tip = setup.git("rev-parse", "main")
+    result = setup.run("--dry-run", "--status-dir", str(statuses), apps=apps)
+    assert result.exit_code == 0, result.output
+    assert setup.git("rev-parse", "main") == tip
+    status = status_of(statuses, "my-image-updater")
+    (only,) = status["imageResults"]
+    assert (only["reason"], only["message"]) == ("DryRun", "dry run: would update v1.0.0 to v1.5.0")
+    assert "lastUpdatedAt" not in status
+    assert "recentUpdates" not in status

@@ -1,0 +1,182 @@
+"""The webhook server on a real loopback port: pushes reach `on_push`, refusals get their status
+and are counted, the answer is the same whether or not anything watches the repository, and TLS
+is served as upstream serves it (self-signed at start, or the mounted certificate; no HTTP/2)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import ssl
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from image_updater.errors import ConfigError
+from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.webhook_server import (
+    ACCEPTED,
+    WebhookSettings,
+    build_webhook_app,
+    serve_webhooks,
+)
+from image_updater.runtime.webhook_tls import TlsSettings
+from image_updater.webhooks.events import RegistryPush
+from tests.webhooks.helpers import SECRET, payload
+
+BEARER = {"Authorization": f"Bearer {SECRET}"}
+PLAIN = WebhookSettings(port=0, secrets={"distribution": SECRET}, tls=None)
+
+
+@dataclass
+class Recorder:
+    """An `on_push` that records what it was handed."""
+
+    pushes: list[RegistryPush] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, pushes: Sequence[RegistryPush]) -> None:
+        self.pushes.extend(pushes)
+        self.arrived.set()
+
+
+@dataclass
+class Running:
+    url: str
+    recorder: Recorder
+    metrics: Metrics
+
+    def count(self, kind: str, outcome: str) -> float:
+        value = self.metrics.registry.get_sample_value(
+            "argocd_image_updater_webhook_events_total", {"type": kind, "outcome": outcome}
+        )
+        return value or 0.0
+
+
+@asynccontextmanager
+async def webhook_server(settings: WebhookSettings = PLAIN, on_push: object = None) -> AsyncIterator[Running]:
+    recorder, metrics = Recorder(), Metrics()
+    app = build_webhook_app(settings, on_push=on_push or recorder, metrics=metrics)  # type: ignore[arg-type]
+    runner = await serve_webhooks(settings, app=app, host="127.0.0.1")
+    scheme = "http" if settings.tls is None else "https"
+    try:
+        yield Running(f"{scheme}://127.0.0.1:{runner.addresses[0][1]}", recorder, metrics)
+    finally:
+        await runner.cleanup()
+
+
+async def _post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    data = io.BytesIO(body)  # aiohttp warns about large bytes bodies
+    async with aiohttp.ClientSession() as session, session.post(url, data=data, headers=headers) as answer:
+        return answer.status, await answer.text()
+
+
+async def test_a_distribution_push_reaches_on_push() -> None:
+    async with webhook_server() as server:
+        status, text = await _post(
+            f"{server.url}/webhook?type=distribution", payload("distribution.json"), BEARER
+        )
+        assert (status, text) == (200, ACCEPTED)
+        await asyncio.wait_for(server.recorder.arrived.wait(), timeout=30)
+        assert server.recorder.pushes == [RegistryPush("registrycluster.local", "library/test", "latest")]
+        assert server.count("distribution", "received") == 1
+        assert server.count("distribution", "accepted") == 1
+
+
+async def test_an_envelope_without_pushes_is_answered_200_and_hands_nothing_over() -> None:
+    pull = json.loads(payload("distribution.json"))
+    body = json.dumps({"events": pull["events"][2:]}).encode()
+    async with webhook_server() as server:
+        assert await _post(f"{server.url}/webhook?type=distribution", body, BEARER) == (200, ACCEPTED)
+        assert server.recorder.pushes == []
+        assert server.count("distribution", "ignored") == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body", "status"),
+    [
+        pytest.param("/webhook?type=distribution", {}, None, 401, id="missing-secret"),
+        pytest.param(
+            "/webhook?type=distribution", {"Authorization": "Bearer no"}, None, 401, id="wrong-secret"
+        ),
+        pytest.param("/webhook?type=gitlab", BEARER, None, 401, id="type-without-a-secret"),
+        pytest.param("/webhook?type=nope", BEARER, None, 400, id="unknown-type"),
+        pytest.param("/webhook", BEARER, None, 400, id="no-type"),
+        pytest.param("/webhook?type=distribution", BEARER, b"{not json", 400, id="malformed-body"),
+        pytest.param("/webhook?type=distribution", BEARER, b"[" * 5000, 400, id="deep-json"),
+        pytest.param("/webhook?type=distribution", BEARER, b" " * (2 << 20), 413, id="oversized-body"),
+    ],
+)
+async def test_refusals_are_answered_and_counted(
+    path: str, headers: dict[str, str], body: bytes | None, status: int
+) -> None:
+    async with webhook_server() as server:
+        answer = await _post(
+            server.url + path, payload("distribution.json") if body is None else body, headers
+        )
+        assert answer[0] == status
+        assert "\n" not in answer[1].strip()
+        assert server.recorder.pushes == []
+        refused = sum(server.count(kind, "refused") for kind in ("distribution", "gitlab", "unknown"))
+        assert refused == 1
+
+
+async def test_the_answer_is_the_same_whether_or_not_a_repository_is_watched() -> None:
+    watched = {"library/test"}
+
+    def on_push(pushes: Sequence[RegistryPush]) -> None:
+        if not watched & {push.repository for push in pushes}:
+            raise LookupError("nothing watches this repository")
+
+    other = payload("distribution.json").replace(b'"library/test"', b'"library/unwatched"')
+    async with webhook_server(on_push=on_push) as server:
+        url = f"{server.url}/webhook?type=distribution"
+        assert await _post(url, payload("distribution.json"), BEARER) == await _post(url, other, BEARER)
+
+
+async def test_the_rate_limit_refuses_a_source_over_its_allowance() -> None:
+    async with webhook_server(replace(PLAIN, ratelimit_allowed=2)) as server:
+        url = f"{server.url}/webhook?type=distribution"
+        statuses = [(await _post(url, payload("distribution.json"), BEARER))[0] for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        assert server.count("distribution", "refused") == 1
+
+
+async def test_healthz_answers() -> None:
+    async with (
+        webhook_server() as server,
+        aiohttp.ClientSession() as session,
+        session.get(f"{server.url}/healthz") as answer,
+    ):
+        assert (answer.status, await answer.text()) == (200, "OK")
+
+
+def _client_context(alpn: list[str]) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the certificate is self-signed: what is checked is the session
+    context.set_alpn_protocols(alpn)
+    return context
+
+
+async def test_tls_with_a_self_signed_certificate_offers_tls13_and_no_http2(tmp_path: Path) -> None:
+    settings = replace(PLAIN, tls=TlsSettings(cert=tmp_path / "none.crt", key=tmp_path / "none.key"))
+    async with webhook_server(settings) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=_client_context(["h2", "http/1.1"]))
+        tls = writer.get_extra_info("ssl_object")
+        assert (tls.version(), tls.selected_alpn_protocol()) == ("TLSv1.3", "http/1.1")
+        writer.close()
+
+
+async def test_a_mounted_certificate_that_does_not_load_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "tls.crt").write_text("not a certificate")
+    (tmp_path / "tls.key").write_text("not a key")
+    settings = replace(PLAIN, tls=TlsSettings(cert=tmp_path / "tls.crt", key=tmp_path / "tls.key"))
+    with pytest.raises(ConfigError, match=r"cannot load the webhook TLS certificate"):
+        async with webhook_server(settings):
+            pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from image_updater.errors import InvalidWebhook, WebhookAuthError
-from image_updater.webhooks import distribution
+from image_updater.webhooks import cloudevents, distribution, github, harbor, hubs
 from image_updater.webhooks.events import RegistryPush
 from image_updater.webhooks.provider import WebhookType
 from image_updater.webhooks.requests import WebhookRequest
@@ -20,6 +20,12 @@ from image_updater.webhooks.secrets import ReplayGuard
 TYPES: Mapping[str, WebhookType] = {
     kind.name: kind
     for kind in (
+        hubs.DOCKER_HUB,
+        github.GHCR,
+        hubs.QUAY,
+        harbor.HARBOR,
+        hubs.ALIYUN_ACR,
+        cloudevents.CLOUDEVENTS,
         distribution.ACR,
         distribution.DISTRIBUTION,
         distribution.GITLAB,

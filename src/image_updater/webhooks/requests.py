@@ -84,18 +84,25 @@ def registry_push(*, registry: str, repository: str, tag: str, where: str) -> Re
     repositories get `library/`, so the push names the registry API's own path.
     """
     host = registry.strip().lower()
-    name = f"{host}/{repository.strip()}"
+    if not _is_host(host):
+        raise InvalidWebhook(f"{where}: registry {registry[:200]!r} is not a host[:port]")
     try:
-        ref = refs.parse_image(name)
+        ref = refs.parse_image(f"{host}/{repository.strip()}")
     except InvalidImageReference as err:
         raise InvalidWebhook(f"{where}: {err}") from err
-    if not host or ref.registry != host:
-        raise InvalidWebhook(f"{where}: registry {registry!r} is not a host[:port]")
     if tag and not refs.is_tag(tag):
         raise InvalidWebhook(f"{where}: tag {tag[:200]!r} is not a valid tag")
     if refs.is_docker_hub(host):
         return RegistryPush("docker.io", refs.registry_path(ref), tag or None)
     return RegistryPush(host, ref.repository, tag or None)
+
+
+def _is_host(host: str) -> bool:
+    """Whether an image reference would read `host` as its registry (refs.py's grammar)."""
+    try:
+        return bool(host) and refs.parse_image(f"{host}/x").registry == host
+    except InvalidImageReference:
+        return False
 
 
 def unique(pushes: list[RegistryPush]) -> tuple[RegistryPush, ...]:

@@ -5,82 +5,27 @@ is served as upstream serves it (self-signed at start, or the mounted certificat
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import ssl
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from image_updater.errors import ConfigError
-from image_updater.runtime.metrics import Metrics
-from image_updater.runtime.webhook_server import (
-    ACCEPTED,
-    WebhookSettings,
-    build_webhook_app,
-    serve_webhooks,
-)
+from image_updater.runtime.webhook_server import ACCEPTED
 from image_updater.runtime.webhook_tls import TlsSettings
 from image_updater.webhooks.events import RegistryPush
-from tests.webhooks.helpers import SECRET, payload
-
-BEARER = {"Authorization": f"Bearer {SECRET}"}
-PLAIN = WebhookSettings(port=0, secrets={"distribution": SECRET}, tls=None)
-
-
-@dataclass
-class Recorder:
-    """An `on_push` that records what it was handed."""
-
-    pushes: list[RegistryPush] = field(default_factory=list)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def __call__(self, pushes: Sequence[RegistryPush]) -> None:
-        self.pushes.extend(pushes)
-        self.arrived.set()
-
-
-@dataclass
-class Running:
-    url: str
-    recorder: Recorder
-    metrics: Metrics
-
-    def count(self, kind: str, outcome: str) -> float:
-        value = self.metrics.registry.get_sample_value(
-            "argocd_image_updater_webhook_events_total", {"type": kind, "outcome": outcome}
-        )
-        return value or 0.0
-
-
-@asynccontextmanager
-async def webhook_server(settings: WebhookSettings = PLAIN, on_push: object = None) -> AsyncIterator[Running]:
-    recorder, metrics = Recorder(), Metrics()
-    app = build_webhook_app(settings, on_push=on_push or recorder, metrics=metrics)  # type: ignore[arg-type]
-    runner = await serve_webhooks(settings, app=app, host="127.0.0.1")
-    scheme = "http" if settings.tls is None else "https"
-    try:
-        yield Running(f"{scheme}://127.0.0.1:{runner.addresses[0][1]}", recorder, metrics)
-    finally:
-        await runner.cleanup()
-
-
-async def _post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
-    data = io.BytesIO(body)  # aiohttp warns about large bytes bodies
-    async with aiohttp.ClientSession() as session, session.post(url, data=data, headers=headers) as answer:
-        return answer.status, await answer.text()
+from tests.webhooks.helpers import BEARER, payload
+from tests.webhooks.serving import PLAIN, post, webhook_server
 
 
 async def test_a_distribution_push_reaches_on_push() -> None:
     async with webhook_server() as server:
-        status, text = await _post(
-            f"{server.url}/webhook?type=distribution", payload("distribution.json"), BEARER
-        )
-        assert (status, text) == (200, ACCEPTED)
+        url = f"{server.url}/webhook?type=distribution"
+        assert await post(url, payload("distribution.json"), BEARER) == (200, ACCEPTED)
         await asyncio.wait_for(server.recorder.arrived.wait(), timeout=30)
         assert server.recorder.pushes == [RegistryPush("registrycluster.local", "library/test", "latest")]
         assert server.count("distribution", "received") == 1
@@ -91,7 +36,7 @@ async def test_an_envelope_without_pushes_is_answered_200_and_hands_nothing_over
     pull = json.loads(payload("distribution.json"))
     body = json.dumps({"events": pull["events"][2:]}).encode()
     async with webhook_server() as server:
-        assert await _post(f"{server.url}/webhook?type=distribution", body, BEARER) == (200, ACCEPTED)
+        assert await post(f"{server.url}/webhook?type=distribution", body, BEARER) == (200, ACCEPTED)
         assert server.recorder.pushes == []
         assert server.count("distribution", "ignored") == 1
 
@@ -115,7 +60,7 @@ async def test_refusals_are_answered_and_counted(
     path: str, headers: dict[str, str], body: bytes | None, status: int
 ) -> None:
     async with webhook_server() as server:
-        answer = await _post(
+        answer = await post(
             server.url + path, payload("distribution.json") if body is None else body, headers
         )
         assert answer[0] == status
@@ -135,13 +80,13 @@ async def test_the_answer_is_the_same_whether_or_not_a_repository_is_watched() -
     other = payload("distribution.json").replace(b'"library/test"', b'"library/unwatched"')
     async with webhook_server(on_push=on_push) as server:
         url = f"{server.url}/webhook?type=distribution"
-        assert await _post(url, payload("distribution.json"), BEARER) == await _post(url, other, BEARER)
+        assert await post(url, payload("distribution.json"), BEARER) == await post(url, other, BEARER)
 
 
 async def test_the_rate_limit_refuses_a_source_over_its_allowance() -> None:
     async with webhook_server(replace(PLAIN, ratelimit_allowed=2)) as server:
         url = f"{server.url}/webhook?type=distribution"
-        statuses = [(await _post(url, payload("distribution.json"), BEARER))[0] for _ in range(3)]
+        statuses = [(await post(url, payload("distribution.json"), BEARER))[0] for _ in range(3)]
         assert statuses == [200, 200, 429]
         assert server.count("distribution", "refused") == 1
 

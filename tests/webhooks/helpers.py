@@ -13,6 +13,7 @@ from image_updater.webhooks.secrets import ReplayGuard
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SECRET = "s3cret-value"
+BEARER = {"Authorization": f"Bearer {SECRET}"}
 
 
 def payload(name: str) -> bytes:

@@ -73,11 +73,11 @@ class ReplayGuard:
     def check(self, request: WebhookRequest, signature: str) -> None:
         """Refuse `signature` when already accepted within the window; remember it otherwise."""
         now = request.received_at
-        while self._seen and (
-            next(iter(self._seen.values())) <= now - self.window or len(self._seen) >= self.capacity
-        ):
+        while self._seen and next(iter(self._seen.values())) <= now - self.window:
             self._seen.popitem(last=False)
         key = f"{request.type}\0{signature}"
         if key in self._seen:
             raise _refuse(request, "this signed request was already received (a replay)")
+        if len(self._seen) >= self.capacity:
+            self._seen.popitem(last=False)
         self._seen[key] = now

@@ -46,11 +46,11 @@ class Running:
 
 @asynccontextmanager
 async def webhook_server(
-    settings: WebhookSettings = PLAIN, on_push: OnPush | None = None
+    settings: WebhookSettings = PLAIN, on_push: OnPush | None = None, *, timeout: float = 10.0
 ) -> AsyncIterator[Running]:
     recorder, metrics = Recorder(), Metrics()
-    app = build_webhook_app(settings, on_push=on_push or recorder, metrics=metrics)
-    runner = await serve_webhooks(settings, app=app, host="127.0.0.1")
+    app = build_webhook_app(settings, on_push=on_push or recorder, metrics=metrics, body_timeout=timeout)
+    runner = await serve_webhooks(settings, app=app, host="127.0.0.1", idle_timeout=timeout)
     scheme = "http" if settings.tls is None else "https"
     try:
         yield Running(f"{scheme}://127.0.0.1:{runner.addresses[0][1]}", recorder, metrics)

@@ -52,7 +52,8 @@ async def serve(
     ssl_context: ssl.SSLContext | None = None,
 ) -> web.AppRunner:
     """Start serving `app` (over TLS with `ssl_context`); the caller cleans up the returned runner."""
-    runner = web.AppRunner(app, access_log=None, keepalive_timeout=idle_timeout)
+    # lingering_time: how long the rest of a refused request's body is read before closing
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=idle_timeout, lingering_time=idle_timeout)
     await runner.setup()
     await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
     return runner

@@ -94,6 +94,7 @@ class _Receiver:
     metrics: Metrics
     clock: Callable[[], float]
     limiter: SourceLimiter
+    body_timeout: float
     replays: ReplayGuard = field(default_factory=ReplayGuard)
     tasks: set[asyncio.Future[None]] = field(default_factory=set)
 
@@ -121,7 +122,7 @@ class _Receiver:
             webhook_type(kind)  # before reading a body nobody would parse
         except InvalidWebhook as err:
             raise _Refused(400, str(err)) from err
-        body = await _body(request)
+        body = await _body(request, self.body_timeout)
         hook = WebhookRequest(
             type=kind,
             body=body,
@@ -162,14 +163,16 @@ class _Receiver:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-async def _body(request: web.Request) -> bytes:
+async def _body(request: web.Request, seconds: float) -> bytes:
+    if (request.content_length or 0) > MAX_BODY:  # refused before a byte of it is waited for
+        raise _Refused(413, f"the body is larger than {MAX_BODY} bytes")
     try:
-        async with asyncio.timeout(BODY_TIMEOUT):
+        async with asyncio.timeout(seconds):
             return await request.read()
-    except web.HTTPRequestEntityTooLarge:
+    except web.HTTPRequestEntityTooLarge:  # a chunked body that grew past the bound
         raise _Refused(413, f"the body is larger than {MAX_BODY} bytes") from None
     except TimeoutError:
-        raise _Refused(408, f"the body took longer than {BODY_TIMEOUT:g}s to arrive") from None
+        raise _Refused(408, f"the body took longer than {seconds:g}s to arrive") from None
 
 
 def _shown(push: RegistryPush) -> str:
@@ -182,6 +185,7 @@ def build_webhook_app(
     on_push: OnPush,
     metrics: Metrics,
     clock: Callable[[], float] = time.monotonic,
+    body_timeout: float = BODY_TIMEOUT,
 ) -> web.Application:
     """The webhook endpoints as an aiohttp application (serve it with `serve_webhooks`)."""
     receiver = _Receiver(
@@ -190,6 +194,7 @@ def build_webhook_app(
         metrics=metrics,
         clock=clock,
         limiter=SourceLimiter(settings.ratelimit_allowed),
+        body_timeout=body_timeout,
     )
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_post("/webhook", receiver.handle)
@@ -207,6 +212,7 @@ async def serve_webhooks(
     *,
     app: web.Application,
     host: str = "0.0.0.0",  # noqa: S104 - registries are outside
+    idle_timeout: float = servers.IDLE_TIMEOUT,
 ) -> web.AppRunner:
     """Serve `app` on `settings.port` (TLS unless `settings.tls` is None); the caller cleans up."""
     context = None
@@ -215,4 +221,6 @@ async def serve_webhooks(
         log.info("webhook server uses TLS", certificate=origin)
     else:
         log.warning("webhook server runs plain HTTP (--disable-tls)")
-    return await servers.serve(app, host=host, port=settings.port, ssl_context=context)
+    return await servers.serve(
+        app, host=host, port=settings.port, idle_timeout=idle_timeout, ssl_context=context
+    )

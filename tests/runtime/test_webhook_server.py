@@ -5,6 +5,7 @@ is served as upstream serves it (self-signed at start, or the mounted certificat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 from collections.abc import Sequence
@@ -15,9 +16,12 @@ import aiohttp
 import pytest
 
 from image_updater.errors import ConfigError
+from image_updater.runtime import controller
+from image_updater.runtime.controller import RunSettings
 from image_updater.runtime.webhook_server import ACCEPTED
 from image_updater.runtime.webhook_tls import TlsSettings
 from image_updater.webhooks.events import RegistryPush
+from tests.runtime.test_metrics_servers import free_port
 from tests.webhooks.helpers import BEARER, payload
 from tests.webhooks.serving import PLAIN, post, webhook_server
 
@@ -125,3 +129,32 @@ async def test_a_mounted_certificate_that_does_not_load_is_a_config_error(tmp_pa
     with pytest.raises(ConfigError, match=r"cannot load the webhook TLS certificate"):
         async with webhook_server(settings):
             pass
+
+
+async def test_run_serves_webhooks_beside_the_cycle_loop(tmp_path: Path) -> None:
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "registries.conf").write_text("registries: []\n")
+    port = free_port()
+    settings = RunSettings(
+        interval=3600,
+        health_port=0,
+        metrics_port=0,
+        applications_dir=tmp_path / "apps",
+        registries_conf=tmp_path / "registries.conf",
+        git_workdir=tmp_path / "git-work",
+        webhook=replace(PLAIN, port=port),
+    )
+    task = asyncio.create_task(controller.run(settings), name="controller-under-test")
+    try:
+        url = f"http://127.0.0.1:{port}/webhook?type=distribution"
+        for _ in range(600):  # until the server listens (the controller starts it after its setup)
+            with contextlib.suppress(aiohttp.ClientConnectionError):
+                assert await post(url, payload("distribution.json"), BEARER) == (200, ACCEPTED)
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the webhook port never answered")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

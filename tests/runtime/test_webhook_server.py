@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import ssl
+import subprocess
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -15,14 +16,17 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from devtools import oci
+from devtools.registry import Notify, start_registry
 from image_updater.errors import ConfigError
 from image_updater.runtime import controller
 from image_updater.runtime.controller import RunSettings
 from image_updater.runtime.webhook_server import ACCEPTED
 from image_updater.runtime.webhook_tls import TlsSettings
 from image_updater.webhooks.events import RegistryPush
+from tests.conftest import CREATED
 from tests.runtime.test_metrics_servers import free_port
-from tests.webhooks.helpers import BEARER, payload
+from tests.webhooks.helpers import BEARER, SECRET, payload
 from tests.webhooks.serving import PLAIN, post, webhook_server
 
 
@@ -158,3 +162,57 @@ async def test_run_serves_webhooks_beside_the_cycle_loop(tmp_path: Path) -> None
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_the_distribution_registrys_own_notifications_are_parsed(tmp_path: Path) -> None:
+    """Debian's docker-registry with a notifications endpoint on our server: a real push arrives
+    as the push of that repository and tag on the host the pusher used (blob pushes skipped)."""
+    async with webhook_server() as server:
+        notify = Notify(url=f"{server.url}/webhook?type=distribution", secret=SECRET)
+        registry = await asyncio.to_thread(start_registry, tmp_path / "registry", notify=notify)
+        try:
+            await asyncio.to_thread(oci.push_image, registry.url, "team/app", "1.2.3", created=CREATED)
+            expected = RegistryPush(registry.host, "team/app", "1.2.3")
+            for _ in range(600):
+                if expected in server.recorder.pushes:
+                    break
+                await asyncio.sleep(0.05)
+            assert set(server.recorder.pushes) == {expected}
+            assert server.count("distribution", "refused") == 0
+        finally:
+            await asyncio.to_thread(registry.stop)
+
+
+async def test_a_mounted_certificate_is_the_one_served(tmp_path: Path) -> None:
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes"),
+            *("-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=hooks.example.com"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    settings = replace(PLAIN, tls=TlsSettings(cert=cert, key=key, min_version="1.2"))
+    async with webhook_server(settings) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=_client_context(["http/1.1"]))
+        served = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        writer.close()
+    assert served == ssl.PEM_cert_to_DER_cert(cert.read_text())
+
+
+@pytest.mark.parametrize(
+    ("tls", "message"),
+    [
+        pytest.param(TlsSettings(min_version="1.1"), r"--tlsminversion '1.1' is not supported", id="tls-1.1"),
+        pytest.param(TlsSettings(max_version="3"), r"--tlsmaxversion '3' is not supported", id="unknown"),
+        pytest.param(
+            TlsSettings(min_version="1.3", max_version="1.2"), r"above --tlsmaxversion", id="min-above-max"
+        ),
+    ],
+)
+async def test_unusable_tls_versions_are_config_errors(tls: TlsSettings, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        async with webhook_server(replace(PLAIN, tls=tls)):
+            pass

@@ -14,7 +14,15 @@ from image_updater import refs
 from image_updater.errors import InvalidWebhook
 from image_updater.webhooks.events import RegistryPush
 from image_updater.webhooks.provider import WebhookType
-from image_updater.webhooks.requests import WebhookRequest, load_json, obj, registry_push, text, unique
+from image_updater.webhooks.requests import (
+    WebhookRequest,
+    load_json,
+    obj,
+    registry_push,
+    repository_name,
+    text,
+    unique,
+)
 from image_updater.webhooks.secrets import header_secret
 
 
@@ -23,8 +31,7 @@ def parse(request: WebhookRequest) -> tuple[RegistryPush, ...]:
     if text(doc, "type") != "PUSH_ARTIFACT":
         return ()
     data = obj(doc, "event_data")
-    name, namespace = text(data, "repository", "name"), text(data, "repository", "namespace")
-    repository = text(data, "repository", "repo_full_name") or (f"{namespace}/{name}" if namespace else name)
+    repository = repository_name(obj(data, "repository"), full_key="repo_full_name")
     resources = data.get("resources")
     if not repository or not isinstance(resources, list) or not resources:
         raise InvalidWebhook(f"webhook type {request.type}: the event names no repository or resources")

@@ -11,14 +11,15 @@ from __future__ import annotations
 from image_updater.errors import InvalidWebhook
 from image_updater.webhooks.events import RegistryPush
 from image_updater.webhooks.provider import WebhookType
-from image_updater.webhooks.requests import WebhookRequest, load_json, registry_push, text
+from image_updater.webhooks.requests import (
+    WebhookRequest,
+    load_json,
+    obj,
+    registry_push,
+    repository_name,
+    text,
+)
 from image_updater.webhooks.secrets import query_secret
-
-
-def _repository(doc: dict[str, object], name_key: str, *, full_key: str) -> str:
-    full = text(doc, "repository", full_key)
-    name, namespace = text(doc, "repository", name_key), text(doc, "repository", "namespace")
-    return full or (f"{namespace}/{name}" if namespace and name else name)
 
 
 def _required(request: WebhookRequest, value: str, what: str) -> str:
@@ -30,7 +31,9 @@ def _required(request: WebhookRequest, value: str, what: str) -> str:
 def parse_docker_hub(request: WebhookRequest) -> tuple[RegistryPush, ...]:
     """`repository.repo_name` (else `namespace/name`) and `push_data.tag`, on `docker.io`."""
     doc = load_json(request)
-    repository = _required(request, _repository(doc, "name", full_key="repo_name"), "repository")
+    repository = _required(
+        request, repository_name(obj(doc, "repository"), full_key="repo_name"), "repository"
+    )
     tag = _required(request, text(doc, "push_data", "tag"), "push_data.tag")
     return (registry_push(registry="docker.io", repository=repository, tag=tag, where=_where(request)),)
 
@@ -52,7 +55,9 @@ def parse_aliyun(request: WebhookRequest) -> tuple[RegistryPush, ...]:
     `push_data.tag`; the registry is `?registry_url=` (Enterprise Edition instances), else
     `registry.<repository.region>.aliyuncs.com`."""
     doc = load_json(request)
-    repository = _required(request, _repository(doc, "name", full_key="repo_full_name"), "repository")
+    repository = _required(
+        request, repository_name(obj(doc, "repository"), full_key="repo_full_name"), "repository"
+    )
     tag = _required(request, text(doc, "push_data", "tag"), "push_data.tag")
     region = text(doc, "repository", "region")
     registry = request.query.get("registry_url", "") or (f"registry.{region}.aliyuncs.com" if region else "")

@@ -77,6 +77,12 @@ def obj(doc: Mapping[str, Any], *path: str) -> Mapping[str, Any]:
     return node if isinstance(node, Mapping) else {}
 
 
+def repository_name(repository: Mapping[str, Any], *, full_key: str) -> str:
+    """A payload's repository object as a path: `<full_key>`, else `namespace/name`, else `name`."""
+    name, namespace = text(repository, "name"), text(repository, "namespace")
+    return text(repository, full_key) or (f"{namespace}/{name}" if namespace and name else name)
+
+
 def registry_push(*, registry: str, repository: str, tag: str, where: str) -> RegistryPush:
     """The push of `repository` on `registry` (host[:port]); `tag` "" when the payload named none.
 

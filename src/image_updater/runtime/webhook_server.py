@@ -111,7 +111,7 @@ class _Receiver:
             return web.Response(status=refused.status, text=str(refused))
         self._count(label, "accepted" if pushes else "ignored")
         if pushes:
-            log.info("webhook accepted", type=label, pushes=[_shown(p) for p in pushes[:10]])
+            log.info("webhook accepted", type=label, pushes=", ".join(_shown(p) for p in pushes[:10]))
             self._hand_over(pushes)
         return web.Response(text=ACCEPTED)
 

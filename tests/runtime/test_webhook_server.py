@@ -216,3 +216,27 @@ async def test_unusable_tls_versions_are_config_errors(tls: TlsSettings, message
     with pytest.raises(ConfigError, match=message):
         async with webhook_server(replace(PLAIN, tls=tls)):
             pass
+
+
+async def test_the_type_may_come_in_the_x_registry_type_header() -> None:
+    async with webhook_server() as server:
+        headers = {**BEARER, "X-Registry-Type": "distribution"}
+        assert await post(f"{server.url}/webhook", payload("distribution.json"), headers) == (200, ACCEPTED)
+        assert server.count("distribution", "accepted") == 1
+
+
+async def test_an_on_push_that_fails_later_is_logged_and_the_server_keeps_serving(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    failed = asyncio.Event()
+
+    async def on_push(_: Sequence[RegistryPush]) -> None:
+        failed.set()
+        raise RuntimeError("dispatch broke")
+
+    async with webhook_server(on_push=on_push) as server:
+        url = f"{server.url}/webhook?type=distribution"
+        for _ in range(2):
+            assert await post(url, payload("distribution.json"), BEARER) == (200, ACCEPTED)
+        await asyncio.wait_for(failed.wait(), timeout=30)
+    assert "handling webhook pushes failed" in capsys.readouterr().out

@@ -33,6 +33,23 @@ _READY_TIMEOUT = 10.0
 _START_ATTEMPTS = 3
 
 
+@dataclass(frozen=True)
+class Notify:
+    """A `notifications.endpoints` entry: the registry POSTs each event to `url` with
+    `Authorization: Bearer <secret>`, retrying quickly (tests wait for deliveries)."""
+
+    url: str
+    secret: str
+
+    def config(self) -> str:
+        return (
+            "notifications:\n  endpoints:\n    - name: webhook\n"
+            f"      url: {self.url}\n"
+            f"      headers:\n        Authorization: [Bearer {self.secret}]\n"
+            "      timeout: 2s\n      threshold: 3\n      backoff: 200ms\n"
+        )
+
+
 class RegistryStartError(RuntimeError):
     """The registry binary is missing or the process did not come up."""
 
@@ -81,11 +98,13 @@ def start_registry(
     token_cert: Path | None = None,
     token_service: str = DEFAULT_SERVICE,
     token_issuer: str = DEFAULT_ISSUER,
+    notify: Notify | None = None,
 ) -> LocalRegistry:
     """Start a registry whose files all live under `workdir` and wait until it answers.
 
     `users` maps user names to passwords (htpasswd mode). Token mode needs `token_realm` (the token
-    server's URL) and `token_cert` (the PEM certificate that signs its tokens).
+    server's URL) and `token_cert` (the PEM certificate that signs its tokens). `notify` makes the
+    registry POST its event envelope for every push and pull to a webhook.
     """
     binary = shutil.which(_BINARY)
     if binary is None:
@@ -97,7 +116,7 @@ def start_registry(
     root.mkdir(exist_ok=True)
     auth_block = _auth_config(
         workdir, auth, users or {}, token_realm, token_cert, token_service, token_issuer
-    )
+    ) + (notify.config() if notify else "")
     for _ in range(_START_ATTEMPTS):
         port = _free_port()
         config = workdir / "config.yml"

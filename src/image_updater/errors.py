@@ -25,6 +25,10 @@
     │   ├── GitError                  a git command failed (message carries no credentials)
     │   │   └── GitAuthError          the git server refused the credentials, or wanted some
     │   └── GitWorkdirError           git workdir still busy (another process, its git) or .lock a link
+    ├── WebhookError                  a webhook request was refused (names its type and what is wrong)
+    │   ├── WebhookAuthError          no secret configured for the type, a missing or wrong secret or
+    │   │                             signature, or a replayed signed request
+    │   └── InvalidWebhook            unknown type; the body is malformed, too large or deep, or lacks a field
     ├── InternalError                 a bug of ours met while handling one image or Application
     └── TransientError(delay)         worth retrying later: the cause is outside us
         ├── RegistryUnavailable       5xx, connection errors, timeouts after retries
@@ -160,6 +164,20 @@ class GitAuthError(GitError):
 class GitWorkdirError(WriteBackError):
     """The git workdir is still busy after waiting (another process holds its lock, or git a killed
     one started still works in it), or its lock file is a link."""
+
+
+class WebhookError(ImageUpdaterError):
+    """A webhook request was refused; the message names its type and never carries a secret."""
+
+
+class WebhookAuthError(WebhookError):
+    """The request is not proven to come from the configured sender: no secret is configured for
+    its type, the secret or signature is missing or wrong, or a signed request was replayed."""
+
+
+class InvalidWebhook(WebhookError):
+    """The request is not a payload of its type: unknown type, malformed, oversized or too deeply
+    nested body, or a required field missing or invalid."""
 
 
 class TransientError(ImageUpdaterError):

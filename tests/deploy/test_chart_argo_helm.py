@@ -50,6 +50,10 @@ UPSTREAM_SECRET_ENV = {
     ("GHCR_WEBHOOK_SECRET", "webhook.ghcr-secret"),
     ("QUAY_WEBHOOK_SECRET", "webhook.quay-secret"),
     ("HARBOR_WEBHOOK_SECRET", "webhook.harbor-secret"),
+    # argo-helm 1.x (upstream 1.x's types)
+    ("ALIYUN_ACR_WEBHOOK_SECRET", "webhook.aliyun-acr-secret"),
+    ("ACR_WEBHOOK_SECRET", "webhook.acr-secret"),
+    ("CLOUDEVENTS_WEBHOOK_SECRET", "webhook.cloudevents-secret"),
 }
 
 ECR_SCRIPT = (
@@ -453,8 +457,8 @@ def test_unknown_values_fail_naming_them(values: dict[str, Any], complaint: str)
         render({**argo_helm_defaults(), **values})
 
 
-def test_the_webhook_ingress_fails_naming_it() -> None:
-    with pytest.raises(helm_python.HelmRenderError, match=r"ingress\.enabled"):
+def test_the_webhook_ingress_without_the_webhook_server_fails_naming_both() -> None:
+    with pytest.raises(helm_python.HelmRenderError, match=r"ingress\.enabled: .*webhook\.enabled=true"):
         render({**argo_helm_defaults(), "ingress": {"enabled": True}})
 
 

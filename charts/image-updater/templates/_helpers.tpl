@@ -96,8 +96,8 @@ or a bare number of seconds is understood; anything else needs metrics.prometheu
 
 {{/* Values of argo-helm's chart that have no counterpart here: rendering fails, naming them. */}}
 {{- define "image-updater.refuseUnsupported" -}}
-{{- if .Values.ingress.enabled -}}
-{{- fail "ingress.enabled: image-updater has no webhook endpoint (registries are polled every config.interval); set ingress.enabled=false" -}}
+{{- if and .Values.ingress.enabled (not .Values.webhook.enabled) -}}
+{{- fail "ingress.enabled: the Ingress exposes the webhook server; set webhook.enabled=true as well" -}}
 {{- end -}}
 {{- end -}}
 
@@ -124,6 +124,10 @@ IMAGE_UPDATER_KUBE_EVENTS: kube.events
 ENABLE_WEBHOOK: webhook.enable
 WEBHOOK_PORT: webhook.port
 WEBHOOK_RATELIMIT_ALLOWED: webhook.ratelimit-allowed
+WEBHOOK_REQUIRE_SECRET: webhook.require-secret
+DISABLE_TLS: disable-tls
+TLS_MIN_VERSION: tls.min-version
+TLS_MAX_VERSION: tls.max-version
 {{- end -}}
 
 {{/* The same for the keys of argocd-image-updater-secret (config.argocd.tokenSecretName). */}}
@@ -133,6 +137,11 @@ DOCKER_WEBHOOK_SECRET: webhook.docker-secret
 GHCR_WEBHOOK_SECRET: webhook.ghcr-secret
 QUAY_WEBHOOK_SECRET: webhook.quay-secret
 HARBOR_WEBHOOK_SECRET: webhook.harbor-secret
+ALIYUN_ACR_WEBHOOK_SECRET: webhook.aliyun-acr-secret
+ACR_WEBHOOK_SECRET: webhook.acr-secret
+CLOUDEVENTS_WEBHOOK_SECRET: webhook.cloudevents-secret
+DISTRIBUTION_WEBHOOK_SECRET: webhook.distribution-secret
+GITLAB_WEBHOOK_SECRET: webhook.gitlab-secret
 {{- end -}}
 
 {{/*

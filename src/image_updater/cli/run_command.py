@@ -17,6 +17,7 @@ from image_updater.cli.upstream_settings import ignored_settings
 
 if TYPE_CHECKING:  # the controller (and what it imports) loads only when `run` runs
     from image_updater.runtime.controller import RunSettings
+    from image_updater.runtime.webhook_server import WebhookSettings
 
 EXIT_OK, EXIT_ERRORS = 0, 1
 
@@ -43,6 +44,53 @@ def _credential_kinds(_: click.Context, param: click.Parameter, value: str) -> f
 
 def _env(name: str) -> str:
     return f"IMAGE_UPDATER_{name}"
+
+
+def _webhook_options(command: Any) -> Any:
+    """The webhook flags, upstream's names: one secret flag per webhook type."""
+    from image_updater.webhooks.receiving import TYPES
+
+    for kind in reversed(tuple(TYPES.values())):
+        command = click.option(
+            kind.secret_flag,
+            envvar=kind.secret_env,
+            default="",
+            help=f"Secret of ?type={kind.name} requests.",
+        )(command)
+    options = (
+        click.option("--enable-webhook", is_flag=True, envvar="ENABLE_WEBHOOK", help="Serve /webhook."),
+        click.option(
+            "--webhook-port",
+            default=8082,
+            type=click.IntRange(0, 65535),
+            envvar="WEBHOOK_PORT",
+            show_default=True,
+        ),
+        click.option(
+            "--webhook-require-secret",
+            default=True,
+            type=click.BOOL,
+            envvar="WEBHOOK_REQUIRE_SECRET",
+            show_default=True,
+            help="Refuse requests of a type whose secret is not set (=false accepts them unauthenticated).",
+        ),
+        click.option(
+            "--webhook-ratelimit-allowed",
+            default=0,
+            type=click.IntRange(0),
+            envvar="WEBHOOK_RATELIMIT_ALLOWED",
+            show_default=True,
+            help="Webhook requests allowed per source address and hour; more are refused (0: no limit).",
+        ),
+        click.option(
+            "--disable-tls", is_flag=True, envvar="DISABLE_TLS", help="Serve webhooks over plain HTTP."
+        ),
+        click.option("--tlsminversion", default="1.3", envvar="TLS_MIN_VERSION", show_default=True),
+        click.option("--tlsmaxversion", default="1.3", envvar="TLS_MAX_VERSION", show_default=True),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.command("run")
@@ -231,6 +279,7 @@ def _env(name: str) -> str:
     show_default=True,
     type=click.Choice(["text", "json"], case_sensitive=False),
 )
+@_webhook_options
 def run_command(loglevel: str, logformat: str, **flags: Any) -> None:
     """Watch registries and keep the images of annotated Applications current."""
     import structlog
@@ -294,6 +343,26 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         cycle_timeout=flags["cycle_timeout"],
         **_yaml_limits(flags["max_yaml_size"]),
         **extra,
+        webhook=_webhook(flags),
+    )
+
+
+def _webhook(flags: dict[str, Any]) -> WebhookSettings | None:
+    """The webhook server's settings; None unless --enable-webhook with a port (as upstream)."""
+    if not flags["enable_webhook"] or not flags["webhook_port"]:
+        return None
+    from image_updater.runtime.webhook_server import WebhookSettings
+    from image_updater.runtime.webhook_tls import TlsSettings
+    from image_updater.webhooks.receiving import TYPES
+
+    secrets = {kind.name: flags[kind.secret_flag[2:].replace("-", "_")] for kind in TYPES.values()}
+    tls = TlsSettings(min_version=flags["tlsminversion"], max_version=flags["tlsmaxversion"])
+    return WebhookSettings(
+        port=flags["webhook_port"],
+        secrets={name: secret for name, secret in secrets.items() if secret},
+        require_secret=flags["webhook_require_secret"],
+        ratelimit_allowed=flags["webhook_ratelimit_allowed"],
+        tls=None if flags["disable_tls"] else tls,
     )
 
 

@@ -17,7 +17,6 @@ _ARGOCD_API = (
     "only used with applications_api=argocd; image-updater always reads and patches Applications "
     "through the Kubernetes API (the chart's RBAC grants it)"
 )
-_WEBHOOK = "registry webhooks are not implemented; registries are polled every --interval"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +46,6 @@ IGNORED = (
     Ignored(env="ARGOCD_INSECURE", key="argocd.insecure", reason=_ARGOCD_API, inert=_OFF),
     Ignored(env="ARGOCD_PLAINTEXT", key="argocd.plaintext", reason=_ARGOCD_API, inert=_OFF),
     Ignored(env="ARGOCD_TOKEN", key="argocd.token (Secret argocd-image-updater-secret)", reason=_ARGOCD_API),
-    Ignored(env="ENABLE_WEBHOOK", key="webhook.enable", reason=_WEBHOOK, inert=_OFF),
-    Ignored(env="WEBHOOK_PORT", key="webhook.port", reason=_WEBHOOK),
-    Ignored(
-        env="WEBHOOK_RATELIMIT_ALLOWED",
-        key="webhook.ratelimit-allowed",
-        reason=_WEBHOOK,
-        inert=frozenset({"0"}),
-    ),
-    *(
-        Ignored(env=f"{name.upper()}_WEBHOOK_SECRET", key=f"webhook.{name}-secret (Secret)", reason=_WEBHOOK)
-        for name in ("docker", "ghcr", "quay", "harbor")
-    ),
 )
 
 

@@ -15,7 +15,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,10 +47,12 @@ from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.registries import RegistryPool
 from image_updater.runtime.statuses import ClusterStatus, PrintedStatus, StatusFiles, StatusSink
+from image_updater.runtime.webhook_server import OnPush, WebhookSettings, build_webhook_app, serve_webhooks
 from image_updater.runtime.writing import CommitSettings, WriteBack
 from image_updater.settings.proxies import ProxyRules
 from image_updater.sources.secret_files import SecretFiles
 from image_updater.templates import Template
+from image_updater.webhooks.events import RegistryPush
 from image_updater.writeback import workdir
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_commit import Author, Signing
@@ -99,6 +101,7 @@ class RunSettings:
     app_credential_kinds: frozenset[str] = NAMESPACED_KINDS  # what Application annotations may reference
     cycle_timeout: float | None = None  # None: DEFAULT_DEADLINE_INTERVALS intervals, at least MIN_DEADLINE
     yaml_limits: YamlLimits = DEFAULT_LIMITS
+    webhook: WebhookSettings | None = None  # None: no webhook server (--enable-webhook not given)
 
     @property
     def cycle_deadline(self) -> float:
@@ -185,7 +188,7 @@ async def run(settings: RunSettings) -> int:
             statuses=_status_sinks(settings, api),
         )
         health = servers.Health()
-        async with _servers(settings, metrics, health):
+        async with _servers(settings, metrics, health), _webhooks(settings, metrics, on_push=_logged):
             loop = _Loop(cycle=cycle, settings=settings, health=health)
             if api is not None and _leader_election(settings):
                 health.ready = True  # a standby is ready: a rolling update must not wait for the Lease
@@ -332,6 +335,30 @@ async def _servers(settings: RunSettings, metrics: Metrics, health: servers.Heal
     finally:
         for runner in runners:
             await runner.cleanup()
+
+
+def _logged(pushes: Sequence[RegistryPush]) -> None:
+    """Until pushes trigger targeted updates, the next cycle picks them up."""
+    log.info("webhook pushes received; the next cycle checks them", pushes=len(pushes))
+
+
+@contextlib.asynccontextmanager
+async def _webhooks(settings: RunSettings, metrics: Metrics, *, on_push: OnPush) -> AsyncIterator[None]:
+    """The webhook server while the controller runs (not with --once, as upstream)."""
+    if settings.webhook is None or settings.once:
+        yield
+        return
+    app = build_webhook_app(settings.webhook, on_push=on_push, metrics=metrics)
+    try:
+        runner = await serve_webhooks(settings.webhook, app=app)
+    except OSError as err:
+        raise ConfigError(
+            f"cannot listen on webhook port {settings.webhook.port}: {err.strerror or err}"
+        ) from err
+    try:
+        yield
+    finally:
+        await runner.cleanup()
 
 
 @contextlib.contextmanager

@@ -64,6 +64,15 @@ class Metrics:
         self.applications_errors = Counter(
             f"{NS}_applications_errors_total", "Applications whose configuration or update failed", registry=r
         )
+        # Upstream has no webhook metrics. `type` is a known type or "unknown" (the label is
+        # the sender's choice, so it must not create series); outcome received, then one of
+        # refused, accepted (it named pushes) or ignored (authenticated, not a push).
+        self.webhook_events = Counter(
+            f"{NS}_webhook_events_total",
+            "Webhook requests by type and outcome",
+            ["type", "outcome"],
+            registry=r,
+        )
 
     def watch_registry_requests(self, snapshot: Callable[[], Mapping[tuple[str, str], int]]) -> None:
         """Export the registry client's live counts: `snapshot()` maps (registry, kind) to a count.

@@ -12,6 +12,7 @@ connections are open at once; firewall the ports to the scrapers and probes.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -43,12 +44,18 @@ def build_app(*, metrics: Metrics | None, health: Health | None) -> web.Applicat
 
 
 async def serve(
-    app: web.Application, *, host: str, port: int, idle_timeout: float = IDLE_TIMEOUT
+    app: web.Application,
+    *,
+    host: str,
+    port: int,
+    idle_timeout: float = IDLE_TIMEOUT,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> web.AppRunner:
-    """Start serving `app`; the caller cleans up the returned runner."""
-    runner = web.AppRunner(app, access_log=None, keepalive_timeout=idle_timeout)
+    """Start serving `app` (over TLS with `ssl_context`); the caller cleans up the returned runner."""
+    # lingering_time: how long the rest of a refused request's body is read before closing
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=idle_timeout, lingering_time=idle_timeout)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
     return runner
 
 

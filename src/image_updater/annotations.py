@@ -8,33 +8,42 @@ Application, the key and what is wrong; unknown keys under the prefix become war
 
 Differences from upstream, on purpose: an unknown strategy or a bad regexp is an error for that
 Application instead of a silent fall-back; `<alias>.semver-constraint` (the seed article's form)
-is honoured; `platforms` may be set app-wide.
+is honoured; `platforms` may be set app-wide. Extensions: `<alias>.pin`, `<alias>.min-age` (also
+app-wide), `<alias>.promote-from` and `<alias>.promote-after` (selection/gates.py).
 
 Tenancy (docs/security.md): whoever annotates an Application must not reach a credential that is
 not theirs. A `pull-secret` or `git:secret:` reference may name only a Secret of the Application's
 own namespace (upstream 1.x's rule for image pull secrets); `env:` and `ext:` references, which
 read the controller's environment or run its files, are accepted only when the operator allows
 them (`AppTrust.credential_kinds`); registry-level credentials in registries.conf are the
-operator's and are not restricted.
+operator's and are not restricted. Likewise `promote-from` may name only an Application of the
+same namespace or of one the operator allows (`AppTrust.promotion_namespaces`): its status is
+read for the gate, and what it runs shows in our logs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from image_updater import refs, selection
-from image_updater.credentials import CredentialRef, parse_credential_ref
+from image_updater.credentials import K8S_NAME, K8S_NAMESPACE, CredentialRef, parse_credential_ref
 from image_updater.errors import ConfigError, InvalidAnnotation
 from image_updater.refs import ImageSpec
 from image_updater.selection import TagFilter, UpdatePolicy
+from image_updater.selection.gates import Gates
 from image_updater.selection.types import Platform
+from image_updater.settings.registries import parse_duration
+from image_updater.text import printable
 
 PREFIX = "argocd-image-updater.argoproj.io/"
-APP_KEYS = frozenset({"image-list", "write-back-method", "write-back-target", "git-branch", "git-repository"})
+RECORD_KEY = "written-overrides"  # what the argocd write-back last wrote (runtime/pinning.py)
+APP_KEYS = frozenset(
+    {"image-list", "write-back-method", "write-back-target", "git-branch", "git-repository", RECORD_KEY}
+)
 SHARED_KEYS = frozenset(
-    {"update-strategy", "allow-tags", "ignore-tags", "force-update", "pull-secret", "platforms"}
+    {"update-strategy", "allow-tags", "ignore-tags", "force-update", "pull-secret", "platforms", "min-age"}
 )
 IMAGE_KEYS = SHARED_KEYS | {
     "semver-constraint",
@@ -43,9 +52,13 @@ IMAGE_KEYS = SHARED_KEYS | {
     "helm.image-tag",
     "helm.image-spec",
     "kustomize.image-name",
+    "pin",
+    "promote-from",
+    "promote-after",
 }
 T = TypeVar("T")
 NAMESPACED_KINDS = frozenset({"pullsecret", "secret"})
+MAX_GATE_SECONDS = 3650 * 86400.0  # min-age, promote-after: ten years is "never" enough
 MAX_IMAGES = 200  # per Application; real ones list a handful, a hostile one could list 25,000
 TRUE, FALSE = frozenset({"true", "yes", "1", "on"}), frozenset({"false", "no", "0", "off", ""})
 
@@ -66,6 +79,7 @@ class ImageSettings:
     helm_spec: str | None
     kustomize_name: str | None
     selection_key: tuple[str, ...] = ()  # the texts that decide selection: equal keys select alike
+    gates: Gates = field(default_factory=Gates)  # pin, release age, promotion (selection/gates.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +109,10 @@ class ImageInputs:
     helm_tag: str | None = None
     helm_spec: str | None = None
     kustomize_name: str | None = None
+    pin: str | None = None
+    min_age: str | None = None
+    promote_from: str | None = None
+    promote_after: str | None = None
 
 
 class Fail(Protocol):
@@ -109,6 +127,7 @@ class AppTrust:
     (`pullsecret` and `secret` always, limited to the Application's namespace)."""
 
     credential_kinds: frozenset[str] = NAMESPACED_KINDS
+    promotion_namespaces: frozenset[str] = frozenset()  # `promote-from` may name these, and its own
 
 
 def is_managed(annotations: Mapping[str, str]) -> bool:
@@ -134,6 +153,8 @@ def parse(
         )
     images = tuple(_image(ours, spec, app=app) for spec in specs)
     for image in images:
+        where = f"application {app}: annotation {PREFIX}{image.spec.annotation_key}.promote-from"
+        check_promotion(image.gates, where=where, namespace=namespace, trust=trust, error=InvalidAnnotation)
         if image.pull_secret is not None:
             where = f"application {app}: annotation {PREFIX}{image.spec.annotation_key}.pull-secret"
             check_reference(
@@ -176,6 +197,10 @@ def _image(ours: Mapping[str, str], spec: ImageSpec, *, app: str) -> ImageSettin
         helm_tag=get("helm.image-tag"),
         helm_spec=get("helm.image-spec"),
         kustomize_name=get("kustomize.image-name"),
+        pin=get("pin"),
+        min_age=get("min-age"),
+        promote_from=get("promote-from"),
+        promote_after=get("promote-after"),
     )
     return image_settings(spec, inputs, fail=fail)
 
@@ -211,6 +236,52 @@ def image_settings(spec: ImageSpec, inputs: ImageInputs, *, fail: Fail) -> Image
         selection_key=tuple(
             t or "" for t in (inputs.strategy, inputs.version, inputs.allow, ignore, inputs.platforms)
         ),
+        gates=_gates(inputs, fail=fail),
+    )
+
+
+def _gates(inputs: ImageInputs, *, fail: Fail) -> Gates:
+    pin, source = _opt(inputs.pin), _opt(inputs.promote_from)
+    if pin is not None and not refs.is_tag(pin):
+        raise fail("pin", f"{printable(pin, limit=140)!r} is not a valid tag")
+    if source is not None:
+        namespace, slash, name = source.partition("/")
+        if not (slash and K8S_NAMESPACE.fullmatch(namespace) and K8S_NAME.fullmatch(name)):
+            raise fail("promote-from", f"{printable(source, limit=300)!r} is not <namespace>/<application>")
+    if source is None and _opt(inputs.promote_after) is not None:
+        raise fail("promote-after", "needs promote-from: <namespace>/<application>")
+    return Gates(
+        pin=pin,
+        min_age=_duration(inputs.min_age, setting="min-age", fail=fail),
+        promote_from=source,
+        promote_after=_duration(inputs.promote_after, setting="promote-after", fail=fail),
+    )
+
+
+def _duration(text: str | None, *, setting: str, fail: Fail) -> float:
+    value = _opt(text)
+    shown = printable(value or "", limit=100)
+    try:
+        seconds = parse_duration(value) if value is not None else 0.0
+    except ValueError:
+        raise fail(setting, f"{shown!r} is not a duration like 30m, 24h or 1h30m") from None
+    if not seconds <= MAX_GATE_SECONDS:  # NaN and inf included: times past year 9999 do not exist
+        raise fail(setting, f"{shown!r} is longer than {MAX_GATE_SECONDS // 86400:.0f} days")
+    return seconds
+
+
+def check_promotion(
+    gates: Gates, *, where: str, namespace: str, trust: AppTrust, error: type[ConfigError]
+) -> None:
+    """Refuse a `promote-from` Application its writer may not observe: only its own namespace, or
+    one the operator allows (`--app-promote-from-namespaces`); `where` names the setting."""
+    source_namespace = (gates.promote_from or "").partition("/")[0]
+    if gates.promote_from is None or source_namespace in trust.promotion_namespaces | {namespace}:
+        return
+    raise error(
+        f"{where}: Application {gates.promote_from} is not in the Application's namespace "
+        f"{namespace!r}; promote from an Application of the same namespace, or start the controller "
+        f"with --app-promote-from-namespaces {source_namespace}"
     )
 
 

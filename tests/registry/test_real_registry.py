@@ -64,7 +64,7 @@ async def client_for(
             credentials=provider or provide,
             counter=counter or RequestCounter(),
             limiter=RequestLimiter(limit=None),
-            cache=cache or MetadataCache(),
+            cache=cache if cache is not None else MetadataCache(),  # an empty cache is falsy
             retries=0,
             **({"clock": clock} if clock is not None else {}),
         )

@@ -73,6 +73,9 @@ UPSTREAM_FIELDS = {
 
 # Beyond upstream, optional (docs/migration.md): why each image did or did not update.
 OUR_FIELDS = {f"status.imageResults[].{f}" for f in ("alias", "application", "image", "message", "reason")}
+# ... and the gates of selection/gates.py, wherever settings layer.
+_GATES = ("minAge", "pin", "promoteAfter", "promoteFrom")
+OUR_FIELDS |= {f"{where}.commonUpdateSettings.{f}" for where in ("spec", _REF, _IMAGE) for f in _GATES}
 
 
 def schema() -> dict[str, Any]:

@@ -238,6 +238,14 @@ def _webhook_options(command: Any) -> Any:
     "pullsecret and secret are always limited to the Application's own namespace.",
 )
 @click.option(
+    "--app-promote-from-namespaces",
+    default="",
+    envvar=_env("APP_PROMOTE_FROM_NAMESPACES"),
+    callback=lambda _ctx, _param, value: frozenset(n.strip() for n in value.split(",") if n.strip()),
+    help="Namespaces whose Applications any Application may name in promote-from (comma-separated); "
+    "its own namespace is always allowed.",
+)
+@click.option(
     "--cycle-timeout",
     default=None,
     envvar=_env("CYCLE_TIMEOUT"),
@@ -340,6 +348,7 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         cache_dir=_cache_dir(flags["cache_dir"]),
         cache_max_entries=flags["cache_max_entries"],
         app_credential_kinds=flags["app_credential_kinds"],
+        app_promotion_namespaces=flags["app_promote_from_namespaces"],
         cycle_timeout=flags["cycle_timeout"],
         **_yaml_limits(flags["max_yaml_size"]),
         **extra,

@@ -31,6 +31,7 @@ EXIT_CHOSEN, EXIT_NO_MATCH, EXIT_FAILED = 0, 1, 3
 @click.option("--allow-tags", help="regexp:<RE2 expression> or any.")
 @click.option("--ignore-tags", multiple=True, help="Glob or regexp:<expr>; repeatable.")
 @click.option("--platforms", help="os/arch[/variant],... (default: no platform filter).")
+@click.option("--min-age", help="Minimum release age (Go duration, e.g. 24h): younger tags are dropped.")
 @click.option(
     "--credentials", help="pullsecret:<ns>/<name>, secret:<ns>/<name>#<field>, env:<VAR>, ext:<path>."
 )

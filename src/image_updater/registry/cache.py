@@ -10,6 +10,7 @@ beyond `max_entries`. The runtime creates one cache and passes it to every clien
 With a `DiskStore` (`diskcache`), every entry is also written there and a miss in memory is looked
 up there, so a restarted process starts warm. Tag memos carry the client's monotonic clock in
 memory and wall-clock time on disk; `clock_offset` (wall minus monotonic) converts between them.
+First-seen times ((registry, repository, digest) → wall clock, for `min-age`) are kept the same way.
 """
 
 from __future__ import annotations
@@ -77,13 +78,23 @@ class MetadataCache:
     ) -> None:
         self._put(("tag", registry, repository, tag), (digest, confirmed_at))
 
+    def first_seen(self, *, registry: str, repository: str, digest: str, now: float) -> float:
+        """Wall-clock time `digest` was first seen in `repository` (recorded as `now` if never):
+        the release age of an image whose config has no believable `created`."""
+        key: Key = ("seen", registry, repository, digest)
+        value = self._get(key)
+        if isinstance(value, tuple) and value[1] <= now:
+            return value[1]
+        self._put(key, (digest, now))
+        return now
+
     def _get(self, key: Key) -> Value | None:
         value = self._entries.get(key)
         if value is not None:
             self._entries.move_to_end(key)
             return value
         stored = self._store.get(key) if self._store is not None else None
-        if isinstance(stored, tuple):
+        if isinstance(stored, tuple) and key[0] == "tag":  # first-seen times are wall-clock already
             stored = (stored[0], stored[1] - self._clock_offset)
         if stored is not None:
             self._remember(key, stored)
@@ -93,7 +104,10 @@ class MetadataCache:
         self._remember(key, value)
         if self._store is not None:
             self._store.put(
-                key, (value[0], value[1] + self._clock_offset) if isinstance(value, tuple) else value
+                key,
+                (value[0], value[1] + self._clock_offset)
+                if isinstance(value, tuple) and key[0] == "tag"
+                else value,
             )
 
     def _remember(self, key: Key, value: Value) -> None:

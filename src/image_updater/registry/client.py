@@ -26,6 +26,7 @@ import asyncio
 import time
 import zlib
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -160,6 +161,13 @@ class RegistryClient:
                 response.headers.getall("Link", []), base=url, where=self._where(repository)
             )
         return list(dict.fromkeys(tags))
+
+    def first_seen(self, repository: str, digest: str, *, now: datetime) -> datetime:
+        """When this process (or its disk cache) first saw `digest` in `repository`; `now` if never."""
+        seen = self._cache.first_seen(
+            registry=self.registry, repository=repository, digest=digest, now=now.timestamp()
+        )
+        return datetime.fromtimestamp(seen, UTC)
 
     async def manifest_digest(self, repository: str, reference: str) -> str:
         """The digest of the manifest `reference` (tag or digest) names: HEAD, or GET if no digest header."""

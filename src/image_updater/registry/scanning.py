@@ -10,6 +10,9 @@ Owns the order of registry calls for one image, so the cost rules live in one pl
   caller or the strategy needs it. With neither, a scan costs the tag-list pages and nothing more;
 - a registry configured with `tagsortmode` (it lists tags by push time) spares newest-build all
   metadata: the listing order stands in for creation times;
+- gates (selection/gates.py): a promotion gate is screened on names; the release-age gate walks
+  the ranking best-first and stops at the first tag old enough, so only Applications with
+  `min-age` pay for configs, and only for the tags that could win;
 - a digest about to be written (`confirm_digest`) that differs from the one running is confirmed
   by a GET of the manifest by that digest, which must hash to it: one more request only when
   the digest moved (or is unknown), and none once the manifest is in the client's cache.
@@ -34,7 +37,8 @@ from image_updater import selection
 from image_updater.errors import RegistryDigestMismatch, RegistryNotFound, RegistryProtocolError
 from image_updater.registry.manifests import Manifest
 from image_updater.registry.tagging import all_of
-from image_updater.selection import TagFilter, UpdatePolicy
+from image_updater.selection import TagFilter, UpdatePolicy, gates
+from image_updater.selection.gates import Promotion
 from image_updater.selection.types import Platform, Rejection, Selection, TagInfo
 
 GONE = "not found (HTTP 404); deleted since the tag list was read?"
@@ -49,6 +53,8 @@ class TagSource(Protocol):
     async def manifest_digest(self, repository: str, reference: str) -> str: ...
 
     async def fetch_manifest(self, repository: str, reference: str) -> Manifest: ...
+
+    def first_seen(self, repository: str, digest: str, *, now: datetime) -> datetime: ...
 
     async def tag_info(
         self,
@@ -75,6 +81,10 @@ class ScanRequest:
     explain: bool = False  # rank every candidate and give every rejection its reason (`test`)
     confirm_digest: bool = False  # the winner's digest will be written: confirm a HEAD's answer
     current_digest: str | None = None  # the digest running now: a HEAD answering it needs no confirmation
+    min_age: float = 0.0  # seconds an image must have existed (selection/gates.py); 0 = no gate
+    promotion: Promotion | None = None  # only the tag a source Application has run long enough
+    now: datetime | None = None  # the clock for the gates (None: the wall clock)
+    current_tag: str | None = None  # what runs now passes every gate: a gate never moves an image back
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,18 +100,61 @@ async def scan(client: TagSource, request: ScanRequest, *, concurrency: int = 20
     tags = tuple(await client.list_tags(request.repository))
     policy, explain = request.policy, request.explain
     admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy, explain=explain)
+    now = request.now or datetime.now(UTC)
+    waiting: list[Rejection] = []  # tags a gate holds back: recorded even when not explaining
+    if request.promotion is not None:
+        admitted, waiting = gates.screen_promotion(
+            admitted, request.promotion, now=now, current=request.current_tag
+        )
     unusable: list[Rejection] = []  # tags whose metadata failed: recorded even when not explaining
+    ranked = explain or request.min_age > 0  # the age gate walks the ranking best-first
     if policy.needs_metadata and request.tag_order in ("latest-first", "latest-last"):
         infos = _ordered_by_listing(tags, admitted, newest_first=request.tag_order == "latest-first")
-        chosen = selection.choose(infos, policy=policy, platforms=(), explain=explain)
+        chosen = selection.choose(infos, policy=policy, platforms=(), explain=ranked)
     elif policy.needs_metadata:
         infos, unusable = await _fetch_all(client, request, admitted, concurrency=concurrency)
-        chosen = selection.choose(infos, policy=policy, platforms=request.platforms, explain=explain)
+        chosen = selection.choose(infos, policy=policy, platforms=request.platforms, explain=ranked)
     else:
-        chosen = await _walk(client, request, [TagInfo(name=tag) for tag in admitted])
+        chosen = await _walk(client, request, [TagInfo(name=tag) for tag in admitted], now=now)
+    if request.min_age > 0 and policy.needs_metadata:
+        chosen = await _old_enough(client, request, chosen, now=now)
     if chosen.chosen is None and not explain:  # nothing matched: now the reasons are worth building
         _, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy)
-    return ScanResult(tags=tags, selection=_with_rejections(chosen, [*rejected, *unusable]))
+    return ScanResult(tags=tags, selection=_with_rejections(chosen, [*rejected, *waiting, *unusable]))
+
+
+async def _old_enough(
+    client: TagSource, request: ScanRequest, ranked: Selection, *, now: datetime
+) -> Selection:
+    """The best of `ranked.kept` old enough for `min_age`; the younger ones better than it are
+    rejected with their eligibility time. Metadata is fetched only for what a listing order
+    stood in for (`tagsortmode`), and only down to the winner."""
+    rejected = list(ranked.rejected)
+    for position, candidate in enumerate(ranked.kept):
+        info = candidate
+        if request.tag_order in ("latest-first", "latest-last"):
+            fetched = await _tag_info(client, request, candidate.name, need_created=True)
+            if isinstance(fetched, Rejection):
+                rejected.append(fetched)
+                continue
+            info = fetched
+        reason = _age_reason(client, request, info, now=now)
+        if reason is None:
+            return Selection(chosen=info, kept=(info, *ranked.kept[position + 1 :]), rejected=tuple(rejected))
+        rejected.append(Rejection(tag=info.name, reason=reason))
+    return Selection(chosen=None, kept=(), rejected=tuple(rejected))
+
+
+def _age_reason(client: TagSource, request: ScanRequest, info: TagInfo, *, now: datetime) -> str | None:
+    """Why `info` is too young for `min_age`, or None; an implausible creation time falls back to
+    when its digest was first seen (the persistent cache), and no digest at all to "now"."""
+    if info.name == request.current_tag:
+        return None
+    created = gates.plausible(info.created, now=now)
+    if created is not None:
+        return gates.age_reason(created=created, first_seen=False, min_age=request.min_age, now=now)
+    seen = client.first_seen(request.repository, info.digest, now=now) if info.digest else now
+    return gates.age_reason(created=seen, first_seen=True, min_age=request.min_age, now=now)
 
 
 def _ordered_by_listing(
@@ -164,10 +217,12 @@ async def _tag_info(
         return Rejection(tag=tag, reason=f"{UNUSABLE}: {err}")
 
 
-async def _walk(client: TagSource, request: ScanRequest, candidates: list[TagInfo]) -> Selection:
-    """Best-first: fetch metadata only until a candidate satisfies the platform filter. Without a
-    platform filter only the winner matters, found in one pass unless the scan explains."""
-    if not request.platforms:
+async def _walk(
+    client: TagSource, request: ScanRequest, candidates: list[TagInfo], *, now: datetime
+) -> Selection:
+    """Best-first: fetch metadata only until a candidate satisfies the platform filter and the age
+    gate. Without either only the winner matters, found in one pass unless the scan explains."""
+    if not request.platforms and not request.min_age:
         if request.explain:
             ranked = request.policy.rank(candidates)
             best, kept = (ranked[0] if ranked else None), tuple(ranked)
@@ -182,11 +237,13 @@ async def _walk(client: TagSource, request: ScanRequest, candidates: list[TagInf
     ranked = request.policy.rank(candidates)
     rejected: list[Rejection] = []
     for position, candidate in enumerate(ranked):
-        info = await _tag_info(client, request, candidate.name, need_created=False)
+        info = await _tag_info(client, request, candidate.name, need_created=request.min_age > 0)
         if isinstance(info, Rejection):
             rejected.append(info)
             continue
         reason = selection.platform_reason(info, request.platforms)
+        if reason is None and request.min_age > 0:
+            reason = _age_reason(client, request, info, now=now)
         if reason is None:
             kept = (info, *ranked[position + 1 :])
             return Selection(chosen=info, kept=kept, rejected=tuple(rejected))

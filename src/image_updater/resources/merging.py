@@ -33,6 +33,10 @@ SETTING_FIELDS = {
     "allow-tags/ignore-tags": ("allowTags", "ignoreTags"),
     "platforms": ("platforms",),
     "pull-secret": ("pullSecret",),
+    "pin": ("pin",),
+    "min-age": ("minAge",),
+    "promote-from": ("promoteFrom",),
+    "promote-after": ("promoteAfter",),
 }
 
 
@@ -114,6 +118,13 @@ def _image(
             error=InvalidImageUpdater,
             source="ImageUpdater resources",
         )
+    app_annotations.check_promotion(
+        settings.gates,
+        where=f"{where}: {_pick(layers, 'promoteFrom')[1]}",
+        namespace=app.namespace,
+        trust=trust,
+        error=InvalidImageUpdater,
+    )
     return settings
 
 
@@ -141,6 +152,10 @@ def _inputs(
         helm_tag=helm.tag if helm is not None and not by_spec else None,
         helm_spec=helm.spec if helm is not None else None,
         kustomize_name=targets.kustomize.name if targets is not None and targets.kustomize else None,
+        pin=_pick(layers, "pin")[0],
+        min_age=_pick(layers, "minAge")[0],
+        promote_from=_pick(layers, "promoteFrom")[0],
+        promote_after=_pick(layers, "promoteAfter")[0],
     )
 
 

@@ -90,6 +90,11 @@ class CommonUpdateSettings(Model):
     ignore_tags: Strings | None = None
     pull_secret: Str | None = None
     platforms: Strings | None = None
+    # extensions (docs/migration.md): the gates of selection/gates.py
+    pin: Str | None = None
+    min_age: Str | None = None
+    promote_from: Str | None = None
+    promote_after: Str | None = None
 
 
 class PullRequestProvider(Model):

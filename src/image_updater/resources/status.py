@@ -40,7 +40,7 @@ from image_updater.text import printable
 
 # `ImageResult.reason`, from the most to the least in need of attention (the order of the list).
 FAILURES = ("ConfigError", "RegistryAuthFailed", "RegistryError", "WriteBackFailed", "TimedOut", "Failed")
-NOT_UPDATED = ("NotLive", "NoMatchingTag", "DryRun")
+NOT_UPDATED = ("NotLive", "NoMatchingTag", "Held", "Pinned", "DryRun")
 DONE = ("Updated", "UpToDate")
 _RANK = {reason: rank for rank, reason in enumerate((*FAILURES, *NOT_UPDATED, *DONE))}
 MAX_MESSAGE = 1024

@@ -15,8 +15,9 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ from image_updater.errors import ConfigError, ImageUpdaterError
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.diskcache import DiskStore
-from image_updater.runtime import servers
+from image_updater.runtime import branch_history, servers
 from image_updater.runtime.appsources import (
     AppFilter,
     ApplicationSource,
@@ -43,7 +44,7 @@ from image_updater.runtime.configfiles import (
     load_registries_conf,
     user_cache_dir,
 )
-from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport
+from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport, wall_clock
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.registries import RegistryPool
 from image_updater.runtime.statuses import ClusterStatus, PrintedStatus, StatusFiles, StatusSink
@@ -99,6 +100,8 @@ class RunSettings:
     cache_dir: Path | None = None  # the registry metadata cache on disk; None: memory only
     cache_max_entries: int = 200_000
     app_credential_kinds: frozenset[str] = NAMESPACED_KINDS  # what Application annotations may reference
+    app_promotion_namespaces: frozenset[str] = frozenset()  # promote-from may name these namespaces too
+    clock: Callable[[], datetime] | None = None  # the gates' clock (tests); None: the wall clock
     cycle_timeout: float | None = None  # None: DEFAULT_DEADLINE_INTERVALS intervals, at least MIN_DEADLINE
     yaml_limits: YamlLimits = DEFAULT_LIMITS
     webhook: WebhookSettings | None = None  # None: no webhook server (--enable-webhook not given)
@@ -150,12 +153,13 @@ async def run(settings: RunSettings) -> int:
         metrics.watch_registry_requests(pool.counter.snapshot)
         if api is not None:
             metrics.watch_kubernetes(lambda: (api.counter.requests, api.counter.errors))
+        git = GitWriter(
+            cache=GitRepoCache(settings.git_workdir),
+            known_hosts=_known_hosts(settings.ssh_known_hosts),
+            local_repositories=settings.applications_dir is not None,  # no file:// in a cluster
+        )
         writer = WriteBack(
-            git=GitWriter(
-                cache=GitRepoCache(settings.git_workdir),
-                known_hosts=_known_hosts(settings.ssh_known_hosts),
-                local_repositories=settings.applications_dir is not None,  # no file:// in a cluster
-            ),
+            git=git,
             api=api,
             secrets=secrets,
             repo_creds=RepoCredsFromSecrets(
@@ -170,13 +174,19 @@ async def run(settings: RunSettings) -> int:
             dry_run=settings.dry_run,
             batch=settings.git_batch,
         )
+        trust = AppTrust(
+            credential_kinds=settings.app_credential_kinds,
+            promotion_namespaces=settings.app_promotion_namespaces,
+        )
         options = CycleOptions(
             max_concurrency=settings.max_concurrency,
             trust_tags_for=settings.trust_tags_for,
             dry_run=settings.dry_run,
             kube_events=settings.kube_events,
-            app_trust=AppTrust(credential_kinds=settings.app_credential_kinds),
+            app_trust=trust,
             deadline=settings.cycle_deadline,
+            clock=settings.clock or wall_clock,
+            history=branch_history.history(writer=writer, git=git, trust=trust) if api is None else None,
         )
         cycle = Cycle(
             source=source,

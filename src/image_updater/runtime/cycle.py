@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -38,19 +39,25 @@ from image_updater.resources.assigning import Refused
 from image_updater.resources.matching import Match
 from image_updater.resources.model import ImageUpdater
 from image_updater.resources.status import ImageOutcome
-from image_updater.runtime import explaining, outcomes, planning, statuses
+from image_updater.runtime import explaining, outcomes, planning, promotion, statuses
 from image_updater.runtime.appsources import ApplicationSource
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.planning import ImageCheck
 from image_updater.runtime.registries import CycleTags, RegistryPool
 from image_updater.runtime.statuses import StatusSink
 from image_updater.runtime.writing import PendingApp, WriteBack, Written
+from image_updater.selection.gates import Promotion
 from image_updater.settings.registries import RegistryConfig, api_repository
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
     from image_updater.kube.calling import Api
 
 log = structlog.get_logger("image_updater.cycle")
+
+
+def wall_clock() -> datetime:
+    """Now, zone-aware: the gates' clock outside tests."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,8 @@ class CycleOptions:
     kube_events: bool = True
     app_trust: AppTrust = field(default_factory=AppTrust)  # what annotations may reference
     deadline: float = 600.0  # seconds a cycle may take before unfinished work is reported timed out
+    clock: Callable[[], datetime] = field(default=lambda: wall_clock())  # for min-age, promotions
+    history: promotion.History | None = None  # directory mode: since when a value is on a branch
 
 
 @dataclass(slots=True)
@@ -111,7 +120,7 @@ class Cycle:
         deadline = started + self._options.deadline
         report = CycleReport()
         try:
-            apps = await asyncio.wait_for(self._parsed_apps(report), self._options.deadline)
+            apps, listed = await asyncio.wait_for(self._parsed_apps(report), self._options.deadline)
         except TimeoutError:
             raise DeadlineExceeded(
                 f"listing Applications did not finish within the cycle deadline ({self._deadline_text})"
@@ -123,6 +132,8 @@ class Cycle:
             for skip in skipped:
                 log.info("skipping image", app=skip.app, image=skip.image, reason=skip.reason)
                 report.outcomes.append(outcomes.skipped(skip))
+        sources: dict[tuple[str, str, float], asyncio.Future[Promotion]] = {}  # one read per source and image
+        checks = list(await asyncio.gather(*(self._with_promotion(c, listed, sources) for c in checks)))
         pending = await self._changes(apps, checks, report, deadline=deadline)
         self._pool.cache.flush()  # what this cycle learnt survives a restart
         report.written = await self._writer.write_all(pending)
@@ -134,7 +145,11 @@ class Cycle:
         self._metrics.cycle_seconds.observe(report.seconds)
         return report
 
-    async def _parsed_apps(self, report: CycleReport) -> list[tuple[Application, AppSettings]]:
+    async def _parsed_apps(
+        self, report: CycleReport
+    ) -> tuple[list[tuple[Application, AppSettings]], dict[str, Mapping[str, Any]]]:
+        """The managed Applications with their settings, and every listed manifest by `ns/name`
+        (what promotion gates read)."""
         listing = await self._source.list()
         resources = assigning.load(listing.image_updaters, default_namespace=applications.DEFAULT_NAMESPACE)
         for problem in (*listing.problems, *resources.problems):
@@ -178,7 +193,30 @@ class Cycle:
             parsed.append((app, settings))
         report.applications = len(parsed)
         self._metrics.applications_watched.set(len(parsed))
-        return parsed
+        return parsed, {_manifest_key(m): m for m in listing.applications}
+
+    async def _with_promotion(
+        self,
+        check: ImageCheck,
+        listed: Mapping[str, Mapping[str, Any]],
+        sources: dict[tuple[str, str, float], asyncio.Future[Promotion]],
+    ) -> ImageCheck:
+        """`check` with what its `promote-from` Application offers (runtime/promotion.py)."""
+        gates = check.image.gates
+        if gates.promote_from is None:
+            return check
+        key = (gates.promote_from, check.image.spec.image.name, gates.promote_after)
+        if key not in sources:
+            sources[key] = asyncio.ensure_future(
+                promotion.resolve(
+                    check.image,
+                    listed=listed,
+                    api=self._api,
+                    history=self._options.history,
+                    app=check.app.key,
+                )
+            )
+        return replace(check, promotion=await asyncio.shield(sources[key]))
 
     async def _changes(
         self,
@@ -200,6 +238,8 @@ class Cycle:
                 str(check.image.pull_secret),
                 check.image.selection_key,
                 _current_digest(check),
+                check.image.gates,
+                check.promotion,
             )
             if key not in scans:
                 scans[key] = asyncio.ensure_future(self._gated_scan(gate, check, cycle_tags))
@@ -280,6 +320,10 @@ class Cycle:
             tag_order=endpoint.tagsortmode,
             confirm_digest=True,
             current_digest=_current_digest(check),
+            min_age=check.image.gates.min_age,
+            promotion=check.promotion,
+            now=self._options.clock(),
+            current_tag=check.current.tag if check.current is not None else None,
         )
         try:
             return await scan(tags, request)
@@ -299,13 +343,19 @@ class Cycle:
         if chosen is None:
             reason = explaining.no_match(result.selection, listed=len(result.tags), image=image)
             log.info("no update", app=check.app.key, image=image, reason=reason)
-            report.outcomes.append(outcomes.of_check(check, reason="NoMatchingTag", message=reason))
+            why = "Held" if explaining.held_back(result.selection) else "NoMatchingTag"
+            report.outcomes.append(outcomes.of_check(check, reason=why, message=reason))
             return None
+        if held := explaining.held_back(result.selection):
+            log.info("held back", app=check.app.key, image=image, chosen=chosen.name, reason=held)
         change = planning.decide(check, chosen)
         if change is None:
             log.debug("up to date", app=check.app.key, image=image, tag=chosen.name)
             message = f"runs {chosen.name}, the newest tag allowed"
-            report.outcomes.append(outcomes.of_check(check, reason="UpToDate", message=message))
+            outcome = outcomes.of_check(check, reason="UpToDate", message=message)
+            if held:
+                outcome = outcomes.of_check(check, reason="Held", message=f"runs {chosen.name}; {held}")
+            report.outcomes.append(outcome)
         return change
 
     async def _account_writes(self, report: CycleReport) -> None:
@@ -385,6 +435,12 @@ async def _cancel(futures: Sequence[asyncio.Future[Any]]) -> None:
     for future in futures:
         future.cancel()
     await asyncio.gather(*futures, return_exceptions=True)
+
+
+def _manifest_key(manifest: Mapping[str, Any]) -> str:
+    meta = manifest.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    return f"{meta.get('namespace') or applications.DEFAULT_NAMESPACE}/{meta.get('name')}"
 
 
 def _current_digest(check: ImageCheck) -> str | None:

@@ -25,7 +25,7 @@ def failed_app(app: Application, err: ImageUpdaterError) -> ImageOutcome:
 
 def skipped(skip: Skip) -> ImageOutcome:
     return ImageOutcome(
-        app=skip.app, alias=skip.alias, image=skip.image, reason="NotLive", message=skip.reason
+        app=skip.app, alias=skip.alias, image=skip.image, reason=skip.outcome, message=skip.reason
     )
 
 

@@ -5,7 +5,8 @@ Pure. Upstream only updates images it sees running (`status.summary.images`); so
 names are compared with Docker Hub's spellings treated as one (`nginx` = `docker.io/library/nginx`),
 which removes upstream's most confusing "not live" case. An Application without status (read
 from a directory) counts every image as live, with the current tag unknown: the write-back
-target then decides whether anything changes.
+target then decides whether anything changes. A pinned image (runtime/pinning.py) is skipped
+before anything else, so it costs no registry request.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.errors import ConfigError
 from image_updater.refs import Digest, ImageRef, Tag
+from image_updater.runtime import pinning
 from image_updater.selection.digest import DigestPolicy
+from image_updater.selection.gates import Promotion
 from image_updater.selection.types import TagInfo
 
 
@@ -31,6 +34,7 @@ class ImageCheck:
     app: Application
     image: ImageSettings
     current: ImageRef | None
+    promotion: Promotion | None = None  # what the `promote-from` Application offers (runtime/promotion.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,7 @@ class Skip:
     image: str
     reason: str
     alias: str | None = None
+    outcome: str = "NotLive"  # the ImageUpdater status reason: NotLive or Pinned
 
 
 def images_to_check(app: Application, settings: AppSettings) -> tuple[list[ImageCheck], list[Skip]]:
@@ -48,6 +53,17 @@ def images_to_check(app: Application, settings: AppSettings) -> tuple[list[Image
     checks: list[ImageCheck] = []
     skips: list[Skip] = []
     for image in settings.images:
+        if (why := pinning.pinned(app, settings, image)) is not None:
+            skips.append(
+                Skip(
+                    app=app.key,
+                    image=image.spec.image.name,
+                    reason=why,
+                    alias=image.spec.alias,
+                    outcome="Pinned",
+                )
+            )
+            continue
         if app.live_images is None:
             checks.append(ImageCheck(app=app, image=image, current=None))
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import aiohttp
 
@@ -82,6 +83,9 @@ class CycleTags:
 
     async def fetch_manifest(self, repository: str, reference: str) -> Manifest:
         return await self._client.fetch_manifest(repository, reference)  # cached by digest in the client
+
+    def first_seen(self, repository: str, digest: str, *, now: datetime) -> datetime:
+        return self._client.first_seen(repository, digest, now=now)
 
     async def tag_info(
         self,

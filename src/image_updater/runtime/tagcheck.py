@@ -19,6 +19,7 @@ import aiohttp
 
 from image_updater import refs, selection
 from image_updater.credentials import CredentialRef, SecretSource, parse_credential_ref
+from image_updater.errors import ConfigError
 from image_updater.refs import ImageRef
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
@@ -26,7 +27,7 @@ from image_updater.runtime.configfiles import load_registries_conf
 from image_updater.runtime.registries import RegistryPool
 from image_updater.selection.types import Platform
 from image_updater.settings.proxies import ProxyRules
-from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository
+from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository, parse_duration
 from image_updater.sources.secret_files import SecretFiles
 
 
@@ -40,6 +41,7 @@ class CheckOptions:
     allow_tags: str | None = None
     ignore_tags: tuple[str, ...] = ()
     platforms: str | None = None
+    min_age: str | None = None
     credentials: str | None = None
     registries_conf: Path | None = None
     rate_limit: float | None = None
@@ -79,6 +81,7 @@ class _Parsed:
     policy: selection.UpdatePolicy
     tag_filter: selection.TagFilter
     platforms: tuple[Platform, ...]
+    min_age: float
     config: RegistryConfig
     credentials: CredentialRef | None
 
@@ -95,9 +98,17 @@ def _parse(options: CheckOptions) -> _Parsed:
             allow=options.allow_tags, ignore=options.ignore_tags, image=name
         ),
         platforms=selection.parse_platforms(options.platforms),
+        min_age=_min_age(options.min_age),
         config=load_registries_conf(options.registries_conf),
         credentials=parse_credential_ref(options.credentials) if options.credentials else None,
     )
+
+
+def _min_age(text: str | None) -> float:
+    try:
+        return parse_duration(text.strip()) if text and text.strip() else 0.0
+    except ValueError:
+        raise ConfigError(f"--min-age {text!r} is not a duration like 30m, 24h or 1h30m") from None
 
 
 async def check_image(options: CheckOptions, *, environ: Mapping[str, str]) -> CheckReport:
@@ -141,6 +152,7 @@ async def _check(
         want_digest=True,
         tag_order=endpoint.tagsortmode,
         explain=True,  # `test` lists every candidate in order and every rejection with its reason
+        min_age=parsed.min_age,
     )
     async with aiohttp.ClientSession() as session:
         resolver = CredentialResolver(secrets=secrets, environ=environ, clock=time.monotonic)

@@ -28,6 +28,7 @@ from image_updater.errors import (
     InvalidWriteBackConfig,
 )
 from image_updater.refs import Digest, ImageRef, Tag
+from image_updater.runtime import pinning
 from image_updater.templates import Template
 from image_updater.writeback import argocd_app
 from image_updater.writeback.git import GitWriter, WriteResult
@@ -245,12 +246,21 @@ class WriteBack:
             images = _manifest_images(item)
 
             def mutate(manifest: dict[str, object]) -> dict[str, object] | None:
-                return argocd_app.updated_application(
+                fresh = replace(item.app, manifest=manifest)  # pinned since it was listed: leave it
+                if any(pinning.pinned(fresh, item.settings, image) for image, _ in item.changes):
+                    return None
+                new = argocd_app.updated_application(
                     manifest,
                     source_index=source.index,
                     multi_source=item.app.multi_source,
                     kind=kind,
                     images=images,
+                )
+                # what we wrote goes in the same patch: a later different value is a person's pin
+                return (
+                    pinning.with_record(new, source_index=source.index, kind=kind, images=images)
+                    if new
+                    else None
                 )
 
             if self._dry_run:
@@ -270,6 +280,12 @@ class WriteBack:
             return await self._git_job(item)
         except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
             return as_error(err, f"application {item.app.key}")
+
+    async def write_location(self, item: PendingApp) -> tuple[str, TargetBranch, GitAuth | None, AppTarget]:
+        """Where `item`'s git write-back goes: repository, branch, credentials and target (what a
+        promotion gate reads in directory mode)."""
+        job = await self._git_job(item)
+        return job.repo_url, job.branch, job.auth, job.target
 
     async def _git_job(self, item: PendingApp) -> _GitJob:
         target = parse_write_back_target(item.settings.write_back_target)

@@ -159,8 +159,6 @@ class GitWriter:
         for name in (branch.base, branch.write):
             if name not in (None, "", "HEAD"):
                 check_branch_name(name, what="write-back branch")  # never an option, wherever it came from
-        if isinstance(auth, SshKeyAuth) and not auth.known_hosts and self._known_hosts:
-            auth = replace(auth, known_hosts=self._known_hosts)
         if not callable(edits):
             check_paths(edits)
         options = CommitOptions(author=author or Author(), signing=signing, signoff=signoff)
@@ -173,12 +171,21 @@ class GitWriter:
             options,
             dry_run,
         )
+        async with self.runner(repo_url, auth) as runner:
+            return await self.cache.recovering(repo_url, lambda: self._write_plan(plan, runner))
+
+    @contextlib.asynccontextmanager
+    async def runner(self, repo_url: str, auth: GitAuth | None) -> AsyncIterator[GitRunner]:
+        """A runner authenticated for `repo_url` (the machine's own credentials when `auth` is None),
+        for as long as the block runs; the SSH key file, if any, is gone afterwards."""
+        git_auth.check_repo_url(repo_url, local=self.local_repositories)
+        if isinstance(auth, SshKeyAuth) and not auth.known_hosts and self._known_hosts:
+            auth = replace(auth, known_hosts=self._known_hosts)
         known_hosts = self.cache.known_hosts_file
         with git_auth.auth_environment(auth, repo_url=repo_url, known_hosts_file=known_hosts) as env:
             if auth is None:  # no Secret applies: the machine's own git credentials, as upstream
                 env = {**env, **await ambient_credential_config()}
-            runner = GitRunner(self.trace, env, git_auth.secrets_of(auth), self._timeout)
-            return await self.cache.recovering(repo_url, lambda: self._write_plan(plan, runner))
+            yield GitRunner(self.trace, env, git_auth.secrets_of(auth), self._timeout)
 
     async def _write_plan(self, plan: _Plan, runner: GitRunner) -> WriteResult:
         """One write in the cache: resolve the branches, then edit, commit and push under the lock."""

@@ -20,8 +20,8 @@ from image_updater.errors import InvalidWriteBackConfig
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth
 from image_updater.writeback.git_branches import TargetBranch
-from image_updater.writeback.git_edits import Reader
 from image_updater.writeback.git_repo import GitRepoCache
+from image_updater.writeback.model import Reader
 from tests.hostile.conftest import Cycle, HostileRemote, snapshot
 
 MAIN = TargetBranch(base="main")

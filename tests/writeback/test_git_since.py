@@ -15,8 +15,7 @@ from image_updater.refs import parse_image
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import HttpsAuth
 from image_updater.writeback.git_since import value_since
-from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget
-from image_updater.writeback.planning import AppTarget
+from image_updater.writeback.model import AppTarget, HelmParams, ManifestImage, WriteTarget
 from tests.writeback.conftest import Remote
 
 T1, T2, T3 = (dt.datetime(2026, 12, day, 9, 0, tzinfo=dt.UTC) for day in (1, 2, 3))

@@ -20,15 +20,9 @@ from image_updater.annotations import AppSettings, ImageSettings
 from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.credentials import SecretSource
-from image_updater.errors import (
-    CredentialError,
-    GitAuthError,
-    ImageUpdaterError,
-    InternalError,
-    InvalidWriteBackConfig,
-)
-from image_updater.refs import Digest, ImageRef, Tag
+from image_updater.errors import CredentialError, GitAuthError, ImageUpdaterError, InvalidWriteBackConfig
 from image_updater.runtime import pinning
+from image_updater.runtime.gitplan import AppWrite, GroupPlan, as_error, plan_group
 from image_updater.templates import Template
 from image_updater.writeback import argocd_app
 from image_updater.writeback.git import GitWriter, WriteResult
@@ -41,16 +35,16 @@ from image_updater.writeback.git_auth import (
 )
 from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
 from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
-from image_updater.writeback.git_edits import Edit, Reader
+from image_updater.writeback.git_edits import Edit
 from image_updater.writeback.model import (
+    AppTarget,
     HelmParams,
     ManifestImage,
+    Reader,
     choose_source,
     parse_write_back_target,
     values_reference,
 )
-from image_updater.writeback.planning import AppTarget, plan_edits
-from image_updater.writeback.reading import current_tag
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
     from image_updater.kube.calling import Api
@@ -100,66 +94,10 @@ class _GitJob:
     auth: GitAuth | None
     target: AppTarget
 
-    def changes(self, read: Reader) -> tuple[Change, ...]:
-        """The changes the target file does not hold yet; an unknown old tag (no Argo CD status)
-        is read from the file."""
-        pending = []
-        for (_, change), image in zip(self.pending.changes, self.target.images, strict=True):
-            current = current_tag(read, self.target, image)
-            if current is not None and current == _as_written(change.new):
-                continue  # already written (Argo CD has not synced it yet, or another writer did)
-            if change.old.tag is None and change.old.digest is None:
-                tag, _, digest = (current or "").partition("@")
-                old = replace(
-                    change.old, tag=Tag(tag) if tag else None, digest=Digest(digest) if digest else None
-                )
-                change = replace(change, old=old)
-            pending.append(change)
-        return tuple(pending)
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A group's write planned against one tip: the merged edits, the changes each Application
-    still needs (by position in the group), and the Applications that cannot be written."""
-
-    edits: dict[str, Edit]
-    changes: dict[int, tuple[Change, ...]]
-    failures: dict[int, ImageUpdaterError]
-
-
-def _prepare(group: Sequence[_GitJob], read: Reader) -> _Prepared:
-    """Plan every Application on its own, so one broken target does not stop the others.
-
-    Each Application's edits run once, on the text the Applications before it left, and the
-    resulting texts become the group's edits: nothing is parsed twice, and an edit that fails
-    (a file that does not parse, a target that cannot take it) fails its Application alone.
-    """
-    texts: dict[str, str | None] = {}
-    changes: dict[int, tuple[Change, ...]] = {}
-    failures: dict[int, ImageUpdaterError] = {}
-    for index, job in enumerate(group):
-        try:
-            needed = job.changes(read)
-            if not needed:
-                continue
-            staged = {
-                path: edit(texts[path] if path in texts else read(path))
-                for path, edit in plan_edits(read, job.target).items()
-            }
-        except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
-            failures[index] = as_error(err, f"application {job.pending.app.key}")
-            continue
-        texts.update(staged)
-        changes[index] = needed
-    return _Prepared({path: _constant(text) for path, text in texts.items()}, changes, failures)
-
-
-def _constant(text: str | None) -> Edit:
-    def edit(_: str | None) -> str | None:
-        return text
-
-    return edit
+    def write(self) -> AppWrite:
+        return AppWrite(
+            subject=f"application {self.pending.app.key}", target=self.target, changes=_changes(self.pending)
+        )
 
 
 class WriteBack:
@@ -345,14 +283,15 @@ class WriteBack:
 
     async def _write_group(self, group: Sequence[_GitJob]) -> list[Written]:
         first = group[0]
-        outcome: list[_Prepared] = []
+        writes = [job.write() for job in group]
+        outcome: list[GroupPlan] = []
 
         def planner(read: Reader) -> Mapping[str, Edit]:
             # GitWriter renders the message first, against the same tip: reuse what it prepared
-            return outcome[0].edits if outcome else _prepare(group, read).edits
+            return outcome[0].edits if outcome else plan_group(writes, read).edits
 
         def message(read: Reader) -> str:
-            outcome[:] = [_prepare(group, read)]
+            outcome[:] = [plan_group(writes, read)]
             template = self._commit.template
             return combine_messages(
                 [
@@ -382,14 +321,14 @@ class WriteBack:
             return [
                 _failed(job.pending, as_error(err, f"application {job.pending.app.key}")) for job in group
             ]
-        prepared = outcome[0] if outcome else _Prepared({}, {}, {})
+        prepared = outcome[0] if outcome else GroupPlan({}, {}, {})
         # the group's diff goes with its first changed Application only: logged once, not once per app
         first_changed = min(prepared.changes, default=-1)
         return [self._written(job, i, prepared, result, first=first_changed) for i, job in enumerate(group)]
 
     @staticmethod
     def _written(
-        job: _GitJob, index: int, prepared: _Prepared, result: WriteResult, *, first: int
+        job: _GitJob, index: int, prepared: GroupPlan, result: WriteResult, *, first: int
     ) -> Written:
         if index in prepared.failures:
             return _failed(job.pending, prepared.failures[index])
@@ -413,21 +352,8 @@ def _manifest_images(item: PendingApp) -> tuple[ManifestImage, ...]:
     )
 
 
-def _as_written(ref: ImageRef) -> str:
-    """How targets spell a tag: `tag`, or `tag@sha256:...` for a pinned digest."""
-    return f"{ref.tag or ''}@{ref.digest}" if ref.digest else str(ref.tag or "")
-
-
 def _changes(item: PendingApp) -> tuple[Change, ...]:
     return tuple(change for _, change in item.changes)
-
-
-def as_error(err: Exception, subject: str) -> ImageUpdaterError:
-    """`err` itself when it is one of ours, else an InternalError for `subject` (traceback at debug)."""
-    if isinstance(err, ImageUpdaterError):
-        return err
-    log.debug("internal error", subject=subject, exc_info=err)
-    return InternalError(subject, err)
 
 
 def _failed(item: PendingApp, err: ImageUpdaterError) -> Written:

@@ -17,37 +17,122 @@ sorted (as upstream writes it, so the result is upstream's), else after the othe
 in another order, e.g. by upstream before v1.2, is not reshuffled). Kustomize images replace the
 entry for the same image (see `merge_images`) or are appended. Entries and keys we do not manage are
 kept; a leading comment block and `---` are kept as written; comments elsewhere are not. A file
-that does not parse raises WriteBackError: it is never silently replaced.
+that does not parse raises WriteBackError: it is never silently replaced. The file is composed
+once (bounds, and the values `current` reads) and loaded for re-emitting only when written.
+
+Also owns the one decision that needs the tree: the source type when neither the spec nor Argo
+CD's status says it (`kustomization.yaml`/`.yml`/`Kustomization` → kustomize, `Chart.yaml` → helm).
 """
 
 from __future__ import annotations
 
 import bisect
 import io
-from collections.abc import Sequence
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 
-from image_updater.errors import WriteBackError
+from image_updater.errors import InvalidWriteBackConfig, WriteBackError
+from image_updater.writeback import paths
 from image_updater.writeback import yamltext as yt
-from image_updater.writeback.model import ManifestImage, SourceKind, same_image_name
+from image_updater.writeback.model import (
+    KUSTOMIZATION_NAMES,
+    AppTarget,
+    ManifestImage,
+    Reader,
+    SourceKind,
+    same_image_name,
+)
+from image_updater.writeback.reading import tag_of_reference
+
+
+def locate(app: AppTarget, read: Reader) -> ArgocdSourceFile:
+    """`.argocd-source-<app>.yaml` in the source path, written as the source's (maybe detected) type."""
+    path = paths.argocd_source_path(
+        source_path=app.source_path,
+        app_name=app.app_name,
+        app_namespace=app.app_namespace,
+        controller_namespace=app.controller_namespace,
+    )
+    return ArgocdSourceFile(path, kind=app.kind or detect_kind(read, app.source_path))
+
+
+def detect_kind(read: Reader, source_path: str) -> SourceKind:
+    """kustomize or helm, from the files at `source_path`, as Argo CD itself decides."""
+    directory = paths.resolve(".", source_path=source_path)
+    if any(read(posixpath.join(directory, n)) is not None for n in KUSTOMIZATION_NAMES):
+        return "kustomize"
+    if read(posixpath.join(directory, "Chart.yaml")) is not None:
+        return "helm"
+    raise InvalidWriteBackConfig(
+        f"cannot tell whether {directory!r} is Kustomize or Helm (no kustomization.yaml "
+        "or Chart.yaml); add a kustomize: or helm: block to the source, or set write-back-target"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ArgocdSourceFile:
+    path: str
+    kind: SourceKind
+
+    def load(self, text: str | None) -> ArgocdSource:
+        header, body = _split_header(text or "")
+        return ArgocdSource(self, text or "", header, yt.Composed.of(body, path=self.path))
+
+
+@dataclass(frozen=True, slots=True)
+class ArgocdSource:
+    """One parse of an `.argocd-source` file: its kept header and its composed body."""
+
+    file: ArgocdSourceFile
+    text: str
+    header: str
+    body: yt.Composed
+
+    def current(self, image: ManifestImage) -> str | None:
+        """The tag of the image's kustomize override or Helm parameter (spec or tag)."""
+        documents = () if self.body.problem else self.body.nodes
+        data = yt.plain(documents[0]) if len(documents) == 1 else None
+        if not isinstance(data, Mapping):
+            return None
+        for entry in _section(data, "kustomize", "images"):
+            if same_image_name(entry_name(str(entry)), image.kustomize_name or image.image.name):
+                return tag_of_reference(str(entry).split("=", 1)[-1])
+        wanted = image.helm.spec or image.helm.tag
+        for param in _section(data, "helm", "parameters"):
+            if isinstance(param, Mapping) and param.get("name") == wanted:
+                value = str(param.get("value", ""))
+                return tag_of_reference(value) if image.helm.spec else value or None
+        return None
+
+    def apply(self, images: Sequence[ManifestImage]) -> str:
+        """The file with `images` written as `kind` (helm or kustomize) overrides."""
+        path = self.file.path
+        self.body.documents()  # the bounds (size, depth, aliases) before the full load
+        data = _load(self.body.text, path=path)
+        if self.file.kind == "helm":
+            _upsert_parameters(_list_at(data, "helm", "parameters", path=path), images, path=path)
+        else:
+            merge_images(_list_at(data, "kustomize", "images", path=path), images, keep_equal=True)
+        return (self.header + _dump(data)).replace("\n", yt.newline_of(self.text))
 
 
 def apply(
     text: str | None, images: Sequence[ManifestImage], *, kind: SourceKind, path: str = ".argocd-source.yaml"
 ) -> str:
     """`text` (None: no file yet) with `images` written as `kind` (helm or kustomize) overrides."""
-    header, body = _split_header(text or "")
-    data = _load(body, path=path)
-    if kind == "helm":
-        params = _list_at(data, "helm", "parameters", path=path)
-        _upsert_parameters(params, images, path=path)
-    else:
-        merge_images(_list_at(data, "kustomize", "images", path=path), images, keep_equal=True)
-    return (header + _dump(data)).replace("\n", yt.newline_of(text or ""))
+    return ArgocdSourceFile(path, kind=kind).load(text).apply(images)
+
+
+def _section(data: Mapping[str, Any], section: str, key: str) -> list[Any]:
+    block = data.get(section)
+    found = block.get(key) if isinstance(block, Mapping) else None
+    return found if isinstance(found, list) else []
 
 
 def _split_header(text: str) -> tuple[str, str]:
@@ -62,7 +147,6 @@ def _split_header(text: str) -> tuple[str, str]:
 
 
 def _load(body: str, *, path: str) -> dict[str, Any]:
-    yt.compose_documents(body, path=path)  # the bounds (size, depth, aliases) before the full load
     try:
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True

@@ -33,13 +33,13 @@ from image_updater.writeback.git_commit import Author, CommitOptions, Signing, c
 from image_updater.writeback.git_edits import (
     Edit,
     EditPlanner,
-    Reader,
     apply_edits,
     check_paths,
     reader,
     resolve_edits,
 )
 from image_updater.writeback.git_repo import GitRepoCache
+from image_updater.writeback.model import Reader
 
 # The branch moved under us: refused by the client's check, or lost a race in the server's ref update.
 _CONFLICTS = ("(fetch first)", "(non-fast-forward)", "(stale info)", "cannot lock ref", "incorrect old value")

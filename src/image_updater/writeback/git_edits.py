@@ -14,10 +14,10 @@ from typing import TypeAlias
 
 from image_updater.errors import InvalidWriteBackConfig, WriteBackError
 from image_updater.writeback import tree_files
+from image_updater.writeback.model import Reader
 from image_updater.yamlsafe import DEFAULT_LIMITS
 
 Edit: TypeAlias = Callable[[str | None], str | None]
-Reader: TypeAlias = Callable[[str], str | None]
 # Edits that depend on what else is in the tree (which kustomization file exists, whether a source
 # is Kustomize or Helm): called with a reader of the fetched tip, again after every push conflict.
 EditPlanner: TypeAlias = Callable[[Reader], Mapping[str, Edit]]

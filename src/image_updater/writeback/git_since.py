@@ -22,9 +22,8 @@ from image_updater.writeback.git_auth import GitAuth
 from image_updater.writeback.git_branches import check_branch_name
 from image_updater.writeback.git_cli import GitRunner
 from image_updater.writeback.git_edits import reader
-from image_updater.writeback.model import ManifestImage
-from image_updater.writeback.planning import AppTarget
-from image_updater.writeback.reading import current_tag
+from image_updater.writeback.model import AppTarget, ManifestImage
+from image_updater.writeback.targets import current_tag
 
 DEPTH = 50
 

@@ -7,40 +7,129 @@ image (so an aliased entry is never duplicated, upstream #208/#312); failing tha
 appended, creating `images:` at the end of the file if needed. Within an entry: `newName` only when
 it differs from `name`, `newTag` for a tag, `digest` for a digest; a stale `newTag` or `digest` is
 removed when the new image has none, as kustomize does for the `name:tag` and `name@digest` forms.
-Single-document files only.
+Single-document files only. The images of every Application writing the file are planned
+against one parse (each seeing what the ones before it wrote) and spliced and verified once.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from image_updater.errors import InvalidWriteBackConfig, WriteBackError
-from image_updater.writeback import yamledit
+from image_updater.errors import ConfigError, InvalidWriteBackConfig, WriteBackError
+from image_updater.writeback import paths, yamledit
 from image_updater.writeback import yamltext as yt
 from image_updater.writeback.edits import AppendEntry, DeleteKey, Edit, SetValue
-from image_updater.writeback.model import ManifestImage, same_image_name
+from image_updater.writeback.model import (
+    KUSTOMIZATION_NAMES,
+    AppTarget,
+    ManifestImage,
+    Reader,
+    same_image_name,
+)
+from image_updater.writeback.reading import joined
 
 Entry = dict[str, str]
 
 
+def locate(app: AppTarget, read: Reader) -> KustomizationFile:
+    """The kustomization file of the target's directory, picked among those present as kustomize does."""
+    directory = paths.kustomization_dir(app.target, source_path=app.source_path)
+    present = [n for n in KUSTOMIZATION_NAMES if read(posixpath.join(directory, n)) is not None]
+    return KustomizationFile(paths.find_kustomization(directory, existing=present))
+
+
+@dataclass(frozen=True, slots=True)
+class KustomizationFile:
+    path: str
+
+    def load(self, text: str | None) -> Kustomization:
+        return Kustomization(self.path, None if text is None else yt.Composed.of(text, path=self.path))
+
+
+@dataclass(frozen=True, slots=True)
+class Kustomization:
+    """One parse of a kustomization file (None: there is no file)."""
+
+    path: str
+    parsed: yt.Composed | None
+
+    def current(self, image: ManifestImage) -> str | None:
+        """The `newTag[@digest]` of the entry whose `name` is the image's (the one the edit updates)."""
+        try:
+            entries = _entries(self.parsed.documents(), path=self.path) if self.parsed else []
+        except (ConfigError, WriteBackError):
+            return None
+        wanted = image.kustomize_name or image.image.name
+        found = (e for e in entries if same_image_name(e.get("name", ""), wanted))
+        entry = next(found, None)
+        return None if entry is None else joined(entry.get("newTag"), entry.get("digest"))
+
+    def apply(self, images: Sequence[ManifestImage]) -> str:
+        if self.parsed is None:
+            raise InvalidWriteBackConfig(
+                f"{self.path} does not exist; point kustomization:<dir> at an existing kustomization"
+            )
+        docs = self.parsed.documents()
+        plan = _Plan(docs, path=self.path)
+        for image in images:
+            plan.add(image)
+        return yamledit.apply(self.parsed.text, plan.edits(), path=self.path, loose=True, documents=docs)
+
+
 def apply(text: str | None, images: Sequence[ManifestImage], *, path: str = "kustomization.yaml") -> str:
     """`text` with every image set; the same text when nothing changes. None (no file) is refused."""
-    if text is None:
-        raise InvalidWriteBackConfig(
-            f"{path} does not exist; point kustomization:<dir> at an existing kustomization"
-        )
-    result = text
-    for image in images:
-        docs = yt.compose_documents(result, path=path)
-        edits = _edits(_entries(docs, path=path), image)
-        result = yamledit.apply(result, edits, path=path, loose=True, documents=docs)
-    return result
+    return KustomizationFile(path).load(text).apply(images)
+
+
+class _Plan:
+    """The `images:` entries as the edits so far leave them, and those edits: one per key of an
+    entry already in the file (the last), new entries whole. Each image is matched against what
+    the images before it wrote, as if each were applied on its own, yet the file is edited once."""
+
+    def __init__(self, docs: list[Node | None], *, path: str) -> None:
+        nodes = _entry_nodes(docs, path=path)
+        self.entries = [_fields(item) for item in nodes]
+        self.keys = [_keys(item) for item in nodes]
+        self.original = len(nodes)
+        self.changes: dict[yt.Path, Edit] = {}
+
+    def add(self, image: ManifestImage) -> None:
+        for edit in _edits(self.entries, image):
+            if isinstance(edit, AppendEntry):
+                self.entries.append(dict(edit.entry))
+                self.keys.append(set(self.entries[-1]))
+                continue
+            _, index, key = edit.path
+            entry, keys = self.entries[int(index)], self.keys[int(index)]
+            if isinstance(edit, DeleteKey):
+                if key not in keys:
+                    continue  # nothing to remove: not an edit at all
+                entry.pop(str(key), None)
+                keys.discard(str(key))
+            else:
+                entry[str(key)] = edit.value
+                keys.add(str(key))
+            if int(index) < self.original:
+                self.changes[edit.path] = edit
+
+    def edits(self) -> list[Edit]:
+        added = [
+            AppendEntry(("images",), tuple((k, entry[k]) for k in _ORDER if k in entry))
+            for entry in self.entries[self.original :]
+        ]
+        return [*self.changes.values(), *added]
 
 
 def _entries(docs: list[Node | None], *, path: str) -> list[Entry]:
     """The string fields of each `images:` entry, in order."""
+    return [_fields(item) for item in _entry_nodes(docs, path=path)]
+
+
+def _entry_nodes(docs: list[Node | None], *, path: str) -> list[Node]:
     if len(docs) > 1:
         raise WriteBackError(f"{path} holds {len(docs)} YAML documents; a kustomization is a single document")
     root = docs[0] if docs else None
@@ -49,13 +138,17 @@ def _entries(docs: list[Node | None], *, path: str) -> list[Entry]:
         return []
     if not isinstance(pair[1], SequenceNode):
         raise WriteBackError(f"{path}: images is not a list; fix the file by hand")
-    return [_fields(item) for item in yt.items(pair[1])]
+    return yt.items(pair[1])
 
 
 def _fields(item: object) -> Entry:
     if not isinstance(item, MappingNode):
         return {}
     return {str(k.value): str(v.value) for k, v in yt.pairs(item) if isinstance(v, ScalarNode)}
+
+
+def _keys(item: object) -> set[str]:
+    return {str(k.value) for k, _ in yt.pairs(item)} if isinstance(item, MappingNode) else set()
 
 
 def _edits(entries: list[Entry], image: ManifestImage) -> list[Edit]:

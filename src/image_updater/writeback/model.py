@@ -2,15 +2,17 @@
 
 No I/O here. `parse_write_back_target` turns the `write-back-target` annotation into a `WriteTarget`
 and rejects what argocd-image-updater would silently misread; `choose_source` and
-`values_reference` say which of an Application's sources receives the write; `paths` resolves the
-target to a file.
+`values_reference` say which of an Application's sources receives the write; `AppTarget` is all a
+target needs to know of one Application; `paths` resolves the target to a file, `targets` gives
+the module that writes it. `Reader` is the only window the target layer has on a repository.
 """
 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from image_updater.applications import Application, AppSource
 from image_updater.errors import InvalidWriteBackConfig
@@ -18,6 +20,9 @@ from image_updater.refs import ImageRef, is_docker_hub
 
 SourceKind = Literal["helm", "kustomize"]
 TargetKind = Literal["argocd-source", "kustomization", "helmvalues"]
+
+# Repository-relative path -> the file's text, None when absent (the git adapter confines it to the tree).
+Reader: TypeAlias = Callable[[str], str | None]
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _FORMS = "kustomization, kustomization:<dir>, helmvalues, helmvalues:<file> or a path ending in .yaml"
@@ -57,6 +62,19 @@ class WriteTarget:
 
     kind: TargetKind
     path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppTarget:
+    """Where one Application's images go: its target, source path and (maybe unknown) type."""
+
+    app_name: str
+    app_namespace: str
+    controller_namespace: str
+    target: WriteTarget
+    source_path: str
+    kind: SourceKind | None  # None: detect from the files at the source path
+    images: tuple[ManifestImage, ...]
 
 
 def parse_write_back_target(text: str | None) -> WriteTarget:

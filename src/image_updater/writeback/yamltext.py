@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, cast
 
 import yaml
@@ -59,6 +60,30 @@ def compose_documents(text: str, *, path: str) -> list[Node | None]:
     except InvalidYaml as err:
         raise WriteBackError(str(err)) from err
     return [doc if doc is not None else _empty_document(text) for doc in documents] or []
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """One parse of a file, shared by what reads it and what edits it; a failed parse is kept, not
+    raised, so reading the current values can answer "unknown" while an edit reports the problem."""
+
+    text: str
+    path: str
+    nodes: tuple[Node | None, ...] = ()
+    problem: WriteBackError | None = None
+
+    @classmethod
+    def of(cls, text: str, *, path: str) -> Composed:
+        try:
+            return cls(text, path, tuple(compose_documents(text, path=path)))
+        except WriteBackError as err:
+            return cls(text, path, problem=err)
+
+    def documents(self) -> list[Node | None]:
+        """The documents; the parse problem (WriteBackError naming the file) when there was one."""
+        if self.problem is not None:
+            raise self.problem
+        return list(self.nodes)
 
 
 def _empty_document(text: str) -> ScalarNode:

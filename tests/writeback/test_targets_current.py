@@ -1,13 +1,13 @@
-"""What a target holds now for an image (for commit messages in directory mode)."""
+"""What a target holds now for an image (for commit messages in directory mode, and to skip what
+is already written), read from the same parse the edit uses."""
 
 from __future__ import annotations
 
 import pytest
 
 from image_updater.refs import ImageRef, Tag
-from image_updater.writeback.model import HelmParams, ManifestImage, WriteTarget
-from image_updater.writeback.planning import AppTarget
-from image_updater.writeback.reading import current_tag
+from image_updater.writeback.model import AppTarget, HelmParams, ManifestImage, WriteTarget
+from image_updater.writeback.targets import current_tag
 from tests.test_yamlsafe import laughs
 
 IMAGE = ImageRef("ghcr.io", "org/api", Tag("v2.0.0"))

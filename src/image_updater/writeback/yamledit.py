@@ -56,8 +56,10 @@ def apply(
     result = text
     for start, end, replacement in sorted(spans, reverse=True):
         result = result[:start] + replacement + result[end:]
+    parsed = original if result == text else None  # the first line edit needs no new parse then
     for edit in structural:
-        result = _Editor(result, path=path, loose=loose).apply(edit)
+        result = _Editor(result, path=path, loose=loose, documents=parsed).apply(edit)
+        parsed = None
     yamlcheck.verify(original, yt.compose_documents(result, path=path), edits, path=path, loose=loose)
     return result
 

@@ -13,6 +13,7 @@ against one parse (each seeing what the ones before it wrote) and spliced and ve
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,8 +39,9 @@ Entry = dict[str, str]
 def locate(app: AppTarget, read: Reader) -> KustomizationFile:
     """The kustomization file of the target's directory, picked among those present as kustomize does."""
     directory = paths.kustomization_dir(app.target, source_path=app.source_path)
-    present = [n for n in KUSTOMIZATION_NAMES if read(posixpath.join(directory, n)) is not None]
-    return KustomizationFile(paths.find_kustomization(directory, existing=present))
+    # kustomize takes the first of its names present: the others need not be looked for
+    present = (n for n in KUSTOMIZATION_NAMES if read(posixpath.join(directory, n)) is not None)
+    return KustomizationFile(paths.find_kustomization(directory, existing=list(itertools.islice(present, 1))))
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,3 +132,25 @@ def test_a_file_written_by_upstream_before_v1_2_is_not_rewritten() -> None:
     # upstream <= v1.1 appended parameters in the Application's order; the same values change nothing
     text = params_file(("image.tag", "v2"), ("image.name", "ghcr.io/org/api"))
     assert argocd_source.apply(text, [manifest_image("ghcr.io/org/api:v2")], kind="helm") == text
+
+
+UNMANAGED = {
+    # each scalar we do not manage keeps its spelling, so it means to Argo CD what it meant before
+    "yaml11-bool-stays-plain": ("value: yes", "value: yes"),
+    "quoted-stays-quoted": ("value: 'yes'", "value: 'yes'"),
+    "float-looking-stays": ("value: 1.10", "value: 1.10"),
+    "null-stays": ("value: ~", "value: ~"),
+    "spaces-stay-plain": ("value: a b", "value: a b"),
+    "escapes-stay": ('value: "tab\\there"', 'value: "tab\\there"'),
+    "flow-becomes-block": ("value: {a: [1, 2]}", "value:\n      a:\n      - 1\n      - 2"),
+    "alias-becomes-a-copy": ("value: &v x\n    other: *v", "value: x\n    other: x"),
+}
+
+
+@pytest.mark.parametrize(("before", "after"), UNMANAGED.values(), ids=UNMANAGED.keys())
+def test_unmanaged_values_are_emitted_as_written(before: str, after: str) -> None:
+    text = "helm:\n  parameters:\n  - name: a\n    " + before + "\n"
+    expected = "helm:\n  parameters:\n  - name: a\n    " + after + "\n"
+    expected += "  - name: image.name\n    value: ghcr.io/org/api\n    forcestring: true\n"
+    expected += "  - name: image.tag\n    value: v2\n    forcestring: true\n"
+    assert argocd_source.apply(text, [manifest_image("ghcr.io/org/api:v2")], kind="helm") == expected

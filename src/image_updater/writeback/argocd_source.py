@@ -16,9 +16,12 @@ Helm parameters are upserted by name in place; a new one goes to its place by na
 sorted (as upstream writes it, so the result is upstream's), else after the others (a file written
 in another order, e.g. by upstream before v1.2, is not reshuffled). Kustomize images replace the
 entry for the same image (see `merge_images`) or are appended. Entries and keys we do not manage are
-kept; a leading comment block and `---` are kept as written; comments elsewhere are not. A file
-that does not parse raises WriteBackError: it is never silently replaced. The file is composed
-once (bounds, and the values `current` reads) and loaded for re-emitting only when written.
+kept, each scalar as written (quoting and spelling: `1.10`, `'yes'`, `~`; an alias becomes a copy,
+a collection block style); a leading comment block and `---` are kept as written; comments
+elsewhere are not. New strings get Go-yaml's double quotes when they would not read back as
+strings plain. A file that does not parse raises WriteBackError: it is never silently replaced.
+The file is composed once with libyaml (bounded; the values `current` reads) and the new file is
+emitted from those nodes by libyaml: no second parse, no pure-Python YAML.
 
 Also owns the one decision that needs the tree: the source type when neither the spec nor Argo
 CD's status says it (`kustomization.yaml`/`.yml`/`Kustomization` → kustomize, `Chart.yaml` → helm).
@@ -27,15 +30,13 @@ CD's status says it (`kustomization.yaml`/`.yml`/`Kustomization` → kustomize, 
 from __future__ import annotations
 
 import bisect
-import io
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_updater.errors import InvalidWriteBackConfig, WriteBackError
 from image_updater.writeback import paths
@@ -113,13 +114,15 @@ class ArgocdSource:
     def apply(self, images: Sequence[ManifestImage]) -> str:
         """The file with `images` written as `kind` (helm or kustomize) overrides."""
         path = self.file.path
-        self.body.documents()  # the bounds (size, depth, aliases) before the full load
-        data = _load(self.body.text, path=path)
+        root = _root(self.body.documents(), path=path)
         if self.file.kind == "helm":
-            _upsert_parameters(_list_at(data, "helm", "parameters", path=path), images, path=path)
+            _upsert_parameters(_list_at(root, "helm", "parameters", path=path), images, path=path)
         else:
-            merge_images(_list_at(data, "kustomize", "images", path=path), images, keep_equal=True)
-        return (self.header + _dump(data)).replace("\n", yt.newline_of(self.text))
+            entries = _list_at(root, "kustomize", "images", path=path)
+            kept = [_Kept(node) for node in entries.value]
+            merge_images(kept, images, keep_equal=True)
+            entries.value = [entry.node if isinstance(entry, _Kept) else _string(entry) for entry in kept]
+        return (self.header + _emit(root)).replace("\n", yt.newline_of(self.text))
 
 
 def apply(
@@ -146,32 +149,48 @@ def _split_header(text: str) -> tuple[str, str]:
     return "".join(lines[:count]), "".join(lines[count:])
 
 
-def _load(body: str, *, path: str) -> dict[str, Any]:
-    try:
-        yaml = YAML(typ="rt")
-        yaml.preserve_quotes = True
-        data = yaml.load(body)
-    except YAMLError as err:
-        raise WriteBackError(f"{path} is not valid YAML ({yt.yaml_problem(err)}); fix or delete it") from err
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
+def _root(documents: list[Node | None], *, path: str) -> MappingNode:
+    """The document as a tree of fresh nodes (an alias becomes a copy, as the file means it)."""
+    if len(documents) > 1:
+        raise WriteBackError(f"{path} holds {len(documents)} YAML documents; fix or delete it")
+    root = _tree(documents[0]) if documents else None
+    if root is None or (isinstance(root, ScalarNode) and yt.tag_of(root) == yt.NULL_TAG):
+        return MappingNode(_MAP, [])
+    if not isinstance(root, MappingNode):
         raise WriteBackError(f"{path} does not hold a mapping; fix or delete it")
-    return cast(dict[str, Any], data)
+    return root
 
 
-def _list_at(data: dict[str, Any], section: str, key: str, *, path: str) -> list[Any]:
-    block = data.setdefault(section, {})
-    if block is None:
-        block = data[section] = {}
-    if not isinstance(block, dict):
+def _tree(node: Node | None) -> Node | None:
+    """A copy of a composed graph (bounded by `compose_documents`), every collection in block style."""
+    if isinstance(node, MappingNode):
+        pairs = [(_tree(key), _tree(value)) for key, value in yt.pairs(node)]
+        return MappingNode(node.tag, pairs, flow_style=False)
+    if isinstance(node, SequenceNode):
+        return SequenceNode(node.tag, [_tree(item) for item in yt.items(node)], flow_style=False)
+    return None if node is None else ScalarNode(node.tag, node.value, style=getattr(node, "style", None))
+
+
+def _list_at(root: MappingNode, section: str, key: str, *, path: str) -> SequenceNode:
+    block = _child(root, section, MappingNode(_MAP, []))
+    if not isinstance(block, MappingNode):
         raise WriteBackError(f"{path}: {section} is not a mapping; fix or delete the file")
-    found = block.setdefault(key, [])
-    if found is None:
-        found = block[key] = []
-    if not isinstance(found, list):
+    found = _child(block, key, SequenceNode(_SEQ, []))
+    if not isinstance(found, SequenceNode):
         raise WriteBackError(f"{path}: {section}.{key} is not a list; fix or delete the file")
     return found
+
+
+def _child(node: MappingNode, key: str, empty: Node) -> Node:
+    """The value of `key`, made `empty` when absent or null."""
+    pair = yt.find_pair(node, key)
+    if pair is not None and not (isinstance(pair[1], ScalarNode) and yt.tag_of(pair[1]) == yt.NULL_TAG):
+        return pair[1]
+    if pair is None:
+        node.value.append((_string(key), empty))
+    else:
+        node.value[node.value.index(pair)] = (pair[0], empty)
+    return empty
 
 
 def helm_values(image: ManifestImage) -> list[tuple[str, str]]:
@@ -186,20 +205,24 @@ def helm_values(image: ManifestImage) -> list[tuple[str, str]]:
     return values
 
 
-def _upsert_parameters(params: list[Any], images: Sequence[ManifestImage], *, path: str) -> None:
-    if not all(isinstance(p, dict) and "name" in p for p in params):
+def _upsert_parameters(params: SequenceNode, images: Sequence[ManifestImage], *, path: str) -> None:
+    found = [yt.find_pair(p, "name") if isinstance(p, MappingNode) else None for p in yt.items(params)]
+    if None in found:
         raise WriteBackError(f"{path}: every helm.parameters entry needs a name; fix or delete the file")
     wanted = {name: value for image in images for name, value in helm_values(image)}
-    names = [str(p["name"]) for p in params]
+    names = [str(yt.plain(pair[1])) for pair in found if pair is not None]
     in_order = names == sorted(names)
+    entries = yt.items(params)  # the node's own list: edited in place
     for name, value in wanted.items():
-        entry = {"name": name, "value": value, "forcestring": True}
+        entry = MappingNode(
+            _MAP, [(_string("name"), _string(name)), (_string("value"), _string(value)), _forcestring()]
+        )
         if name in names:
-            params[names.index(name)] = entry
+            entries[names.index(name)] = entry
             continue
         at = bisect.bisect(names, name) if in_order else len(names)
         names.insert(at, name)
-        params.insert(at, entry)
+        entries.insert(at, entry)
 
 
 def kustomize_entry(image: ManifestImage) -> str:
@@ -267,22 +290,31 @@ def _parts(entry: str) -> tuple[str, str, str]:
     return original, tag, digest
 
 
-def _quoted(value: Any) -> Any:
-    """Strings that would not read back as strings get Go-yaml's double quotes; values read from
-    the file keep their own spelling (ruamel's round-trip types: `1.10` stays `1.10`)."""
-    if isinstance(value, dict):
-        return {key: _quoted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_quoted(item) for item in value]
-    if isinstance(value, str) and not isinstance(value, ScalarString) and not yt.is_plain_string(value):
-        return DoubleQuotedScalarString(value)
-    return value
+_MAP, _SEQ, _BOOL = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:bool"
 
 
-def _dump(data: dict[str, Any]) -> str:
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=2, offset=0)
-    yaml.width = 4096
-    stream = io.StringIO()
-    yaml.dump(_quoted(data), stream)
-    return stream.getvalue()
+class _Kept(str):
+    """An override string read from the file, with its node: kept as written when merged unchanged."""
+
+    __slots__ = ("node",)
+
+    def __new__(cls, node: Node) -> _Kept:
+        kept = super().__new__(cls, yt.plain(node) if isinstance(node, ScalarNode) else str(yt.plain(node)))
+        kept.node = node
+        return kept
+
+    node: Node
+
+
+def _forcestring() -> tuple[ScalarNode, ScalarNode]:
+    return ScalarNode(yt.STR_TAG, "forcestring"), ScalarNode(_BOOL, "true")  # new nodes: no anchors
+
+
+def _string(value: str) -> ScalarNode:
+    """A new string, in Go-yaml's double quotes when it would not read back as a string plain."""
+    return ScalarNode(yt.STR_TAG, value, style=None if yt.is_plain_string(value) else '"')
+
+
+def _emit(root: MappingNode) -> str:
+    """argocd-image-updater's layout: indent 2, `- ` at its parent key's indentation, no folding."""
+    return yaml.serialize(root, Dumper=yaml.CSafeDumper, indent=2, width=4096, allow_unicode=True)

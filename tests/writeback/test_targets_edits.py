@@ -228,6 +228,11 @@ SCALARS = {
     "leading-star": ("*x", '"*x"'),
     "quote-inside": ('a"b', '"a\\"b"'),
     "empty": ("", '""'),
+    "yaml11-bool-capitals": ("OFF", '"OFF"'),
+    "yaml11-bool-one-letter": ("y", '"y"'),
+    "yaml12-null-capitals": ("NULL", '"NULL"'),
+    "letter-first-tag": ("v1.10", "v1.10"),
+    "letter-first-word": ("yesterday", "yesterday"),
 }
 
 

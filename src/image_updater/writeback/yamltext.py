@@ -38,6 +38,11 @@ _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./@+~=-]*(?::[A-Za-z0-9_./@+
 _ALIAS = re.compile(r"\*[^\s,\[\]{}]+")
 _PROPERTY = re.compile(r"[&!][^\s,\[\]{}]*\s+")
 _ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
+# Of the implicit types of YAML 1.1 and 1.2, only these words start with a letter (booleans, nulls);
+# numbers, dates, merge and value keys start with a digit, a sign, `.`, `<` or `=`.
+_WORDS = frozenset(
+    "y Y yes Yes YES n N no No NO on On ON off Off OFF true True TRUE false False FALSE null Null NULL".split()
+)
 # What `is_plain_string` asks: the implicit types of YAML 1.1 and 1.2 (read-only after creation).
 _RESOLVERS = (VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2)))
 
@@ -238,6 +243,8 @@ def is_plain_string(value: str) -> bool:
     """True when `value` written plain reads back as this same string under YAML 1.1 and 1.2."""
     if not _PLAIN_SAFE.fullmatch(value):
         return False
+    if value[0].isalpha() and value not in _WORDS:
+        return True  # what every tag, name and key looks like: no resolver needed
     return all(
         str(resolver.resolve(RuamelScalar, value, (True, False))) == STR_TAG for resolver in _RESOLVERS
     )

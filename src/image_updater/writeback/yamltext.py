@@ -41,7 +41,10 @@ _ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
 # Of the implicit types of YAML 1.1 and 1.2, only these words start with a letter (booleans, nulls);
 # numbers, dates, merge and value keys start with a digit, a sign, `.`, `<` or `=`.
 _WORDS = frozenset(
-    "y Y yes Yes YES n N no No NO on On ON off Off OFF true True TRUE false False FALSE null Null NULL".split()
+    {
+        *("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"),
+        *("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"),
+    }
 )
 # What `is_plain_string` asks: the implicit types of YAML 1.1 and 1.2 (read-only after creation).
 _RESOLVERS = (VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2)))

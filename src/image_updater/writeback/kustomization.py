@@ -104,19 +104,21 @@ class _Plan:
             if isinstance(edit, AppendEntry):
                 self.entries.append(dict(edit.entry))
                 self.keys.append(set(self.entries[-1]))
-                continue
-            _, index, key = edit.path
-            entry, keys = self.entries[int(index)], self.keys[int(index)]
-            if isinstance(edit, DeleteKey):
-                if key not in keys:
-                    continue  # nothing to remove: not an edit at all
-                entry.pop(str(key), None)
-                keys.discard(str(key))
-            else:
-                entry[str(key)] = edit.value
-                keys.add(str(key))
-            if int(index) < self.original:
+            elif self._changes_entry(edit) and int(edit.path[1]) < self.original:
                 self.changes[edit.path] = edit
+
+    def _changes_entry(self, edit: SetValue | DeleteKey) -> bool:
+        """Apply `edit` to the entry it names; False when it is a no-op (removing an absent key)."""
+        index, key = int(edit.path[1]), str(edit.path[2])
+        if isinstance(edit, SetValue):
+            self.entries[index][key] = edit.value
+            self.keys[index].add(key)
+            return True
+        if key not in self.keys[index]:
+            return False
+        self.entries[index].pop(key, None)
+        self.keys[index].discard(key)
+        return True
 
     def edits(self) -> list[Edit]:
         added = [

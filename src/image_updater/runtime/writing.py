@@ -2,7 +2,8 @@
 
 git: Applications whose changes go to the same (repository, branch, credentials) are written in
 one commit and one push (`batch=False` gives one commit per Application); each group's edits are
-planned against the fetched tip, so file discovery and source-type detection see what is there.
+planned against the fetched tip (`gitplan`: one read, parse and check per file), so file discovery
+and source-type detection see what is there.
 argocd: the Application's own parameter overrides, as a merge patch with conflict retries.
 Errors are returned per Application, never raised: one failing group does not stop the others.
 """

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from yaml import MarkedYAMLError, YAMLError
 
 from image_updater import refs, yamlsafe
 from image_updater.errors import InvalidRegistryConfig, InvalidYaml
@@ -228,12 +228,16 @@ def _load_yaml(text: str | bytes, *, source: str) -> Any:
     try:
         raw = load_go_yaml(yamlsafe.decode(text, source=source), source=source)
     except MarkedYAMLError as exc:
+        if exc.problem == "exceeded maximum nesting depth":  # libyaml's own bound, met before ours
+            raise InvalidRegistryConfig(f"{source}: nested too deeply to be a registries.conf") from None
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
         raise InvalidRegistryConfig(f"{source}: line {line}: not valid YAML ({exc.problem})") from None
     except YAMLError as exc:
         raise InvalidRegistryConfig(f"{source}: not valid YAML ({type(exc).__name__})") from None
-    except RecursionError:  # ruamel composes recursively: a few hundred levels exhaust the stack
+    except RecursionError:  # constructing recurses: deep nesting may exhaust the stack first
         raise InvalidRegistryConfig(f"{source}: nested too deeply to be a registries.conf") from None
+    except ValueError as exc:  # the constructor's own checks, e.g. a timestamp with month 13
+        raise InvalidRegistryConfig(f"{source}: not valid YAML ({exc})") from None
     except InvalidYaml as exc:
         raise InvalidRegistryConfig(str(exc)) from None
     if raw is not None and not isinstance(raw, dict):

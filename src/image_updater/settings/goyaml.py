@@ -1,7 +1,8 @@
 """YAML read as argocd-image-updater reads it: Go's `gopkg.in/yaml.v2` decoding into typed fields.
 
 Owns: `load_go_yaml` (a YAML 1.2 safe load that marks the plain scalars yaml.v2 alone reads as
-booleans) and `GoBool`, the pydantic type for every boolean a settings file holds.
+booleans), `GoBool`, the pydantic type for every boolean a settings file holds, and
+`reads_as_text`, whether a plain scalar is a string to both YAML versions (for writers).
 
 yaml.v2 resolves the plain (unquoted) scalars `y Y yes Yes YES on On ON true True TRUE` to true and
 `n N no No NO off Off OFF false False FALSE` to false (YAML 1.1); a null (`~`, `null`, nothing) in
@@ -35,11 +36,11 @@ class GoBoolWord(str):
     __slots__ = ()
 
 
-class _Loader(yaml.CSafeLoader):
-    """libyaml's parser with the YAML 1.2 core schema's implicit types, plus the YAML 1.1 words."""
+class _Core12(yaml.resolver.BaseResolver):
+    """The YAML 1.2 core schema's implicit types, plus yaml.v2's YAML 1.1 boolean words."""
 
 
-_Loader.yaml_implicit_resolvers = {}  # PyYAML's are YAML 1.1: start from none
+_Core12.yaml_implicit_resolvers = {}  # PyYAML's are YAML 1.1: start from none
 for _tag, _pattern, _first in (
     ("tag:yaml.org,2002:bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
     (_WORD_TAG, "|".join(sorted(_TRUE_WORDS | _FALSE_WORDS)), "yYnNoO"),
@@ -58,7 +59,18 @@ for _tag, _pattern, _first in (
         "0123456789",
     ),
 ):
-    _Loader.add_implicit_resolver(_tag, re.compile(f"^(?:{_pattern})$"), list(_first))
+    _Core12.add_implicit_resolver(_tag, re.compile(f"^(?:{_pattern})$"), list(_first))
+# The readers `reads_as_text` asks, YAML 1.1 (yaml.v2) and 1.2 (read-only after creation).
+_READERS = (yaml.resolver.Resolver(), _Core12())
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml's parser and PyYAML's safe constructor, with `_Core12`'s types."""
+
+    yaml_implicit_resolvers = _Core12.yaml_implicit_resolvers
+
+
 _Loader.add_constructor(_WORD_TAG, lambda _self, node: GoBoolWord(node.value))
 
 
@@ -89,6 +101,15 @@ def load_go_yaml(text: str, *, source: str) -> Any:
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def reads_as_text(value: str) -> bool:
+    """True when `value`, written as a plain scalar, is a string to YAML 1.1 readers (yaml.v2:
+    Helm, Argo CD) and to YAML 1.2 readers alike: no boolean, number, null or date."""
+    return all(
+        reader.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG  # type: ignore[no-untyped-call]
+        for reader in _READERS
+    )
 
 
 def _go_bool(value: object) -> bool:

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import yaml
-from ruamel.yaml.nodes import ScalarNode as RuamelScalar
-from ruamel.yaml.resolver import VersionedResolver
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from image_updater import yamlsafe
 from image_updater.errors import InvalidYaml, WriteBackError
+from image_updater.settings.goyaml import reads_as_text
 
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
@@ -46,8 +45,6 @@ _WORDS = frozenset(
         *("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"),
     }
 )
-# What `is_plain_string` asks: the implicit types of YAML 1.1 and 1.2 (read-only after creation).
-_RESOLVERS = (VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2)))
 
 
 def newline_of(text: str) -> str:
@@ -95,13 +92,13 @@ class Composed:
 
 
 def _empty_document(text: str) -> ScalarNode:
-    # ruamel composes an empty document to a null scalar; libyaml gives None. Keep one shape.
+    # an empty document: libyaml gives None; the editors expect a null scalar at its place
     mark = yaml.Mark("<text>", len(text), text.count("\n"), 0, "", 0)
     return ScalarNode(NULL_TAG, "", mark, mark, style="")
 
 
 def yaml_problem(err: Exception) -> str:
-    """A parse error (libyaml's or ruamel's) in one line: the problem and its line when marked."""
+    """A parse error (PyYAML's or libyaml's) in one line: the problem and its line when marked."""
     problem, mark = getattr(err, "problem", None), getattr(err, "problem_mark", None)
     if problem and mark is not None:
         return f"{problem} at line {mark.line + 1}"
@@ -248,9 +245,7 @@ def is_plain_string(value: str) -> bool:
         return False
     if value[0].isalpha() and value not in _WORDS:
         return True  # what every tag, name and key looks like: no resolver needed
-    return all(
-        str(resolver.resolve(RuamelScalar, value, (True, False))) == STR_TAG for resolver in _RESOLVERS
-    )
+    return reads_as_text(value)
 
 
 def render_scalar(value: str, *, style: str | None = None) -> str:

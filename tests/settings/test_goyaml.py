@@ -1,4 +1,5 @@
-"""`load_go_yaml`: YAML 1.2 core types (libyaml), with yaml.v2's YAML 1.1 boolean words marked."""
+"""`load_go_yaml`: YAML 1.2 core types (libyaml), with yaml.v2's YAML 1.1 boolean words marked; and
+`reads_as_text`, whether a plain scalar is a string to both YAML versions."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime
 
 import pytest
 
-from image_updater.settings.goyaml import GoBoolWord, load_go_yaml
+from image_updater.settings.goyaml import GoBoolWord, load_go_yaml, reads_as_text
 
 SCALARS = {
     "yaml11-word-is-marked": ("yes", GoBoolWord("yes")),
@@ -41,3 +42,22 @@ def test_scalars(text: str, value: object) -> None:
 def test_merge_keys_and_aliases() -> None:
     text = "base: &b {limit: 5}\nentry:\n  <<: *b\n  name: x\n"
     assert load_go_yaml(text, source="registries.conf")["entry"] == {"limit": 5, "name": "x"}
+
+
+TEXTS = {
+    "version": ("1.2.3", True),
+    "tag": ("v1.10", True),
+    "yaml11-word": ("yes", False),
+    "yaml11-sexagesimal": ("1:20", False),
+    "yaml12-octal": ("0o17", False),
+    "yaml12-float-without-leading-digit": (".4e8", False),
+    "float-looking": ("1.10", False),
+    "date": ("2024-01-01", False),
+    "null": ("~", False),
+    "digest": ("sha256:" + "a" * 64, True),
+}
+
+
+@pytest.mark.parametrize(("value", "text"), TEXTS.values(), ids=TEXTS.keys())
+def test_reads_as_text_under_both_yaml_versions(value: str, text: bool) -> None:
+    assert reads_as_text(value) is text

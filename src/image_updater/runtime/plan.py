@@ -93,12 +93,16 @@ class _RecordingGit(GitWriter):
 
     async def write(self, *, repo_url: str, **rest: Any) -> WriteResult:
         result = await super().write(repo_url=repo_url, **rest)
-        repository = _USERINFO.sub("://", repo_url)  # a plan is shown: no user name, no token
         self._writes += (
-            PlannedWrite(repository=repository, branch=result.branch, path=path, diff=part)
+            PlannedWrite(repository=shown_url(repo_url), branch=result.branch, path=path, diff=part)
             for path, part in split_diff(result.diff)
         )
         return result
+
+
+def shown_url(url: str) -> str:
+    """A repository URL as a plan shows it: without user name or password (either may be a token)."""
+    return _USERINFO.sub("://", url)
 
 
 def build(report: CycleReport, writes: Iterable[PlannedWrite]) -> Plan:

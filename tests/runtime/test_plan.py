@@ -58,9 +58,8 @@ def test_a_failed_application_and_errors_no_application_owns() -> None:
         outcomes=[failed, outcome("DryRun")],
         errors=["application argocd/bad: no", "apps/x.yaml: not YAML"],
     )
-    bad_app = from_manifest(
-        {"metadata": {"name": "bad", "namespace": "argocd"}, "spec": {}}, status_known=False
-    )
+    source = {"repoURL": "https://git.example/a.git"}
+    bad_app = from_manifest({"metadata": {"name": "bad", "namespace": "argocd"}, "spec": {"source": source}})
     report.failed_apps.append((bad_app, "application argocd/bad: no"))
 
     plan = build(report, [])

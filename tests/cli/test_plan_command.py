@@ -8,7 +8,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from image_updater.cli.main import cli
-from image_updater.cli.plan_command import EXIT_PENDING, SERVICE_FLAGS, plan_command
+from image_updater.cli.plan_command import EXIT_PENDING, SERVICE_FLAGS, WEBHOOK_FLAGS, plan_command
 from image_updater.cli.run_command import run_command
 
 
@@ -16,8 +16,9 @@ def test_plan_takes_every_run_option_but_the_service_ones() -> None:
     run_names = {p.name for p in run_command.params}
     plan_names = {p.name for p in plan_command.params}
 
-    assert plan_names == (run_names - set(SERVICE_FLAGS)) | {"output"}
-    assert set(SERVICE_FLAGS) <= run_names  # each service flag is one of run's
+    assert plan_names == (run_names - set(SERVICE_FLAGS) - WEBHOOK_FLAGS) | {"output"}
+    assert set(SERVICE_FLAGS) | WEBHOOK_FLAGS <= run_names  # each service flag is one of run's
+    assert {"enable_webhook", "webhook_port", "docker_webhook_secret"} <= WEBHOOK_FLAGS
     shared = [p for p in plan_command.params if p.name not in ("output", "loglevel")]
     assert all(any(p is q for q in run_command.params) for p in shared)
 
@@ -36,3 +37,4 @@ def test_the_help_states_the_exit_statuses() -> None:
     assert "--output [text|json]" in result.output
     assert "--interval" not in result.output
     assert "--dry-run" not in result.output
+    assert "webhook" not in result.output

@@ -35,7 +35,9 @@ def outcome(reason: str, *, app: str = "argocd/web", old: str = "", new: str = "
         pytest.param("WriteBackFailed", "failed", id="write-back"),
         pytest.param("TimedOut", "failed", id="timed-out"),
         pytest.param("Failed", "failed", id="internal"),
-        pytest.param("Pinned", "skipped", id="a-reason-added-later-is-skipped"),
+        pytest.param("Pinned", "skipped", id="pinned"),
+        pytest.param("Held", "skipped", id="held"),
+        pytest.param("WaitingForPromotion", "skipped", id="a-reason-added-later-is-skipped"),
     ],
 )
 def test_each_reason_has_a_status(reason: str, status: str) -> None:

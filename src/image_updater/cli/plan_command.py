@@ -1,9 +1,10 @@
 """`image-updater plan`: one cycle of `run`, writing nothing, said per Application and image.
 
-It takes `run`'s options (the same parameter objects, so an option added to `run` is a plan option
-too) except those about running as a service; the cycle is `run --once --dry-run` with no Events,
-no status written and no servers. Exit status: 0 nothing pending, 3 updates pending, 1 an
-Application or image failed (or the Applications could not be listed), 2 bad input (docs/plan.md).
+It takes `run`'s options (the same parameter objects, so an option added to `run` is a plan
+option too) except those about running as a service (servers, webhooks, leader election); the
+cycle is `run --once --dry-run` with no Events, no status written and no servers. Exit status:
+0 nothing pending, 3 updates pending, 1 an Application or image failed (or the Applications
+could not be listed), 2 bad input (docs/plan.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any
 import click
 
 from image_updater.cli.failing import exiting_on_error
-from image_updater.cli.run_command import EXIT_ERRORS, EXIT_OK, run_command, run_settings
+from image_updater.cli.run_command import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    _webhook_options,  # the webhook server's flags: service flags too
+    run_command,
+    run_settings,
+)
 
 EXIT_PENDING = 3  # click and bad input use 2; Terraform's -detailed-exitcode 2 would be ambiguous
 
@@ -30,14 +37,16 @@ SERVICE_FLAGS: dict[str, Any] = {
     "leader_election": False,
     "disable_kube_events": True,
     "status_dir": None,
+    "enable_webhook": False,
 }
+WEBHOOK_FLAGS = frozenset(p.name for p in _webhook_options(click.Command("webhook")).params)
 
 
 def _params() -> list[click.Parameter]:
     """`run`'s parameters without the service ones; logs default to warnings (stdout is the plan)."""
     params: list[click.Parameter] = []
     for param in run_command.params:
-        if param.name in SERVICE_FLAGS:
+        if param.name in SERVICE_FLAGS or param.name in WEBHOOK_FLAGS:
             continue
         if param.name == "loglevel":
             param = copy.copy(param)

@@ -100,3 +100,17 @@ async def test_run_writes_where_plan_did_not(fake: RefusingKube, image: str, tmp
     paths = [(r.method, r.path) for r in fake.writes()]
     assert ("PATCH", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/pending") in paths
     assert any(method == "POST" and path.endswith("/events") for method, path in paths)
+
+
+async def test_applications_that_cannot_be_listed_print_no_plan_and_exit_1(
+    fake: RefusingKube, image: str, tmp_path: Path
+) -> None:
+    put_cluster(fake, image)
+    fake.refuse("GET", "/applications", 403)
+
+    result = await invoke(tmp_path, fake, "plan", "--output", "json")
+
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert "cycle failed" in result.stderr
+    assert fake.writes() == []

@@ -17,13 +17,10 @@ from typing import Any
 import click
 
 from image_updater.cli.failing import exiting_on_error
-from image_updater.cli.run_command import (
-    EXIT_ERRORS,
-    EXIT_OK,
-    _webhook_options,  # the webhook server's flags: service flags too
-    run_command,
-    run_settings,
-)
+
+# `plan` is `run`'s sibling: it shares run's option set, its settings builder and its webhook flags
+# (service flags, left out here)
+from image_updater.cli.run_command import EXIT_ERRORS, EXIT_OK, _settings, _webhook_options, run_command
 
 EXIT_PENDING = 3  # click and bad input use 2; Terraform's -detailed-exitcode 2 would be ambiguous
 
@@ -73,7 +70,7 @@ def plan_command(output: str, loglevel: str, logformat: str, **flags: Any) -> No
 
     logs.configure(level=loglevel, fmt=logformat)
     recorder = plan.PlanRecorder()
-    settings = dataclasses.replace(run_settings({**flags, **SERVICE_FLAGS}), plan=recorder)
+    settings = dataclasses.replace(_settings({**flags, **SERVICE_FLAGS}), plan=recorder)
     status = exiting_on_error(lambda: asyncio.run(run(settings)), failed=EXIT_ERRORS)
     if recorder.report is None:  # the cycle failed as a whole: its error is logged
         raise SystemExit(status or EXIT_ERRORS)

@@ -298,7 +298,7 @@ def run_command(loglevel: str, logformat: str, **flags: Any) -> None:
     logs.configure(level=loglevel, fmt=logformat)
     for message in ignored_settings(os.environ):
         structlog.get_logger("image_updater.cli").warning(f"upstream setting {message}")
-    status = exiting_on_error(lambda: asyncio.run(run(run_settings(flags))), failed=EXIT_ERRORS)
+    status = exiting_on_error(lambda: asyncio.run(run(_settings(flags))), failed=EXIT_ERRORS)
     raise SystemExit(status)
 
 
@@ -313,7 +313,7 @@ def _pod_namespace() -> str:
         return "argocd"
 
 
-def run_settings(flags: dict[str, Any]) -> RunSettings:
+def _settings(flags: dict[str, Any]) -> RunSettings:
     from image_updater.runtime.controller import RunSettings
     from image_updater.writeback.git_commit import Author, Signing
 

@@ -85,13 +85,19 @@ def repo(
     images: dict[str, str],
     git_root: tuple[Path, git_http.GitHttpServer],
 ) -> Repo:
-    """A fresh repository with web at 1.0.0, api at 2.0.0 and worker at 1.0.0 (helm values files)."""
+    """A fresh repository with web and web2 at 1.0.0 of the web image, api at 2.0.0 and worker at
+    1.0.0 (helm values files)."""
     root, server = git_root
     name = f"{request.node.name.replace('[', '-').replace(']', '')}.git"
     files = {"README.md": "plan test\n"}
-    for app, tag in (("web", "1.0.0"), ("api", "2.0.0"), ("worker", "1.0.0")):
+    for app, image, tag in (
+        ("web", "web", "1.0.0"),
+        ("web2", "web", "1.0.0"),
+        ("api", "api", "2.0.0"),
+        ("worker", "worker", "1.0.0"),
+    ):
         files[f"{app}/Chart.yaml"] = f"apiVersion: v2\nname: {app}\nversion: 0.1.0\n"
-        files[f"{app}/values.yaml"] = VALUES.format(image=images[app], tag=tag)
+        files[f"{app}/values.yaml"] = VALUES.format(image=images[image], tag=tag)
     bare = git_http.make_bare_repo(root, name, files=files)
     apps = tmp_path / "apps"
     apps.mkdir()
@@ -113,12 +119,12 @@ def blob(text: str) -> str:
     return done.stdout.strip()[:7]
 
 
-def web_diff(image: str) -> str:
+def web_diff(image: str, app: str = "web") -> str:
     old, new = VALUES.format(image=image, tag="1.0.0"), VALUES.format(image=image, tag="1.1.0")
     return (
-        "diff --git a/web/values.yaml b/web/values.yaml\n"
+        f"diff --git a/{app}/values.yaml b/{app}/values.yaml\n"
         f"index {blob(old)}..{blob(new)} 100644\n"
-        "--- a/web/values.yaml\n+++ b/web/values.yaml\n"
+        f"--- a/{app}/values.yaml\n+++ b/{app}/values.yaml\n"
         "@@ -1,3 +1,3 @@\n image:\n"
         f"   repository: {image}\n-  tag: 1.0.0\n+  tag: 1.1.0\n"
     )
@@ -204,6 +210,23 @@ def test_run_writes_what_plan_showed_and_the_next_plan_has_nothing_pending(repo:
     plan = json.loads(after.stdout)
     assert [i["status"] for i in plan["applications"][0]["images"]] == ["up-to-date"]
     assert (plan["writes"], plan["pending"]) == ([], False)
+
+
+def test_a_batched_commit_is_one_write_per_file(repo: Repo) -> None:
+    repo.app("web", repo.images["web"])
+    repo.app("web2", repo.images["web"])
+
+    result = repo.invoke("plan", "-o", "json")
+
+    assert result.exit_code == 3, result.output
+    writes = json.loads(result.stdout)["writes"]
+    assert [(w["branch"], w["path"]) for w in writes] == [
+        ("main", "web/values.yaml"),
+        ("main", "web2/values.yaml"),
+    ]
+    assert [w["diff"] for w in writes] == [web_diff(repo.images["web"], app) for app in ("web", "web2")]
+    assert repo.invoke("run").exit_code == 0
+    assert _git(repo.bare, "show", "--format=", "main") == "".join(w["diff"] for w in writes)  # one commit
 
 
 @pytest.mark.parametrize(

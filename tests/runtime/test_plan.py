@@ -127,9 +127,13 @@ def test_text_escapes_what_it_quotes() -> None:
     )
     write = PlannedWrite(repository="r", branch="main", path="a\x1b.yaml", diff="+tag: x\x1b[31m\u202e\n")
 
-    text = as_text(build(CycleReport(outcomes=[hostile]), [write]))
+    plan = build(CycleReport(outcomes=[hostile]), [write])
+    text = as_text(plan)
 
     assert "\x1b" not in text
     assert "\u202e" not in text
     assert "boom\\x1b[2J\\nforged line" in text
     assert "+tag: x\\x1b[31m\\u202e" in text
+    document = as_json(plan)
+    assert document.isascii()
+    assert json.loads(document)["writes"][0]["diff"] == write.diff  # escaped, not altered

@@ -1,5 +1,6 @@
 """`image-updater plan` in a cluster, against the strict fake API server and the real registry:
-each image is planned (argocd write-back pending, up to date, not live, a broken Application) and
+each image is planned (argocd write-back pending, up to date, not live, pinned, a broken
+Application) and
 the server records no write at all: no Application patch, no Event, no ImageUpdater status. The
 same Applications under `run --once` do patch and record Events, so the fake would have seen them."""
 
@@ -43,6 +44,7 @@ def put_cluster(fake: RefusingKube, image: str) -> None:
     fake.put(*APPS, kustomize_app("pending", image, running=f"{image}:1.0.0"))
     fake.put(*APPS, kustomize_app("current", image, running=f"{image}:1.1.0"))
     fake.put(*APPS, kustomize_app("not-live", image, running="elsewhere.example/other:1"))
+    fake.put(*APPS, kustomize_app("pinned", image, running=f"{image}:1.0.0", **{"x.pin": "1.0.0"}))
     broken = {"x.update-strategy": "newest"}
     fake.put(*APPS, kustomize_app("broken", image, running=f"{image}:1.0.0", **broken))
     # an ImageUpdater selecting them all: once resources are read from the cluster, `run` writes its
@@ -83,6 +85,7 @@ async def test_plan_explains_each_image_and_writes_nothing_to_the_cluster(
         "argocd/pending": [("1.0.0", "1.1.0", "pending", "DryRun")],
         "argocd/current": [("1.1.0", "1.1.0", "up-to-date", "UpToDate")],
         "argocd/not-live": [(None, None, "skipped", "NotLive")],
+        "argocd/pinned": [(None, None, "skipped", "Pinned")],
         "argocd/broken": [],
     }
     assert "update-strategy 'newest' is unknown" in apps["argocd/broken"]["error"]

@@ -1,8 +1,8 @@
 """`image-updater plan` in a cluster, against the strict fake API server and the real registry:
 each image is planned (argocd write-back pending, up to date, not live, pinned, a broken
-Application) and
-the server records no write at all: no Application patch, no Event, no ImageUpdater status. The
-same Applications under `run --once` do patch and record Events, so the fake would have seen them."""
+Application) and the server records no write at all: no Application patch, no Event, no
+ImageUpdater status. The same Applications under `run --once` do patch and record Events, so the
+fake would have seen them. Applications that cannot be listed give no plan and status 1."""
 
 from __future__ import annotations
 

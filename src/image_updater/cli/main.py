@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from image_updater import __version__
+from image_updater.cli.plan_command import plan_command
 from image_updater.cli.run_command import run_command
 from image_updater.cli.template_command import template_command
 from image_updater.cli.test_command import test_command
@@ -24,6 +25,7 @@ def version(short: bool) -> None:
 
 cli.add_command(test_command)
 cli.add_command(run_command)
+cli.add_command(plan_command)
 cli.add_command(template_command)
 
 

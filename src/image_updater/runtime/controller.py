@@ -46,6 +46,7 @@ from image_updater.runtime.configfiles import (
 )
 from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport, wall_clock
 from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.plan import PlanRecorder
 from image_updater.runtime.registries import RegistryPool
 from image_updater.runtime.statuses import ClusterStatus, PrintedStatus, StatusFiles, StatusSink
 from image_updater.runtime.webhook_server import OnPush, WebhookSettings, build_webhook_app, serve_webhooks
@@ -105,6 +106,7 @@ class RunSettings:
     cycle_timeout: float | None = None  # None: DEFAULT_DEADLINE_INTERVALS intervals, at least MIN_DEADLINE
     yaml_limits: YamlLimits = DEFAULT_LIMITS
     webhook: WebhookSettings | None = None  # None: no webhook server (--enable-webhook not given)
+    plan: PlanRecorder | None = None  # `plan`: record the cycle and the diffs; no status is written
 
     @property
     def cycle_deadline(self) -> float:
@@ -153,7 +155,7 @@ async def run(settings: RunSettings) -> int:
         metrics.watch_registry_requests(pool.counter.snapshot)
         if api is not None:
             metrics.watch_kubernetes(lambda: (api.counter.requests, api.counter.errors))
-        git = GitWriter(
+        git = (settings.plan.git_writer if settings.plan else GitWriter)(
             cache=GitRepoCache(settings.git_workdir),
             known_hosts=_known_hosts(settings.ssh_known_hosts),
             local_repositories=settings.applications_dir is not None,  # no file:// in a cluster
@@ -251,6 +253,8 @@ class _Loop:
         except ImageUpdaterError as err:
             log.error("cycle failed", error=str(err))
             return None
+        if self.settings.plan is not None:
+            self.settings.plan.report = report
         log.info(
             "cycle done",
             applications=report.applications,
@@ -271,7 +275,10 @@ def _source(settings: RunSettings, api: Api | None) -> ApplicationSource:
 
 
 def _status_sinks(settings: RunSettings, api: Api | None) -> list[StatusSink]:
-    """The cluster's status subresource, `--status-dir` files and, with `--once`, standard output."""
+    """The cluster's status subresource, `--status-dir` files and, with `--once`, standard output;
+    none for a plan, which writes nothing."""
+    if settings.plan is not None:
+        return []
     sinks: list[StatusSink] = [ClusterStatus(api)] if api is not None else []
     if settings.status_dir is not None:
         apps = settings.applications_dir

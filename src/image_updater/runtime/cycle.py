@@ -352,9 +352,10 @@ class Cycle:
         if change is None:
             log.debug("up to date", app=check.app.key, image=image, tag=chosen.name)
             message = f"runs {chosen.name}, the newest tag allowed"
-            outcome = outcomes.of_check(check, reason="UpToDate", message=message)
+            outcome = outcomes.of_check(check, reason="UpToDate", message=message, chosen=chosen.name)
             if held:
-                outcome = outcomes.of_check(check, reason="Held", message=f"runs {chosen.name}; {held}")
+                message = f"runs {chosen.name}; {held}"
+                outcome = outcomes.of_check(check, reason="Held", message=message, chosen=chosen.name)
             report.outcomes.append(outcome)
         return change
 

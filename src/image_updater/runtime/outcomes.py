@@ -8,6 +8,7 @@ resource that selected the Application. Pure: builders only.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from image_updater.applications import Application
 from image_updater.changes import Change
@@ -29,10 +30,17 @@ def skipped(skip: Skip) -> ImageOutcome:
     )
 
 
-def of_check(check: ImageCheck, *, reason: str, message: str) -> ImageOutcome:
+def of_check(check: ImageCheck, *, reason: str, message: str, chosen: str = "") -> ImageOutcome:
+    """The outcome of a checked image, with what it runs (when known) and the tag chosen (if any)."""
     spec = check.image.spec
     return ImageOutcome(
-        app=check.app.key, alias=spec.alias, image=spec.image.name, reason=reason, message=message
+        app=check.app.key,
+        alias=spec.alias,
+        image=spec.image.name,
+        reason=reason,
+        message=message,
+        old=_version(check.current) if check.current is not None else "",
+        new=chosen,
     )
 
 
@@ -72,7 +80,7 @@ def after_write(
                     item.app, change, reason="WriteBackFailed", message=f"write-back failed: {error}"
                 )
             elif (decided.alias, decided.new) not in reported:
-                yield of_change(item.app, change, reason="UpToDate", message=f"{new} is already written")
+                yield _already_written(item.app, change)
             elif dry_run:
                 yield of_change(
                     item.app, change, reason="DryRun", message=f"dry run: would update {old} to {new}"
@@ -83,7 +91,13 @@ def after_write(
                     item.app, change, reason="Updated", message=f"updated {old} to {new} ({where})"
                 )
             else:
-                yield of_change(item.app, change, reason="UpToDate", message=f"{new} is already written")
+                yield _already_written(item.app, change)
+
+
+def _already_written(app: Application, change: Change) -> ImageOutcome:
+    """The target holds the new version already: that is also what it runs now."""
+    held = replace(change, old=change.new)
+    return of_change(app, held, reason="UpToDate", message=f"{_version(change.new)} is already written")
 
 
 def _version(ref: ImageRef) -> str:

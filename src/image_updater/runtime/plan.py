@@ -1,0 +1,219 @@
+"""`image-updater plan`: what one cycle would do, per Application and image, with the exact diffs.
+
+A plan is one dry-run cycle of `run` (same sources, settings and write-back code) read back:
+nothing here decides anything. Each image's line comes from the cycle's own outcome
+(`CycleReport.outcomes`, the reasons the ImageUpdater status uses); its plan status from that
+reason: `DryRun` is pending, `Updated` updated, `UpToDate` up to date, a failure reason
+(`resources.status.FAILURES`) failed, and every other reason, including any added later, skipped,
+with reason and message passed on unchanged. The diffs are what the git writer staged on its dry
+run, recorded around `GitWriter.write` by `PlanRecorder` and split per file; the argocd method's
+changes are pending images without a diff (the Application would be patched). The JSON form is
+documented in docs/plan.md and versioned by `SCHEMA_VERSION`; text output escapes what it quotes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from image_updater.resources.status import FAILURES, ImageOutcome
+from image_updater.runtime.cycle import CycleReport
+from image_updater.text import printable
+from image_updater.writeback.git import GitWriter, WriteResult
+
+SCHEMA_VERSION = 1
+Status = Literal["updated", "pending", "up-to-date", "skipped", "failed"]
+_BY_REASON: dict[str, Status] = {"Updated": "updated", "DryRun": "pending", "UpToDate": "up-to-date"}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedImage:
+    """One image of one Application; `current`/`chosen` are None where the cycle did not learn them."""
+
+    alias: str | None
+    image: str | None
+    current: str | None
+    chosen: str | None
+    status: Status
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedApp:
+    """An Application (`namespace/name`); `error` when its configuration failed before any image."""
+
+    name: str
+    error: str | None
+    images: tuple[PlannedImage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWrite:
+    """One file's unified diff on one branch of one repository (user and password cut from the URL)."""
+
+    repository: str
+    branch: str
+    path: str
+    diff: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every Application's images, the writes, and the errors no Application owns."""
+
+    applications: tuple[PlannedApp, ...]
+    writes: tuple[PlannedWrite, ...]
+    errors: tuple[str, ...]
+
+    @property
+    def pending(self) -> bool:
+        return any(i.status == "pending" for app in self.applications for i in app.images)
+
+
+class PlanRecorder:
+    """Collects a plan run's cycle report and the diffs its git writer staged."""
+
+    def __init__(self) -> None:
+        self.report: CycleReport | None = None
+        self.writes: list[PlannedWrite] = []
+
+    def git_writer(self, **options: Any) -> GitWriter:
+        """A `GitWriter` (built with `options`) whose staged diffs land in `writes`."""
+        return _RecordingGit(self.writes, **options)
+
+
+class _RecordingGit(GitWriter):
+    def __init__(self, writes: list[PlannedWrite], **options: Any) -> None:
+        super().__init__(**options)
+        self._writes = writes
+
+    async def write(self, *, repo_url: str, **rest: Any) -> WriteResult:
+        result = await super().write(repo_url=repo_url, **rest)
+        self._writes += (
+            PlannedWrite(repository=shown_url(repo_url), branch=result.branch, path=path, diff=part)
+            for path, part in split_diff(result.diff)
+        )
+        return result
+
+
+def shown_url(url: str) -> str:
+    """A repository URL as a plan shows it: without user name or password (either may be a token)."""
+    return _USERINFO.sub("://", url)
+
+
+def build(report: CycleReport, writes: Iterable[PlannedWrite]) -> Plan:
+    """The plan of one cycle's report and the writes recorded during it."""
+    by_app: dict[str, list[ImageOutcome]] = {}
+    for outcome in report.outcomes:
+        by_app.setdefault(outcome.app, []).append(outcome)
+    owned = {message for _, message in report.failed_apps}
+    return Plan(
+        applications=tuple(_app(name, by_app[name]) for name in sorted(by_app)),
+        writes=tuple(sorted(writes, key=lambda w: (w.repository, w.branch, w.path))),
+        errors=tuple(e for e in report.errors if e not in owned),
+    )
+
+
+def _app(name: str, outcomes: Sequence[ImageOutcome]) -> PlannedApp:
+    error = next((o.message for o in outcomes if o.image is None), None)
+    images = sorted(
+        (o for o in outcomes if o.image is not None), key=lambda o: (o.alias or "", o.image or "")
+    )
+    return PlannedApp(name=name, error=error, images=tuple(_image(o) for o in images))
+
+
+def _image(outcome: ImageOutcome) -> PlannedImage:
+    status = _BY_REASON.get(outcome.reason) or ("failed" if outcome.reason in FAILURES else "skipped")
+    return PlannedImage(
+        alias=outcome.alias,
+        image=outcome.image,
+        current=outcome.old or None,
+        chosen=outcome.new or None,
+        status=status,
+        reason=outcome.reason,
+        message=outcome.message,
+    )
+
+
+_USERINFO = re.compile(r"://[^/@\s]*@")
+_FILE_START = re.compile(r"(?m)^(?=diff --git )")
+
+
+def split_diff(diff: str) -> list[tuple[str, str]]:
+    """`git diff` output as (path, that file's diff), in order."""
+    return [(_path(part), part) for part in _FILE_START.split(diff) if part.startswith("diff --git ")]
+
+
+def _path(part: str) -> str:
+    """The file a `diff --git` section is about: its `+++ b/` line, else `--- a/`, else the header."""
+    lines = part.splitlines()
+    for marker, prefix in (("+++ ", "b/"), ("--- ", "a/")):
+        name = next((line[4:] for line in lines if line.startswith(marker)), "/dev/null")
+        if name != "/dev/null":
+            return _unquoted(name).removeprefix(prefix)
+    return lines[0].rpartition(" b/")[2]
+
+
+def _unquoted(name: str) -> str:
+    """Git's C-style quoting (`"b/caf\\303\\251"`, core.quotePath) undone; other names as they are."""
+    if not (len(name) > 1 and name.startswith('"') and name.endswith('"')):
+        return name
+    raw = name[1:-1].encode("ascii", "backslashreplace").decode("unicode_escape")
+    return raw.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def as_json(plan: Plan) -> str:
+    """The plan as one JSON object (docs/plan.md)."""
+    document = {
+        "version": SCHEMA_VERSION,
+        "pending": plan.pending,
+        "applications": [asdict(app) for app in plan.applications],
+        "writes": [asdict(write) for write in plan.writes],
+        "errors": list(plan.errors),
+    }
+    return json.dumps(document, indent=2)
+
+
+def as_text(plan: Plan) -> str:
+    """The plan for a terminal: per Application its images, then each diff, then a summary line."""
+    lines: list[str] = []
+    for app in plan.applications:
+        if app.error is not None:
+            lines.append(f"application {_shown(app.name)}: failed: {_shown(app.error)}")
+            continue
+        lines.append(f"application {_shown(app.name)}")
+        lines += (f"  {_image_line(image)}" for image in app.images)
+    for write in plan.writes:
+        lines.append(
+            f"\nwould write {_shown(write.repository)} branch {_shown(write.branch)}: {_shown(write.path)}"
+        )
+        lines += (printable(line, limit=4096) for line in write.diff.splitlines())
+    lines += (f"error: {_shown(error)}" for error in plan.errors)
+    lines.append(_summary(plan))
+    return "\n".join(lines)
+
+
+def _image_line(image: PlannedImage) -> str:
+    name = f"{image.alias or '-'} ({image.image})"
+    values = image.current or "(unknown)"
+    if image.chosen and image.chosen != image.current:
+        values += f" -> {image.chosen}"
+    return _shown(f"{name}: {values}: {image.status} ({image.reason}): {image.message}")
+
+
+def _summary(plan: Plan) -> str:
+    counts: dict[str, int] = {}
+    for image in (i for app in plan.applications for i in app.images):
+        counts[image.status] = counts.get(image.status, 0) + 1
+    failed_apps = sum(app.error is not None for app in plan.applications)
+    parts = [f"{counts.get(s, 0)} {s}" for s in ("pending", "up-to-date", "skipped", "failed")]
+    parts += [f"{failed_apps} application(s) failed", f"{len(plan.errors)} other error(s)"]
+    return "\nplan: " + ", ".join(parts)
+
+
+def _shown(text: str) -> str:
+    return printable(text, limit=4096)

@@ -15,6 +15,12 @@ git's own timeouts bound it, so the next cycle starts at most that much late.
 Every configured image ends the cycle with one outcome (`runtime.outcomes`), kept in the report
 with the ImageUpdater resources that selected its Application; `runtime.statuses` turns them
 into each resource's status and per-resource metrics at the end of the cycle.
+
+`run(only=...)` is a targeted run (a registry webhook, `runtime/dispatch.py`): the same pipeline
+for just the images of the given repositories, their tags listed afresh. It reports only what it
+checks and writes; configuration problems and skipped images are the polling cycle's to report.
+Writes of polling cycles and targeted runs are ordered per Application (`runtime/writeorder.py`).
+A targeted run publishes no ImageUpdater status: its outcomes cover some images only.
 """
 
 from __future__ import annotations
@@ -39,12 +45,14 @@ from image_updater.resources.assigning import Refused
 from image_updater.resources.matching import Match
 from image_updater.resources.model import ImageUpdater
 from image_updater.resources.status import ImageOutcome
-from image_updater.runtime import explaining, outcomes, planning, promotion, statuses
+from image_updater.runtime import appevents, explaining, outcomes, planning, promotion, statuses
 from image_updater.runtime.appsources import ApplicationSource
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.planning import ImageCheck
+from image_updater.runtime.pushes import RepositoryFilter
 from image_updater.runtime.registries import CycleTags, RegistryPool
 from image_updater.runtime.statuses import StatusSink
+from image_updater.runtime.writeorder import WriteOrder
 from image_updater.runtime.writing import PendingApp, WriteBack, Written
 from image_updater.selection.gates import Promotion
 from image_updater.settings.registries import RegistryConfig, api_repository
@@ -113,58 +121,77 @@ class Cycle:
         self._source, self._registries, self._pool = source, registries, pool
         self._writer, self._metrics, self._options = writer, metrics, options
         self._statuses = tuple(statuses)  # where ImageUpdater statuses go after each cycle
+        self._order = WriteOrder()
 
-    async def run(self) -> CycleReport:
-        """One full cycle. Raises only when Applications cannot be listed at all."""
+    async def run(self, *, only: RepositoryFilter | None = None) -> CycleReport:
+        """One full cycle, or with `only` a targeted run over those repositories' images.
+        Raises only when Applications cannot be listed at all."""
         started = time.monotonic()
         deadline = started + self._options.deadline
         report = CycleReport()
         try:
-            apps, listed = await asyncio.wait_for(self._parsed_apps(report), self._options.deadline)
+            apps, listed = await asyncio.wait_for(
+                self._parsed_apps(report, quiet=only is not None), self._options.deadline
+            )
         except TimeoutError:
             raise DeadlineExceeded(
                 f"listing Applications did not finish within the cycle deadline ({self._deadline_text})"
             ) from None
-        checks: list[ImageCheck] = []
-        for app, settings in apps:
-            found, skipped = planning.images_to_check(app, settings)
-            checks += found
-            for skip in skipped:
-                log.info("skipping image", app=skip.app, image=skip.image, reason=skip.reason)
-                report.outcomes.append(outcomes.skipped(skip))
+        checks = self._checks(apps, only, report)
         sources: dict[tuple[str, str, float], asyncio.Future[Promotion]] = {}  # one read per source and image
         checks = list(await asyncio.gather(*(self._with_promotion(c, listed, sources) for c in checks)))
         pending = await self._changes(apps, checks, report, deadline=deadline)
         self._pool.cache.flush()  # what this cycle learnt survives a restart
-        report.written = await self._writer.write_all(pending)
+        report.written = await self._order.write(self._writer, pending, observed=started)
         report.outcomes += outcomes.after_write(pending, report.written, dry_run=self._options.dry_run)
         await self._account_writes(report)
-        await self._warning_events(report)
-        await statuses.publish(report, sinks=self._statuses, metrics=self._metrics)
+        await appevents.update_failed(self._events_api, report.failed_apps)
+        if only is None:  # a targeted run's outcomes cover some images only
+            await statuses.publish(report, sinks=self._statuses, metrics=self._metrics)
         report.seconds = time.monotonic() - started
-        self._metrics.cycle_seconds.observe(report.seconds)
+        if only is None:
+            self._metrics.cycle_seconds.observe(report.seconds)
         return report
 
+    def _checks(
+        self,
+        apps: Sequence[tuple[Application, AppSettings]],
+        only: RepositoryFilter | None,
+        report: CycleReport,
+    ) -> list[ImageCheck]:
+        checks: list[ImageCheck] = []
+        for app, settings in apps:
+            found, skipped = planning.images_to_check(app, settings)
+            if only is not None:  # a targeted run: the polling cycle logs what is skipped
+                checks += [c for c in found if only.matches(c.image.spec.image, self._registries)]
+                continue
+            checks += found
+            for skip in skipped:
+                log.info("skipping image", app=skip.app, image=skip.image, reason=skip.reason)
+                report.outcomes.append(outcomes.skipped(skip))
+        return checks
+
     async def _parsed_apps(
-        self, report: CycleReport
+        self, report: CycleReport, *, quiet: bool
     ) -> tuple[list[tuple[Application, AppSettings]], dict[str, Mapping[str, Any]]]:
         """The managed Applications with their settings, and every listed manifest by `ns/name`
-        (what promotion gates read)."""
+        (what promotion gates read); `quiet` leaves the problems unreported."""
+        error = _unreported if quiet else self._error
         listing = await self._source.list()
         resources = assigning.load(listing.image_updaters, default_namespace=applications.DEFAULT_NAMESPACE)
         for problem in (*listing.problems, *resources.problems):
-            self._error(report, problem, app=None)
+            error(report, problem, app=None)
         report.resources, report.refused = resources.items, resources.refused
         parsed: list[tuple[Application, AppSettings]] = []
         for manifest in listing.applications:
             try:
                 app = applications.from_manifest(manifest, status_known=self._api is not None)
             except ImageUpdaterError as err:
-                self._error(report, str(err), app=None)
+                error(report, str(err), app=None)
                 continue
             except Exception as err:  # a bug of ours: it fails this manifest, never the cycle
                 log.debug("internal error", exc_info=True)
-                self._error(report, str(InternalError("an Application manifest", err)), app=None)
+                error(report, str(InternalError("an Application manifest", err)), app=None)
                 continue
             selected: tuple[tuple[ImageUpdater, Match], ...] = ()
             try:
@@ -181,13 +208,14 @@ class Cycle:
                     log.debug("internal error", app=app.key, exc_info=True)
                     err = InternalError(f"application {app.key}", err)
                 # counted as an update error, so the article's ImageUpdaterUpdateFailed alert fires
-                self._metrics.images_updated_errors.inc()
+                if not quiet:
+                    self._metrics.images_updated_errors.inc()
                 if selected:  # each resource that selects it reports the failure
                     report.selected_by[app.key] = tuple(resource.key for resource, _ in selected)
                 report.outcomes.append(outcomes.failed_app(app, err))
-                self._error(report, str(err), app=app)
+                error(report, str(err), app=app)
                 continue
-            for warning in settings.warnings:
+            for warning in () if quiet else settings.warnings:
                 log.warning(warning, app=app.key)
             self._metrics.images_watched.labels(application=app.name).set(len(settings.images))
             parsed.append((app, settings))
@@ -382,7 +410,7 @@ class Cycle:
                 log.info("dry run: would write", app=app.key, diff=written.diff)
             if written.commit or written.patched:
                 self._metrics.images_updated.labels(application=app.name).inc(len(written.changes))
-                await self._event(app, written)
+                await appevents.images_updated(self._events_api, app, written.changes)
 
     def _image_error(self, report: CycleReport, check: ImageCheck, message: str) -> None:
         self._metrics.images_errors.labels(application=check.app.name).inc()
@@ -400,35 +428,10 @@ class Cycle:
     def _api(self) -> Api | None:
         return self._source.api
 
-    async def _event(self, app: Application, written: Written) -> None:
-        if self._api is None or not self._options.kube_events:
-            return
-        from image_updater.kube import events
-
-        try:
-            await events.emit_images_updated(
-                self._api, application=dict(app.manifest), changes=written.changes
-            )
-        except ImageUpdaterError as err:
-            log.warning("cannot record event", app=app.key, error=str(err))
-
-    async def _warning_events(self, report: CycleReport) -> None:
-        if self._api is None or not self._options.kube_events:
-            return
-        from image_updater.kube import events
-
-        for app, message in report.failed_apps:
-            try:
-                await events.emit_event(
-                    self._api,
-                    application=dict(app.manifest),
-                    reason="ImageUpdateFailed",
-                    message=message,
-                    type_="Warning",
-                    annotations={},
-                )
-            except ImageUpdaterError as err:
-                log.warning("cannot record event", app=app.key, error=str(err))
+    @property
+    def _events_api(self) -> Api | None:
+        """Where Kubernetes Events go: nowhere in directory mode or with --disable-kube-events."""
+        return self._api if self._options.kube_events else None
 
 
 async def _cancel(futures: Sequence[asyncio.Future[Any]]) -> None:
@@ -442,6 +445,10 @@ def _manifest_key(manifest: Mapping[str, Any]) -> str:
     meta = manifest.get("metadata")
     meta = meta if isinstance(meta, Mapping) else {}
     return f"{meta.get('namespace') or applications.DEFAULT_NAMESPACE}/{meta.get('name')}"
+
+
+def _unreported(report: CycleReport, message: str, *, app: Application | None) -> None:
+    """Where a targeted run's configuration problems go: the polling cycle reports them."""
 
 
 def _current_digest(check: ImageCheck) -> str | None:

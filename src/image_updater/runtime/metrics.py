@@ -61,6 +61,17 @@ class Metrics:
             buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
             registry=r,
         )
+        self.webhook_events_coalesced = Counter(
+            f"{NS}_webhook_events_coalesced_total",
+            "Registry pushes merged into a targeted run already waiting for their repository",
+            registry=r,
+        )
+        self.webhook_event_to_commit_seconds = Histogram(
+            f"{NS}_webhook_event_to_commit_seconds",
+            "From a registry push received by the webhook to the write-back that includes it",
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
+            registry=r,
+        )
         self.applications_errors = Counter(
             f"{NS}_applications_errors_total", "Applications whose configuration or update failed", registry=r
         )

@@ -24,6 +24,9 @@ from image_updater.errors import ConfigError, ImageUpdaterError, InvalidWriteBac
 from image_updater.runtime import controller, servers
 from image_updater.runtime.controller import RunSettings, _Loop
 from image_updater.runtime.cycle import Cycle, CycleReport
+from image_updater.runtime.dispatch import Dispatcher
+from image_updater.runtime.metrics import Metrics
+from image_updater.settings.registries import RegistryConfig
 from tests.runtime.conftest import Cluster
 
 Step = Callable[[], CycleReport]
@@ -46,7 +49,10 @@ class ScriptedCycle:
 
 def loop_for(steps: list[Any], **settings: Any) -> tuple[_Loop, ScriptedCycle, servers.Health]:
     cycle, health = ScriptedCycle(steps), servers.Health()
-    loop = _Loop(cycle=cast(Cycle, cycle), settings=RunSettings(**settings), health=health)
+    dispatcher = Dispatcher(cycle=cast(Cycle, cycle), registries=RegistryConfig(), metrics=Metrics())
+    loop = _Loop(
+        cycle=cast(Cycle, cycle), settings=RunSettings(**settings), health=health, dispatcher=dispatcher
+    )
     return loop, cycle, health
 
 

@@ -9,6 +9,7 @@ from image_updater.cli.plan_command import plan_command
 from image_updater.cli.run_command import run_command
 from image_updater.cli.template_command import template_command
 from image_updater.cli.test_command import test_command
+from image_updater.cli.webhook_command import webhook_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +28,7 @@ cli.add_command(test_command)
 cli.add_command(run_command)
 cli.add_command(plan_command)
 cli.add_command(template_command)
+cli.add_command(webhook_command)
 
 
 def main() -> None:

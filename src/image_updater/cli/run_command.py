@@ -290,6 +290,11 @@ def _webhook_options(command: Any) -> Any:
 @_webhook_options
 def run_command(loglevel: str, logformat: str, **flags: Any) -> None:
     """Watch registries and keep the images of annotated Applications current."""
+    start(loglevel=loglevel, logformat=logformat, flags=flags)
+
+
+def start(*, loglevel: str, logformat: str, flags: dict[str, Any]) -> None:
+    """Run the controller with `flags` (run's, or the `webhook` command's); exits the process."""
     import structlog
 
     from image_updater.runtime import logs
@@ -353,6 +358,7 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         **_yaml_limits(flags["max_yaml_size"]),
         **extra,
         webhook=_webhook(flags),
+        polling=flags.get("polling", True),
     )
 
 

@@ -5,6 +5,10 @@ cluster), and the cycle loop. Cycles never overlap; a cycle longer than the inte
 with its duration. SIGTERM/SIGINT let the cycle in progress (and so any write) finish, then the
 process exits. With `--once` (or interval 0) exactly one cycle runs and the exit status says
 whether every Application went through cleanly.
+
+With `--enable-webhook` the webhook server hands each valid push to the `Dispatcher`, which
+acts on it only while this process leads (runtime/dispatch.py); polling goes on beside it.
+`polling=False` (the `webhook` command) runs no cycle at all: pushes are the only trigger.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +49,7 @@ from image_updater.runtime.configfiles import (
     user_cache_dir,
 )
 from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport, wall_clock
+from image_updater.runtime.dispatch import Dispatcher
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.plan import PlanRecorder
 from image_updater.runtime.registries import RegistryPool
@@ -54,7 +59,6 @@ from image_updater.runtime.writing import CommitSettings, WriteBack
 from image_updater.settings.proxies import ProxyRules
 from image_updater.sources.secret_files import SecretFiles
 from image_updater.templates import Template
-from image_updater.webhooks.events import RegistryPush
 from image_updater.writeback import workdir
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_commit import Author, Signing
@@ -107,6 +111,7 @@ class RunSettings:
     yaml_limits: YamlLimits = DEFAULT_LIMITS
     webhook: WebhookSettings | None = None  # None: no webhook server (--enable-webhook not given)
     plan: PlanRecorder | None = None  # `plan`: record the cycle and the diffs; no status is written
+    polling: bool = True  # False: the `webhook` command, no cycles (pushes only)
 
     @property
     def cycle_deadline(self) -> float:
@@ -200,8 +205,12 @@ async def run(settings: RunSettings) -> int:
             statuses=_status_sinks(settings, api),
         )
         health = servers.Health()
-        async with _servers(settings, metrics, health), _webhooks(settings, metrics, on_push=_logged):
-            loop = _Loop(cycle=cycle, settings=settings, health=health)
+        dispatcher = Dispatcher(cycle=cycle, registries=registries, metrics=metrics)
+        async with (
+            _servers(settings, metrics, health),
+            _webhooks(settings, metrics, on_push=dispatcher.submit),
+        ):
+            loop = _Loop(cycle=cycle, settings=settings, health=health, dispatcher=dispatcher)
             if api is not None and _leader_election(settings):
                 health.ready = True  # a standby is ready: a rolling update must not wait for the Lease
                 from image_updater.kube.leader import LeaseTerms, run_as_leader
@@ -222,9 +231,22 @@ class _Loop:
     cycle: Cycle
     settings: RunSettings
     health: servers.Health
+    dispatcher: Dispatcher
     exit_status: int = 0
 
     async def run(self) -> None:
+        """Poll (or, without polling, wait to be stopped) while pushes are acted on."""
+        async with self.dispatcher.active():
+            await (self._poll() if self.settings.polling else self._serve())
+
+    async def _serve(self) -> None:
+        self.health.ready = True
+        stop = asyncio.Event()
+        with _signals(stop):
+            await stop.wait()
+        log.info("stopping after the running webhook updates, as asked")
+
+    async def _poll(self) -> None:
         self.health.ready = False  # a new leader is ready once its first cycle is done
         stop = asyncio.Event()
         with _signals(stop):
@@ -354,14 +376,10 @@ async def _servers(settings: RunSettings, metrics: Metrics, health: servers.Heal
             await runner.cleanup()
 
 
-def _logged(pushes: Sequence[RegistryPush]) -> None:
-    """Until pushes trigger targeted updates, the next cycle picks them up."""
-    log.info("webhook pushes received; the next cycle checks them", pushes=len(pushes))
-
-
 @contextlib.asynccontextmanager
 async def _webhooks(settings: RunSettings, metrics: Metrics, *, on_push: OnPush) -> AsyncIterator[None]:
-    """The webhook server while the controller runs (not with --once, as upstream)."""
+    """The webhook server while the controller runs (not with --once, as upstream); `on_push` is
+    the dispatcher's."""
     if settings.webhook is None or settings.once:
         yield
         return

@@ -184,3 +184,31 @@ async def test_a_flood_of_repositories_beyond_the_bound_is_left_to_polling(
         [run] = [e for e in logs if e["event"] == "webhook run done" and "busy" not in e["repositories"]]
         assert [name.rsplit("/", 1)[1] for name in run["repositories"].split(", ")] == ["x0", "x1"]
         assert run["pushes"] == 2
+
+
+async def test_a_burst_of_pushes_does_not_starve_the_polling_cycle(
+    registry: LocalRegistry, tmp_path: Path, fresh_repo: str
+) -> None:
+    a, b = f"{fresh_repo}/a", f"{fresh_repo}/b"
+    async with world(registry, tmp_path, {"a1": a, "b1": b}) as w:
+        w.push(a, "1.1.0")
+        w.push(b, "1.1.0")
+        stop = asyncio.Event()
+
+        async def burst() -> None:  # pushes for `a` for as long as the polling cycle runs
+            while not stop.is_set():
+                w.dispatcher.submit([w.event(a)])
+                await asyncio.sleep(0.001)
+
+        flood = asyncio.ensure_future(burst())
+        try:
+            async with asyncio.timeout(120):  # a bound for a hang, not a timing assertion
+                report = await w.cycle.run()
+        finally:
+            stop.set()
+            await flood
+        await w.dispatcher.wait_idle()
+        assert report.errors == []
+        assert w.tags() == {"a1": "1.1.0", "b1": "1.1.0"}
+        assert {app: history(w, app) for app in w.watches} == {"a1": 2, "b1": 2}
+        assert metric(w, "webhook_events_coalesced_total") > 0

@@ -13,7 +13,8 @@
     │   ├── InvalidWriteBackConfig    write-back method/target/branch/template is malformed
     │   ├── InvalidYaml               a YAML file is over a size, depth or alias bound, or malformed
     │   ├── InvalidAnnotation         an Application annotation is malformed
-    │   └── InvalidImageUpdater       an ImageUpdater resource is malformed or selects badly
+    │   ├── InvalidImageUpdater       an ImageUpdater resource is malformed or selects badly
+    │   └── KindNotServed             the API server does not serve a resource type (CRD not installed)
     ├── CredentialError               a credential reference could not be resolved
     ├── RegistryError                 the registry answered with something we cannot use
     │   ├── RegistryAuthError         401/403 after authenticating (or no usable challenge)
@@ -115,6 +116,10 @@ class InvalidAnnotation(ConfigError):
 
 class InvalidImageUpdater(ConfigError):
     """An ImageUpdater resource is malformed, or its settings for one Application are unusable."""
+
+
+class KindNotServed(ConfigError):
+    """The API server does not serve a resource type: its CRD is not installed (a 404 on a list)."""
 
 
 class CredentialError(ImageUpdaterError):

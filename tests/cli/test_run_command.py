@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 
 from image_updater.cli import run_command
@@ -77,3 +78,30 @@ def test_webhook_flags_reach_the_settings(
     monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str], field: str, expected: Any
 ) -> None:
     assert getattr(_webhook(monkeypatch, ["--enable-webhook", *args], env), field) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        pytest.param([], {}, "both", id="default-both"),
+        pytest.param(["--config-source", "annotations"], {}, "annotations", id="flag"),
+        pytest.param([], {"IMAGE_UPDATER_CONFIG_SOURCE": "resources"}, "resources", id="environment"),
+        pytest.param(
+            ["--config-source=both"], {"IMAGE_UPDATER_CONFIG_SOURCE": "resources"}, "both", id="flag-wins"
+        ),
+    ],
+)
+def test_config_source_reaches_the_run_settings(
+    args: list[str], env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("IMAGE_UPDATER_CONFIG_SOURCE", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    flags = dict(run_command.run_command.make_context("run", args).params)
+    flags.pop("loglevel"), flags.pop("logformat")
+    assert run_command._settings(flags).config_source == expected
+
+
+def test_an_unknown_config_source_is_refused_naming_the_choices() -> None:
+    with pytest.raises(click.BadParameter, match="'crds' is not one of 'annotations', 'resources', 'both'"):
+        run_command.run_command.make_context("run", ["--config-source", "crds"])

@@ -46,6 +46,9 @@ CLUSTER_ALLOWED = {
     ("argoproj.io", "applications", "list"),
     ("argoproj.io", "applications", "watch"),
     ("argoproj.io", "applications", "patch"),  # argocd write-back
+    ("argocd-image-updater.argoproj.io", "imageupdaters", "list"),
+    ("argocd-image-updater.argoproj.io", "imageupdaters", "watch"),  # a spec change starts a cycle
+    ("argocd-image-updater.argoproj.io", "imageupdaters", "patch"),  # upstream's finalizer
     ("", "secrets", "get"),  # pullsecret:/secret: references, git credentials
     ("", "events", "create"),  # ImagesUpdated
     ("argocd-image-updater.argoproj.io", "imageupdaters/status", "get"),  # read before a conditional write
@@ -420,22 +423,38 @@ def test_rbac_grants_only_what_the_controller_uses() -> None:
 KUBE_CALL = re.compile(r"\.(read|get|list|create|replace|patch|delete)_(?:namespaced|cluster)_(\w+)")
 CALL_VERBS = {"read": "get", "get": "get", "replace": "update"}
 CALL_RESOURCES = {
-    "custom_object": ("argoproj.io", "applications"),  # the only custom resource we touch
-    "custom_object_status": ("argocd-image-updater.argoproj.io", "imageupdaters/status"),
-    "lease": ("coordination.k8s.io", "leases"),
-    "secret": ("", "secrets"),
-    "event": ("", "events"),
+    "lease": [("coordination.k8s.io", "leases")],
+    "secret": [("", "secrets")],
+    "event": [("", "events")],
+}
+APPLICATIONS, IMAGE_UPDATERS = (
+    ("argoproj.io", "applications"),
+    ("argocd-image-updater.argoproj.io", "imageupdaters"),
+)
+# The custom resources each module's custom_object calls reach (watching lists either kind).
+CUSTOM_OBJECTS = {
+    "watching.py": [APPLICATIONS, IMAGE_UPDATERS],
+    "imageupdaters.py": [IMAGE_UPDATERS],
+    "status.py": [IMAGE_UPDATERS],
 }
 
 
-def test_allow_list_matches_the_kubernetes_calls_in_the_code() -> None:
+def called(source: Path) -> set[tuple[str, str, str]]:
+    """(group, resource[/subresource], verb) of each Kubernetes call written in `source`."""
     used = set()
-    for source in Path(image_updater.__file__).parent.rglob("*.py"):
-        for call, kind in KUBE_CALL.findall(source.read_text()):
-            group, resource = CALL_RESOURCES[kind]
-            used.add((group, resource, CALL_VERBS.get(call, call)))
+    for call, kind in KUBE_CALL.findall(source.read_text()):
+        custom = kind.startswith("custom_object")
+        sub = kind.removeprefix("custom_object").lstrip("_") if custom else ""
+        targets = CUSTOM_OBJECTS.get(source.name, [APPLICATIONS]) if custom else CALL_RESOURCES[kind]
+        verb = CALL_VERBS.get(call, call)
+        used |= {(group, f"{resource}/{sub}" if sub else resource, verb) for group, resource in targets}
+    return used
+
+
+def test_allow_list_matches_the_kubernetes_calls_in_the_code() -> None:
+    used = set().union(*(called(source) for source in Path(image_updater.__file__).parent.rglob("*.py")))
     # Watching streams the list call with watch=true.
-    used.add(("argoproj.io", "applications", "watch"))
+    used |= {(*APPLICATIONS, "watch"), (*IMAGE_UPDATERS, "watch")}
     assert used == CLUSTER_ALLOWED | NAMESPACE_ALLOWED
 
 
@@ -472,3 +491,28 @@ def test_config_change_restarts_the_pods() -> None:
         return str(deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
 
     assert checksum(None) != checksum(set_values(*SEED_SET))
+
+
+@pytest.mark.parametrize(
+    ("values", "flag"),
+    [
+        pytest.param(None, "--config-source=both", id="default-both"),
+        pytest.param(
+            {"config": {"configSource": "annotations"}}, "--config-source=annotations", id="annotations"
+        ),
+        pytest.param({"config": {"configSource": "resources"}}, "--config-source=resources", id="resources"),
+    ],
+)
+def test_config_source_reaches_the_controller(values: dict[str, Any] | None, flag: str) -> None:
+    assert flag in container(render(values))["args"]
+
+
+def test_config_source_is_checked_by_the_schema() -> None:
+    with pytest.raises(helm_python.HelmValuesError, match="/config/configSource': value must be one of"):
+        render({"config": {"configSource": "crds"}})
+
+
+def test_namespaced_rbac_reaches_the_image_updaters_of_its_namespace() -> None:
+    objects = render({"createClusterRoles": False})
+    (role,) = [o for o in objects if o["kind"] == "Role" and o["metadata"]["name"].endswith("-applications")]
+    assert grants(role["rules"]) == CLUSTER_ALLOWED

@@ -399,6 +399,7 @@ def test_without_cluster_roles_a_namespaced_role_and_namespace_watch(overridden:
         "applications",
         "secrets",
         "events",
+        "imageupdaters",
         "imageupdaters/status",
     }
     assert "--applications-namespace=tools" in container(overridden)["args"]

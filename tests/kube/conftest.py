@@ -36,3 +36,17 @@ def application(
         "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
         "spec": {"project": "default", "source": {"repoURL": "https://git.example/x.git", **spec}},
     }
+
+
+IMAGE_UPDATERS = ("argocd-image-updater.argoproj.io/v1alpha1", "imageupdaters")
+
+
+def image_updater(
+    namespace: str, name: str, *, pattern: str = "*", finalizers: list[str] | None = None
+) -> dict[str, Any]:
+    """A minimal valid ImageUpdater for the fake's store."""
+    ref = {"namePattern": pattern, "images": [{"alias": "web", "imageName": "nginx:1.x"}]}
+    meta: dict[str, Any] = {"name": name, "namespace": namespace}
+    if finalizers is not None:
+        meta["finalizers"] = finalizers
+    return {"metadata": meta, "spec": {"applicationRefs": [ref]}}

@@ -8,12 +8,17 @@ selectors, and watches that resume after a resourceVersion (an `ERROR` event wit
 when it has been compacted away, as the real server streams it). Every request is recorded.
 The status subresource of `STATUS_SUBRESOURCE` kinds as the real server serves it: writes to
 `…/status` change only `status` (spec and metadata sent are ignored, `generation` does not move),
-writes to the object itself and creates ignore `status`.
+writes to the object itself and creates ignore `status`. `metadata.generation` moves as for a
+CRD: on any change outside metadata, and outside status too where the CRD has the status
+subresource (ImageUpdater does; Argo CD's Application does not, so its status bumps it).
+Finalizers hold a DELETE as the real server does: it sets deletionTimestamp (bumping the
+generation) and the object goes once its last finalizer is removed; none may be added meanwhile.
 Not served: pagination, field selectors, other subresources, admission, apply's field ownership.
 
 Test hooks: `put`/`modify` write as another client would; `before_next_write` runs a concurrent
 write just before the next PUT/PATCH (to provoke a 409); `fail_next` answers the next request
-with a Status of your choice; `compact` forgets the watch history.
+with a Status of your choice; `compact` forgets the watch history; `uninstall` stops serving a
+resource type (its CRD deleted); `delete` deletes as another client would.
 """
 
 from __future__ import annotations
@@ -39,11 +44,11 @@ Key = tuple[str, str, str, str]  # (groupVersion, plural, namespace, name)
 
 RESOURCES = {  # (groupVersion, plural) -> (kind, is a custom resource)
     ("argoproj.io/v1alpha1", "applications"): ("Application", True),
+    ("argocd-image-updater.argoproj.io/v1alpha1", "imageupdaters"): ("ImageUpdater", True),
     ("v1", "secrets"): ("Secret", False),
     ("v1", "events"): ("Event", False),
     ("events.k8s.io/v1", "events"): ("Event", False),
     ("coordination.k8s.io/v1", "leases"): ("Lease", False),
-    ("argocd-image-updater.argoproj.io/v1alpha1", "imageupdaters"): ("ImageUpdater", True),
 }
 STATUS_SUBRESOURCE = {("argocd-image-updater.argoproj.io/v1alpha1", "imageupdaters")}
 DISCOVERY = {
@@ -155,6 +160,7 @@ class FakeKube:
         self._rv = itertools.count(1000)
         self._before_write: list[Callable[[], None]] = []
         self._failures: list[tuple[int, str]] = []
+        self.uninstalled: set[tuple[str, str]] = set()
         self._tick = asyncio.Event()  # set (and replaced) on every change: wakes the watches
         self._closing = False
 
@@ -184,6 +190,15 @@ class FakeKube:
         """Answer the next request with this Status instead of serving it (403, 500, 429, ...)."""
         self._failures.append((code, reason))
 
+    def uninstall(self, group_version: str, plural: str) -> None:
+        """Serve 404 for this resource type from now on, as after deleting its CRD."""
+        self.uninstalled.add((group_version, plural))
+
+    def delete(self, group_version: str, plural: str, namespace: str, name: str) -> Obj | None:
+        """DELETE as another client would; the object still stored (being deleted), else None."""
+        key = (group_version, plural, namespace, name)
+        return self._delete(key, self.objects[key])
+
     def compact(self) -> None:
         """Forget the watch history: watches from an older resourceVersion get 410 Expired."""
         self.compacted = self._last_rv()
@@ -207,12 +222,34 @@ class FakeKube:
         meta.setdefault("creationTimestamp", old_meta.get("creationTimestamp", _now()))
         if namespace:
             meta["namespace"] = namespace
-        changed = old is None or old.get("spec") != obj.get("spec")
+        changed = old is None or _generation_fields(key, old) != _generation_fields(key, obj)
         meta["generation"] = old_meta.get("generation", 0) + (1 if changed else 0)
         obj.update(apiVersion=group_version, kind=kind)
-        self.objects[key] = obj
+        if _keep_deletion(old_meta, meta):
+            del self.objects[key]  # the last finalizer is gone: the object with it
+            event = "DELETED"
+        else:
+            self.objects[key] = obj
         self._record(int(meta["resourceVersion"]), event, key, obj)
         return copy.deepcopy(obj)
+
+    def _delete(self, key: Key, current: Obj) -> Obj | None:
+        """The real server's DELETE: with finalizers, mark the object (deletionTimestamp, a new
+        generation) and keep it; without, remove it. Returns the object still stored, else None."""
+        meta = current["metadata"]
+        if meta.get("finalizers"):
+            if "deletionTimestamp" not in meta:
+                marked = copy.deepcopy(current)
+                marked["metadata"].update(deletionTimestamp=_now(), deletionGracePeriodSeconds=0)
+                marked["metadata"]["generation"] = meta.get("generation", 0) + 1
+                self.objects[key] = marked
+                marked["metadata"]["resourceVersion"] = str(next(self._rv))
+                self._record(int(marked["metadata"]["resourceVersion"]), "MODIFIED", key, marked)
+            return copy.deepcopy(self.objects[key])
+        del self.objects[key]
+        meta["resourceVersion"] = str(next(self._rv))
+        self._record(int(meta["resourceVersion"]), "DELETED", key, current)
+        return None
 
     def _record(self, rv: int, event: str, key: Key, obj: Obj) -> None:
         self.history.append((rv, event, key, copy.deepcopy(obj)))
@@ -264,7 +301,7 @@ class FakeKube:
     def _resource(self, request: web.Request) -> tuple[str, str, str]:
         info = request.match_info
         group_version = f"{info['group']}/{info['version']}" if "group" in info else info["version"]
-        if (group_version, info["plural"]) not in RESOURCES:
+        if (group_version, info["plural"]) not in RESOURCES.keys() - self.uninstalled:
             raise ApiError(
                 404, "NotFound", f"the server could not find the requested resource {request.path}"
             )
@@ -298,10 +335,8 @@ class FakeKube:
         if request.method == "GET":
             return _json(copy.deepcopy(current))
         if request.method == "DELETE":
-            del self.objects[key]
-            current["metadata"]["resourceVersion"] = str(next(self._rv))
-            self._record(int(current["metadata"]["resourceVersion"]), "DELETED", key, current)
-            return _json(current)
+            kept = self._delete(key, current)
+            return _json(kept if kept is not None else current)
         if request.method == "PUT":
             new = await _body_json(request)
             if RESOURCES[key[:2]][1] and not new.get("metadata", {}).get("resourceVersion"):
@@ -448,6 +483,35 @@ def _keeping_status(current: Obj, sent: Obj) -> Obj:
     if "status" in current:
         new["status"] = copy.deepcopy(current["status"])
     return new
+
+
+def _generation_fields(key: Key, obj: Obj) -> Obj:
+    """What a change of moves `metadata.generation` (spec only, for built-in kinds)."""
+    if not RESOURCES[key[:2]][1]:
+        return {"spec": obj.get("spec")}
+    ignored = {"metadata", "apiVersion", "kind"} | ({"status"} if key[:2] in STATUS_SUBRESOURCE else set())
+    return {field: value for field, value in obj.items() if field not in ignored}
+
+
+def _keep_deletion(old_meta: Obj, meta: Obj) -> bool:
+    """Carry a deletion mark over a write, as the real server does (it cannot be set or unset by a
+    write, and no finalizer may be added once it is set); True when the write removed the last
+    finalizer of an object being deleted."""
+    for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+        meta.pop(field, None)
+        if field in old_meta:
+            meta[field] = old_meta[field]
+    if "deletionTimestamp" not in old_meta:
+        return False
+    added = set(meta.get("finalizers") or ()) - set(old_meta.get("finalizers") or ())
+    if added:
+        raise ApiError(
+            422,
+            "Invalid",
+            f"metadata.finalizers: Forbidden: no new finalizers can be added if the object is being "
+            f"deleted, found new finalizers {sorted(added)}",
+        )
+    return not meta.get("finalizers")
 
 
 def _matcher(group_version: str, plural: str, namespace: str, selector: str) -> Callable[[Key, Obj], bool]:

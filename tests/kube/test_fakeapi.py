@@ -13,8 +13,8 @@ from kubernetes_asyncio.client import CoordinationV1Api, CoreV1Api, CustomObject
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from image_updater.kube import Api
-from tests.kube.conftest import APPS, application
-from tests.kube.fakeapi import FakeKube, selector_matches
+from tests.kube.conftest import APPS, IMAGE_UPDATERS, application, image_updater
+from tests.kube.fakeapi import MERGE, FakeKube, selector_matches
 
 GUESTBOOK = ("argoproj.io", "v1alpha1", "argocd", "applications", "guestbook")
 
@@ -158,3 +158,62 @@ async def test_injected_failures_answer_the_next_request(custom: Any, fake: Fake
 )
 def test_selector_matches(selector: str, labels: dict[str, str], matches: bool) -> None:
     assert selector_matches(selector, labels) is matches
+
+
+# -- generation and finalizers, as a real API server keeps them -------------------------------------
+
+OTHER = "example.com/keep"
+
+
+def test_generation_moves_on_status_only_where_there_is_no_status_subresource(fake: FakeKube) -> None:
+    fake.put(*APPS, application("argocd", "app"))
+    fake.put(*IMAGE_UPDATERS, image_updater("argocd", "iu"))
+
+    def status(obj: dict[str, Any]) -> None:
+        obj["status"] = {"reconciledAt": "now"}
+
+    def labels(obj: dict[str, Any]) -> None:
+        obj["metadata"]["labels"] = {"team": "a"}
+
+    for change in (status, labels):
+        fake.modify(*APPS, "argocd", "app", change)
+        fake.modify(*IMAGE_UPDATERS, "argocd", "iu", change)
+    # Argo CD's Application CRD has no status subresource: its status write is a new generation
+    assert fake.get(*APPS, "argocd", "app")["metadata"]["generation"] == 2
+    assert fake.get(*IMAGE_UPDATERS, "argocd", "iu")["metadata"]["generation"] == 1
+
+
+async def test_delete_with_finalizers_marks_then_the_last_removal_deletes(
+    fake: FakeKube, custom: Any
+) -> None:
+    fake.put(*IMAGE_UPDATERS, image_updater("argocd", "iu", finalizers=["ours", OTHER]))
+    path = ("argocd-image-updater.argoproj.io", "v1alpha1", "argocd", "imageupdaters", "iu")
+
+    answered = await custom.delete_namespaced_custom_object(*path)
+
+    marked = fake.get(*IMAGE_UPDATERS, "argocd", "iu")
+    assert answered["metadata"]["deletionTimestamp"] == marked["metadata"]["deletionTimestamp"]
+    assert (marked["metadata"]["generation"], marked["metadata"]["deletionGracePeriodSeconds"]) == (2, 0)
+    rv = marked["metadata"]["resourceVersion"]
+    code, body = await status_of(
+        custom.patch_namespaced_custom_object(
+            *path,
+            {"metadata": {"finalizers": ["ours", OTHER, "new"], "resourceVersion": rv}},
+            _content_type=MERGE,
+        )
+    )
+    assert (code, body["reason"]) == (422, "Invalid")
+    assert "no new finalizers can be added if the object is being deleted" in body["message"]
+    await custom.patch_namespaced_custom_object(
+        *path, {"metadata": {"finalizers": [OTHER]}}, _content_type=MERGE
+    )
+    assert fake.get(*IMAGE_UPDATERS, "argocd", "iu")["metadata"]["deletionTimestamp"]
+    await custom.patch_namespaced_custom_object(*path, {"metadata": {"finalizers": []}}, _content_type=MERGE)
+
+    assert ("argocd-image-updater.argoproj.io/v1alpha1", "imageupdaters", "argocd", "iu") not in fake.objects
+    assert [event for _, event, key, _ in fake.history if key[3] == "iu"] == [
+        "ADDED",
+        "MODIFIED",  # the deletion mark
+        "MODIFIED",  # one finalizer less
+        "DELETED",
+    ]

@@ -97,3 +97,38 @@ def test_broken_and_duplicate_resources_are_reported_and_select_nothing() -> Non
         "true, or images must be provided with at least one item",
     )
     assert assigning.settings_for(application("other"), loaded.items) is None
+
+
+# (id, Application, what configures it with --config-source annotations, resources, both)
+BY_SOURCE = [
+    ("selected-by-a-resource", application("web-1"), (None, ("web", "nginx"), ("web", "nginx"))),
+    (
+        "annotated-and-selected-by-nothing",
+        application("api", image_list="a=redis:7"),
+        (("a", "redis"), None, ("a", "redis")),
+    ),
+    (
+        "use-annotations-reads-them-through-the-resource",
+        application("api", {"v0": "yes"}, image_list="a=redis:7"),
+        (("a", "redis"), ("a", "redis"), ("a", "redis")),
+    ),
+    (
+        "selected-and-annotated-takes-the-one-generation-asked-for",
+        application("web-2", image_list="a=redis:7"),
+        (("a", "redis"), ("web", "nginx"), "conflict"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("app", "expected"), [c[1:] for c in BY_SOURCE], ids=[c[0] for c in BY_SOURCE])
+@pytest.mark.parametrize("source", assigning.CONFIG_SOURCES)
+def test_config_source_leaves_one_generation_out(
+    source: assigning.ConfigSource, app: Application, expected: tuple[Any, Any, Any]
+) -> None:
+    want = expected[assigning.CONFIG_SOURCES.index(source)]
+    if want == "conflict":
+        with pytest.raises(InvalidImageUpdater, match="configured by imageupdater argocd/web"):
+            assigning.settings_for(app, RESOURCES.items, source=source)
+        return
+    settings = assigning.settings_for(app, RESOURCES.items, source=source)
+    assert ((settings.images[0].spec.alias, settings.images[0].spec.image.name) if settings else None) == want

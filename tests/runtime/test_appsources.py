@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from image_updater.errors import ConfigError
+from image_updater.errors import ConfigError, KindNotServed
 from image_updater.kube import Api, connect
+from image_updater.kube.imageupdaters import FINALIZER
 from image_updater.kube.secrets import ClusterSecrets
+from image_updater.resources.assigning import ConfigSource
 from image_updater.runtime.appsources import (
     AppFilter,
     ClusterSource,
@@ -21,8 +23,9 @@ from image_updater.runtime.appsources import (
     secret_source,
 )
 from image_updater.sources.secret_files import SecretFiles
+from tests.kube.conftest import IMAGE_UPDATERS, image_updater
 from tests.kube.fakeapi import FakeKube
-from tests.runtime.conftest import APPS, application, write_kubeconfig
+from tests.runtime.conftest import APPS, RefusingKube, application, write_kubeconfig
 
 LABELS = {"tier": "front", "env": "prod", "team": ""}
 
@@ -199,7 +202,109 @@ async def test_cluster_source(
     found = [f"{a['metadata']['namespace']}/{a['metadata']['name']}" for a in listing.applications]
     assert sorted(found) == keys
     if app_filter.label_selector:  # filtered by the API server, not here
-        assert {r.query.get("labelSelector") for r in fake.requests} == {app_filter.label_selector}
+        apps = [r for r in fake.requests if r.path.endswith("/applications")]
+        assert {r.query.get("labelSelector") for r in apps} == {app_filter.label_selector}
+
+
+# -- ImageUpdaters in the cluster ------------------------------------------------------------------
+
+OTHER = "example.com/keep"
+
+
+@pytest.mark.parametrize(
+    ("config_source", "installed", "listed"),
+    [
+        pytest.param("both", True, ["argocd/iu", "team/iu"], id="both"),
+        pytest.param("resources", True, ["argocd/iu", "team/iu"], id="resources"),
+        pytest.param("annotations", True, [], id="annotations-lists-none"),
+        pytest.param("both", False, [], id="both-without-the-crd-is-none"),
+        pytest.param("annotations", False, [], id="annotations-without-the-crd"),
+    ],
+)
+async def test_cluster_source_lists_image_updaters_as_configured(
+    api: tuple[FakeKube, Api], config_source: ConfigSource, installed: bool, listed: list[str]
+) -> None:
+    fake, connected = api
+    for namespace in ("argocd", "team"):
+        fake.put(*IMAGE_UPDATERS, image_updater(namespace, "iu"))
+    if not installed:
+        fake.uninstall(*IMAGE_UPDATERS)
+    source = ClusterSource(connected, namespaces=(), app_filter=AppFilter(), config_source=config_source)
+
+    listing = await source.list()
+
+    assert [f"{r['metadata']['namespace']}/{r['metadata']['name']}" for r in listing.image_updaters] == listed
+    assert listing.problems == ()
+    if config_source == "annotations":
+        assert not [r for r in fake.requests if "imageupdaters" in r.path]
+
+
+async def test_cluster_source_with_resources_only_needs_the_crd(api: tuple[FakeKube, Api]) -> None:
+    fake, connected = api
+    fake.uninstall(*IMAGE_UPDATERS)
+    source = ClusterSource(
+        connected, namespaces=("argocd",), app_filter=AppFilter(), config_source="resources"
+    )
+    with pytest.raises(
+        KindNotServed, match=r"cannot list ImageUpdaters in namespace argocd: .*CRD installed"
+    ):
+        await source.list()
+
+
+# (id, finalizers, being deleted, finalize, finalizers afterwards (None: gone), listed)
+FINALIZING = [
+    ("first-seen-gets-ours", [OTHER], False, True, [OTHER, FINALIZER], True),
+    ("dry-run-adds-none", [], False, False, [], True),
+    ("already-there-is-left-alone", [FINALIZER], False, True, [FINALIZER], True),
+    ("deleted-loses-ours-and-goes", [FINALIZER], True, True, None, False),
+    ("deleted-keeps-the-others", [FINALIZER, OTHER], True, True, [OTHER], False),
+    ("dry-run-still-releases-a-deleted-one", [FINALIZER], True, False, None, False),
+    ("deleted-for-someone-else-is-not-touched", [OTHER], True, True, [OTHER], False),
+]
+
+
+@pytest.mark.parametrize(
+    ("before", "deleting", "finalize", "after", "listed"),
+    [c[1:] for c in FINALIZING],
+    ids=[c[0] for c in FINALIZING],
+)
+async def test_cluster_source_keeps_upstreams_finalizer(
+    api: tuple[FakeKube, Api],
+    before: list[str],
+    deleting: bool,
+    finalize: bool,
+    after: list[str] | None,
+    listed: bool,
+) -> None:
+    fake, connected = api
+    fake.put(*IMAGE_UPDATERS, image_updater("argocd", "iu", finalizers=before))
+    if deleting:
+        fake.delete(*IMAGE_UPDATERS, "argocd", "iu")
+    source = ClusterSource(connected, namespaces=("argocd",), app_filter=AppFilter(), finalize=finalize)
+
+    listing = await source.list()
+
+    assert len(listing.image_updaters) == (1 if listed else 0)
+    key = (*IMAGE_UPDATERS, "argocd", "iu")
+    assert (fake.objects[key]["metadata"].get("finalizers", []) if key in fake.objects else None) == after
+    if before == after:
+        assert fake.writes() == []
+
+
+async def test_a_finalizer_that_cannot_be_written_is_a_problem_not_a_lost_resource(
+    tmp_path: Path,
+) -> None:
+    fake = RefusingKube()
+    fake.refuse("PATCH", "/imageupdaters/", 403)
+    async with fake.serve():
+        connected = await connect(kubeconfig=write_kubeconfig(tmp_path / "kubeconfig", fake.url))
+        async with connected.client:
+            fake.put(*IMAGE_UPDATERS, image_updater("argocd", "iu"))
+            source = ClusterSource(connected, namespaces=("argocd",), app_filter=AppFilter())
+            listing = await source.list()
+    assert [r["metadata"]["name"] for r in listing.image_updaters] == ["iu"]
+    (problem,) = listing.problems
+    assert problem.startswith("cannot update the finalizers of ImageUpdater argocd/iu: forbidden; grant")
 
 
 def _repo_secret(name: str, namespace: str, url: str) -> str:

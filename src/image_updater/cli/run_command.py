@@ -261,6 +261,15 @@ def _webhook_options(command: Any) -> Any:
     "[default: 4194304, 4 MiB].",
 )
 @click.option(
+    "--config-source",
+    type=click.Choice(["annotations", "resources", "both"]),
+    default="both",
+    envvar=_env("CONFIG_SOURCE"),
+    show_default=True,
+    help="What configures Applications: their annotations (v0.x), ImageUpdater resources (v1.x), "
+    "or both (an Application selected by a resource takes the resource's settings).",
+)
+@click.option(
     "--disable-kube-events",
     is_flag=True,
     # Upstream's variable (ConfigMap key kube.events) means "disable" too: `true` turns Events off.
@@ -355,6 +364,7 @@ def _settings(flags: dict[str, Any]) -> RunSettings:
         app_credential_kinds=flags["app_credential_kinds"],
         app_promotion_namespaces=flags["app_promote_from_namespaces"],
         cycle_timeout=flags["cycle_timeout"],
+        config_source=flags["config_source"],
         **_yaml_limits(flags["max_yaml_size"]),
         **extra,
         webhook=_webhook(flags),

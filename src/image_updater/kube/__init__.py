@@ -1,4 +1,4 @@
-"""Kubernetes adapter: Argo CD Applications, Secrets, Events and the leader Lease.
+"""Kubernetes adapter: Argo CD Applications, ImageUpdaters, Secrets, Events and the leader Lease.
 
 Async, on kubernetes_asyncio, with the client injected as an `Api` (client + request counter)
 that `connecting.connect` builds. Every request goes through `calling.call`, which counts it and
@@ -18,13 +18,15 @@ from image_updater.kube.connecting import connect
 from image_updater.kube.events import IMAGES_UPDATED, change_annotations, emit_event, emit_images_updated
 from image_updater.kube.leader import LeaseTerms, run_as_leader
 from image_updater.kube.secrets import ClusterSecrets, RepositorySecret
-from image_updater.kube.watching import Snapshot, WatchEvent, snapshot_applications, watch_applications
+from image_updater.kube.watching import APPLICATIONS, CustomKind, Snapshot, WatchEvent, snapshot, watch
 
 __all__ = [
+    "APPLICATIONS",
     "IMAGES_UPDATED",
     "Api",
     "ApiCounter",
     "ClusterSecrets",
+    "CustomKind",
     "LeaseTerms",
     "RepositorySecret",
     "Resource",
@@ -39,7 +41,7 @@ __all__ = [
     "merge_diff",
     "patch_application",
     "run_as_leader",
-    "snapshot_applications",
+    "snapshot",
     "update_with_retry",
-    "watch_applications",
+    "watch",
 ]

@@ -7,14 +7,16 @@ annotations, or not managed. Two things configuring one Application are reported
 Application, not fought over (upstream lets overlapping resources overwrite each other): two
 resources selecting it, or a resource whose ref does not use annotations selecting an Application
 that also carries an `image-list` annotation. Resources that do not parse are reported, one line
-each, and select nothing.
+each, and select nothing. `--config-source` (`ConfigSource`) may leave one generation out:
+`annotations` ignores resources, `resources` ignores annotations an Application carries on its own
+(a ref with `useAnnotations` still reads them), so neither conflict arises there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from image_updater import annotations as app_annotations
 from image_updater.annotations import AppSettings, AppTrust
@@ -22,6 +24,10 @@ from image_updater.applications import Application
 from image_updater.errors import InvalidImageUpdater
 from image_updater.resources import matching, merging, validation
 from image_updater.resources.model import ImageUpdater
+
+ConfigSource = Literal["annotations", "resources", "both"]
+"""Which generation configures Applications (`--config-source`)."""
+CONFIG_SOURCES: tuple[ConfigSource, ...] = ("annotations", "resources", "both")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +96,17 @@ def selecting(
 
 
 def settings_for(
-    app: Application, resources: Sequence[ImageUpdater], *, trust: AppTrust = merging.TRUST
+    app: Application,
+    resources: Sequence[ImageUpdater],
+    *,
+    trust: AppTrust = merging.TRUST,
+    source: ConfigSource = "both",
 ) -> AppSettings | None:
     """The Application's settings, or None when nothing asks to update it.
 
     Raises InvalidImageUpdater on a conflict, or the error of the configuration it takes."""
-    return settings_from(app, selecting(app, resources), trust=trust)
+    found = selecting(app, resources) if source != "annotations" else ()
+    return settings_from(app, found, trust=trust, source=source)
 
 
 def settings_from(
@@ -103,8 +114,9 @@ def settings_from(
     selected: Sequence[tuple[ImageUpdater, matching.Match]],
     *,
     trust: AppTrust = merging.TRUST,
+    source: ConfigSource = "both",
 ) -> AppSettings | None:
-    """`settings_for`, given what `selecting` found for the Application."""
+    """`settings_for`, given what `selecting` found for the Application (none with `annotations`)."""
     if len(selected) > 1:
         names = " and ".join(sorted(f"imageupdater {resource.key}" for resource, _ in selected))
         raise InvalidImageUpdater(
@@ -113,13 +125,13 @@ def settings_from(
         )
     if selected:
         resource, match = selected[0]
-        if not match.ref.use_annotations and app_annotations.is_managed(app.annotations):
+        if source == "both" and not match.ref.use_annotations and app_annotations.is_managed(app.annotations):
             raise InvalidImageUpdater(
                 f"application {app.key}: configured by imageupdater {resource.key} "
                 f"(spec.applicationRefs[{match.index}]) and by its own {app_annotations.PREFIX}image-list "
                 "annotation; remove the annotations, or set useAnnotations: true on that applicationRef"
             )
         return merging.app_settings(resource, match, app, trust=trust)
-    if not app_annotations.is_managed(app.annotations):
+    if source == "resources" or not app_annotations.is_managed(app.annotations):
         return None
     return app_annotations.parse(app.annotations, app=app.key, namespace=app.namespace, trust=trust)

@@ -1,9 +1,12 @@
 """Where the controller gets Applications and Secrets: the cluster, or directories of manifests.
 
 Both sources answer the same questions, so the cycle does not know which one it runs on:
-which Applications exist (filtered by name globs and a label selector), how to read a Secret,
-where Argo CD repository credentials are, and whether Applications can be patched (only in a
-cluster: the `argocd` write-back method is refused in directory mode).
+which Applications exist (filtered by name globs and a label selector), which ImageUpdater
+resources exist, how to read a Secret, where Argo CD repository credentials are, and whether
+Applications can be patched (only in a cluster: the `argocd` write-back method is refused in
+directory mode). In a cluster, listing ImageUpdaters also keeps upstream's finalizer on them
+(kube/imageupdaters.py): added to each resource first seen, removed from one being deleted, which
+is left out of the listing (so the cycle drops its per-resource state: `Metrics.resources.keep_resources`).
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ import re2
 import structlog
 
 from image_updater.credentials import SecretSource
-from image_updater.errors import ConfigError
+from image_updater.errors import ConfigError, ImageUpdaterError, KindNotServed
+from image_updater.resources.assigning import ConfigSource
 from image_updater.selection.filters import glob_to_regexp
 from image_updater.sources.applications_dir import load_applications
 from image_updater.sources.secret_files import SecretFiles
 from image_updater.yamlsafe import DEFAULT_LIMITS, YamlLimits
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
-    from image_updater.kube.calling import Api
+    from image_updater.kube.calling import Api, Resource
     from image_updater.kube.secrets import ClusterSecrets
 
 log = structlog.get_logger("image_updater.sources")
@@ -33,8 +37,8 @@ log = structlog.get_logger("image_updater.sources")
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """Application manifests, ImageUpdater manifests (directory mode only, so far), and one line
-    per thing that could not be read."""
+    """Application manifests, ImageUpdater manifests, and one line per thing that could not be read
+    (or, in a cluster, a finalizer that could not be written)."""
 
     applications: tuple[Mapping[str, Any], ...]
     problems: tuple[str, ...] = ()
@@ -95,12 +99,29 @@ class DirectorySource:
 
 
 class ClusterSource:
-    """Applications from the Kubernetes API (the label selector is applied by the server)."""
+    """Applications and ImageUpdaters from the Kubernetes API, in the same namespaces (the label
+    selector, for Applications only, is applied by the server).
 
-    def __init__(self, api: Api, *, namespaces: Sequence[str], app_filter: AppFilter) -> None:
+    ImageUpdaters are not listed with `config_source="annotations"`. Without their CRD they are
+    none, said once, unless only resources configure Applications (then the listing fails).
+    `finalize=False` (dry run) adds no finalizer; ours is still removed from a resource being
+    deleted, or its deletion would wait for us forever.
+    """
+
+    def __init__(
+        self,
+        api: Api,
+        *,
+        namespaces: Sequence[str],
+        app_filter: AppFilter,
+        config_source: ConfigSource = "both",
+        finalize: bool = True,
+    ) -> None:
         self.api: Api | None = api
         self._namespaces = tuple(namespaces)
         self._filter = app_filter
+        self._config_source, self._finalize = config_source, finalize
+        self._told_not_served = False
 
     async def list(self) -> Listing:
         assert self.api is not None
@@ -109,7 +130,41 @@ class ClusterSource:
         found = await kube_apps.list_applications(
             self.api, namespaces=self._namespaces, label_selector=self._filter.label_selector
         )
-        return Listing(tuple(app for app in found if self._filter.names(_name(app))))
+        resources, problems = await self._image_updaters(self.api)
+        apps = tuple(app for app in found if self._filter.names(_name(app)))
+        return Listing(apps, problems, resources)
+
+    async def _image_updaters(self, api: Api) -> tuple[tuple[Resource, ...], tuple[str, ...]]:
+        if self._config_source == "annotations":
+            return (), ()
+        from image_updater.kube import imageupdaters
+
+        try:
+            found = await imageupdaters.list_image_updaters(api, namespaces=self._namespaces)
+        except KindNotServed as err:
+            if self._config_source == "resources":
+                raise
+            if not self._told_not_served:
+                log.info("no ImageUpdater resources: their CRD is not installed", detail=str(err))
+            self._told_not_served = True
+            return (), ()
+        problems = []
+        for resource in found:
+            try:
+                await self._settle_finalizer(api, resource)
+            except ImageUpdaterError as err:  # this resource's finalizer only: it configures as before
+                problems.append(str(err))
+        kept = tuple(resource for resource in found if not imageupdaters.is_deleting(resource))
+        return kept, tuple(problems)
+
+    async def _settle_finalizer(self, api: Api, resource: Resource) -> None:
+        from image_updater.kube import imageupdaters
+
+        if imageupdaters.is_deleting(resource):
+            if imageupdaters.has_finalizer(resource):
+                await imageupdaters.remove_finalizer(api, resource)
+        elif self._finalize and not imageupdaters.has_finalizer(resource):
+            await imageupdaters.add_finalizer(api, resource)
 
 
 class RepoCredsFromSecrets:

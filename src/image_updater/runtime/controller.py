@@ -1,10 +1,11 @@
 """`image-updater run`: build the long-lived clients, then run cycles until told to stop.
 
 Every long-running piece starts here: the probe and metrics servers, leader election (in a
-cluster), and the cycle loop. Cycles never overlap; a cycle longer than the interval is logged
-with its duration. SIGTERM/SIGINT let the cycle in progress (and so any write) finish, then the
-process exits. With `--once` (or interval 0) exactly one cycle runs and the exit status says
-whether every Application went through cleanly.
+cluster), the watches that start a cycle early when the configuration changes (in a cluster, on
+the leader, not with `--once`: runtime/watches.py) and the cycle loop. Cycles never overlap; a
+cycle longer than the interval is logged with its duration. SIGTERM/SIGINT let the cycle in
+progress (and so any write) finish, then the process exits. With `--once` (or interval 0)
+exactly one cycle runs and the exit status says whether every Application went through cleanly.
 
 With `--enable-webhook` the webhook server hands each valid push to the `Dispatcher`, which
 acts on it only while this process leads (runtime/dispatch.py); polling goes on beside it.
@@ -33,6 +34,7 @@ from image_updater.errors import ConfigError, ImageUpdaterError
 from image_updater.registry.cache import MetadataCache
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.diskcache import DiskStore
+from image_updater.resources.assigning import ConfigSource
 from image_updater.runtime import branch_history, servers
 from image_updater.runtime.appsources import (
     AppFilter,
@@ -54,6 +56,7 @@ from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.plan import PlanRecorder
 from image_updater.runtime.registries import RegistryPool
 from image_updater.runtime.statuses import ClusterStatus, PrintedStatus, StatusFiles, StatusSink
+from image_updater.runtime.wakeup import Wakeup
 from image_updater.runtime.webhook_server import OnPush, WebhookSettings, build_webhook_app, serve_webhooks
 from image_updater.runtime.writing import CommitSettings, WriteBack
 from image_updater.settings.proxies import ProxyRules
@@ -112,6 +115,7 @@ class RunSettings:
     webhook: WebhookSettings | None = None  # None: no webhook server (--enable-webhook not given)
     plan: PlanRecorder | None = None  # `plan`: record the cycle and the diffs; no status is written
     polling: bool = True  # False: the `webhook` command, no cycles (pushes only)
+    config_source: ConfigSource = "both"  # which generation configures Applications
 
     @property
     def cycle_deadline(self) -> float:
@@ -194,6 +198,7 @@ async def run(settings: RunSettings) -> int:
             deadline=settings.cycle_deadline,
             clock=settings.clock or wall_clock,
             history=branch_history.history(writer=writer, git=git, trust=trust) if api is None else None,
+            config_source=settings.config_source,
         )
         cycle = Cycle(
             source=source,
@@ -210,7 +215,7 @@ async def run(settings: RunSettings) -> int:
             _servers(settings, metrics, health),
             _webhooks(settings, metrics, on_push=dispatcher.submit),
         ):
-            loop = _Loop(cycle=cycle, settings=settings, health=health, dispatcher=dispatcher)
+            loop = _Loop(cycle=cycle, settings=settings, health=health, dispatcher=dispatcher, api=api)
             if api is not None and _leader_election(settings):
                 health.ready = True  # a standby is ready: a rolling update must not wait for the Lease
                 from image_updater.kube.leader import LeaseTerms, run_as_leader
@@ -232,7 +237,9 @@ class _Loop:
     settings: RunSettings
     health: servers.Health
     dispatcher: Dispatcher
+    api: Api | None = None
     exit_status: int = 0
+    changes: Wakeup = field(default_factory=Wakeup)
 
     async def run(self) -> None:
         """Poll (or, without polling, wait to be stopped) while pushes are acted on."""
@@ -249,7 +256,7 @@ class _Loop:
     async def _poll(self) -> None:
         self.health.ready = False  # a new leader is ready once its first cycle is done
         stop = asyncio.Event()
-        with _signals(stop):
+        async with self._running(stop):
             while True:
                 report = await self._one()
                 self.health.ready = True
@@ -263,11 +270,31 @@ class _Loop:
                         interval=self.settings.interval,
                     )
                 wait = max(0.0, self.settings.interval - (report.seconds if report else 0.0))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
+                if changed := await self.changes.until(stop, wait):
+                    log.info("configuration changed; cycle starts now", changes=list(changed))
                 if stop.is_set():
                     log.info("stopping after the last cycle, as asked")
                     return
+
+    @contextlib.asynccontextmanager
+    async def _running(self, stop: asyncio.Event) -> AsyncIterator[None]:
+        """Signals set `stop`; in a cluster, watches tell `changes` (not with --once)."""
+        with _signals(stop):
+            if self.api is None or self.settings.once or self.settings.interval <= 0:
+                yield
+                return
+            from image_updater.runtime import watches
+
+            app_filter = AppFilter(
+                name_globs=self.settings.name_globs, label_selector=self.settings.label_selector
+            )
+            watched = watches.targets(
+                namespaces=self.settings.namespaces,
+                app_filter=app_filter,
+                resources=self.settings.config_source != "annotations",
+            )
+            async with watches.running(self.api, watched, self.changes):
+                yield
 
     async def _one(self) -> CycleReport | None:
         try:
@@ -293,7 +320,13 @@ def _source(settings: RunSettings, api: Api | None) -> ApplicationSource:
     if settings.applications_dir is not None:
         return DirectorySource(settings.applications_dir, app_filter=app_filter, limits=settings.yaml_limits)
     assert api is not None
-    return ClusterSource(api, namespaces=settings.namespaces, app_filter=app_filter)
+    return ClusterSource(
+        api,
+        namespaces=settings.namespaces,
+        app_filter=app_filter,
+        config_source=settings.config_source,
+        finalize=not settings.dry_run,
+    )
 
 
 def _status_sinks(settings: RunSettings, api: Api | None) -> list[StatusSink]:

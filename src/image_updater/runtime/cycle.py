@@ -80,6 +80,7 @@ class CycleOptions:
     deadline: float = 600.0  # seconds a cycle may take before unfinished work is reported timed out
     clock: Callable[[], datetime] = field(default=lambda: wall_clock())  # for min-age, promotions
     history: promotion.History | None = None  # directory mode: since when a value is on a branch
+    config_source: assigning.ConfigSource = "both"  # which generation configures Applications
 
 
 @dataclass(slots=True)
@@ -178,7 +179,9 @@ class Cycle:
         (what promotion gates read); `quiet` leaves the problems unreported."""
         error = _unreported if quiet else self._error
         listing = await self._source.list()
-        resources = assigning.load(listing.image_updaters, default_namespace=applications.DEFAULT_NAMESPACE)
+        source = self._options.config_source
+        manifests = listing.image_updaters if source != "annotations" else ()
+        resources = assigning.load(manifests, default_namespace=applications.DEFAULT_NAMESPACE)
         for problem in (*listing.problems, *resources.problems):
             error(report, problem, app=None)
         report.resources, report.refused = resources.items, resources.refused
@@ -197,7 +200,9 @@ class Cycle:
             try:
                 # from the ImageUpdater resource selecting it, else from its annotations
                 selected = assigning.selecting(app, resources.items)
-                settings = assigning.settings_from(app, selected, trust=self._options.app_trust)
+                settings = assigning.settings_from(
+                    app, selected, trust=self._options.app_trust, source=source
+                )
                 if settings is None:
                     continue
                 report.selected_by[app.key] = tuple(resource.key for resource, _ in selected)

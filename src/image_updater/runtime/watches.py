@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from image_updater.annotations import PREFIX
-from image_updater.errors import ImageUpdaterError, KindNotServed, TransientError
+from image_updater.errors import ImageUpdaterError, InternalError, KindNotServed, TransientError
 from image_updater.kube import watching
 from image_updater.kube.calling import RETRY_DELAY, Api, Resource
 from image_updater.kube.watching import APPLICATIONS, CustomKind, WatchEvent
@@ -38,13 +40,15 @@ NOT_SERVED_RETRY = 60.0  # seconds between looks for a CRD that is not installed
 WATCH_SECONDS = 300  # the server ends each watch after this; it resumes from the last version
 
 
-def fingerprint(obj: Resource) -> Hashable:
-    """What, if it changes, may change what is updated (see the module docstring)."""
+def fingerprint(obj: Resource) -> bytes:
+    """A digest of what, if it changes, may change what is updated (see the module docstring);
+    16 bytes per object kept, however large its spec."""
     meta = _dict(obj.get("metadata"))
     labels, notes = _strings(meta.get("labels")), _strings(meta.get("annotations"))
     ours = {key: value for key, value in notes.items() if key.startswith(PREFIX)}
-    spec = repr(obj.get("spec"))  # JSON values: repr is a faithful, hashable rendering
-    return (spec, tuple(sorted(labels.items())), tuple(sorted(ours.items())), "deletionTimestamp" in meta)
+    # JSON values: json.dumps with sorted keys is one faithful rendering of each
+    what = [obj.get("spec"), labels, ours, "deletionTimestamp" in meta]
+    return hashlib.blake2b(json.dumps(what, sort_keys=True).encode(), digest_size=16).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +76,10 @@ async def watch_forever(
         except TransientError as err:  # 410 Expired, or the API unreachable: list again
             log.debug("watch restarts", reason=str(err))
             await asyncio.sleep(err.delay)
-        except ImageUpdaterError as err:
+        except Exception as err:  # ImageUpdaterError, or a bug of ours: this watch restarts later
+            if not isinstance(err, ImageUpdaterError):
+                log.debug("internal error", watch=watched.kind.plural, exc_info=True)
+                err = InternalError(f"the watch of {watched.kind.title}", err)
             log.warning("cannot watch; changes wait for the next interval", error=str(err))
             await asyncio.sleep(RETRY_DELAY)
 
@@ -83,7 +90,7 @@ class _Informer:
     watched: Watched
     wakeup: Wakeup
     watch_seconds: int
-    known: dict[str, Hashable] | None = None  # fingerprints by namespace/name; None before a list
+    known: dict[str, bytes] | None = None  # fingerprints by namespace/name; None before a list
 
     async def relist(self) -> str:
         """List; tell what changed since the last list (none the first time). The list's version."""
@@ -119,9 +126,7 @@ class _Informer:
             await asyncio.sleep(1.0)
 
 
-def _differences(
-    before: dict[str, Hashable] | None, after: dict[str, Hashable], kind: CustomKind
-) -> list[str]:
+def _differences(before: dict[str, bytes] | None, after: dict[str, bytes], kind: CustomKind) -> list[str]:
     if before is None:
         return []
     changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
@@ -132,7 +137,7 @@ def _differences(
     return [f"{kind.title} {key} {what[key]} (seen on a new list)" for key in changed]
 
 
-def _change(known: dict[str, Hashable], event: WatchEvent, kind: CustomKind) -> str | None:
+def _change(known: dict[str, bytes], event: WatchEvent, kind: CustomKind) -> str | None:
     """The change an event makes to what is `known` (updated in place), None when none."""
     key = _key(event.object)
     if event.type == "DELETED":

@@ -59,3 +59,18 @@ def test_table_is_complete() -> None:
 )
 def test_matches_masterminds(constraint: str, version: str, expected: str) -> None:
     assert _outcome(constraint, version, _COMPILED) == expected
+
+
+@pytest.mark.parametrize(
+    ("constraint", "version"),
+    [pytest.param(c, v, id=f"{c!r}~{v!r}") for c, v, r in ROWS if r == "true"],
+)
+def test_key_ranges_hold_every_admitted_version(constraint: str, version: str) -> None:
+    """`Constraint.key_ranges` may only leave out what `check` refuses (the cycle skips it unasked)."""
+    parsed, key = Constraint(constraint), Version(version).key
+    assert any(
+        (low is None or low <= key)
+        and (high is None or key < high)
+        and (prereleases or not Version(version).prerelease)
+        for low, high, prereleases in parsed.key_ranges()
+    )

@@ -99,8 +99,12 @@ async def scan(client: TagSource, request: ScanRequest, *, concurrency: int = 20
     """Select the best tag of `request.repository`; see the module docstring for the call order."""
     tags = tuple(await client.list_tags(request.repository))
     policy, explain = request.policy, request.explain
-    admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy, explain=explain)
     now = request.now or datetime.now(UTC)
+    if _by_names_alone(request):  # the cycle's common case: the winner without screening every tag
+        best = selection.best_candidate(tags, tag_filter=request.tag_filter, policy=policy)
+        chosen = await _walk(client, request, [TagInfo(name=best)] if best else [], now=now)
+        return ScanResult(tags=tags, selection=_with_rejections(chosen, _reasons(tags, request, chosen)))
+    admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy, explain=explain)
     waiting: list[Rejection] = []  # tags a gate holds back: recorded even when not explaining
     if request.promotion is not None:
         admitted, waiting = gates.screen_promotion(
@@ -118,8 +122,7 @@ async def scan(client: TagSource, request: ScanRequest, *, concurrency: int = 20
         chosen = await _walk(client, request, [TagInfo(name=tag) for tag in admitted], now=now)
     if request.min_age > 0 and policy.needs_metadata:
         chosen = await _old_enough(client, request, chosen, now=now)
-    if chosen.chosen is None and not explain:  # nothing matched: now the reasons are worth building
-        _, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy)
+    rejected = rejected if explain else _reasons(tags, request, chosen)
     return ScanResult(tags=tags, selection=_with_rejections(chosen, [*rejected, *waiting, *unusable]))
 
 
@@ -155,6 +158,20 @@ def _age_reason(client: TagSource, request: ScanRequest, info: TagInfo, *, now: 
         return gates.age_reason(created=created, first_seen=False, min_age=request.min_age, now=now)
     seen = client.first_seen(request.repository, info.digest, now=now) if info.digest else now
     return gates.age_reason(created=seen, first_seen=True, min_age=request.min_age, now=now)
+
+
+def _by_names_alone(request: ScanRequest) -> bool:
+    """No explaining, metadata, platforms or gates: only the best name matters (`best_candidate`)."""
+    policy = request.policy
+    gated = request.min_age > 0 or request.promotion is not None
+    return not (request.explain or policy.needs_metadata or request.platforms or gated)
+
+
+def _reasons(tags: Sequence[str], request: ScanRequest, chosen: Selection) -> list[Rejection]:
+    """Why each tag was dropped, built only when nothing was chosen (then they are worth it)."""
+    if chosen.chosen is not None:
+        return []
+    return selection.screen(tags, tag_filter=request.tag_filter, policy=request.policy)[1]
 
 
 def _ordered_by_listing(

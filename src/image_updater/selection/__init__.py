@@ -1,6 +1,6 @@
 """Tag selection: filters and update strategies. Pure: no I/O, no logging, inputs never mutated."""
 
-from image_updater.selection.choose import choose, parse_platforms, platform_reason, screen
+from image_updater.selection.choose import best_candidate, choose, parse_platforms, platform_reason, screen
 from image_updater.selection.filters import TagFilter, TagRule
 from image_updater.selection.policy import (
     LEGACY_STRATEGIES,
@@ -23,6 +23,7 @@ __all__ = [
     "TagInfo",
     "TagRule",
     "UpdatePolicy",
+    "best_candidate",
     "choose",
     "make_policy",
     "parse_platforms",

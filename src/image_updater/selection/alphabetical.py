@@ -7,10 +7,11 @@ there is no numeric awareness (`26` beats `226`), so it suits date-stamped tags 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from image_updater.selection.greatest import greatest_passing
 from image_updater.selection.types import TagInfo
 
 
@@ -30,6 +31,9 @@ class AlphabeticalPolicy:
 
     def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None:
         return max(candidates, key=_name, default=None)
+
+    def best_name(self, tags: Sequence[str], *, passes: Callable[[str], bool]) -> str | None:
+        return greatest_passing(tags, passes)
 
 
 def _name(info: TagInfo) -> str:

@@ -10,6 +10,8 @@ policy's ranking (kept).
 
 Explaining costs: with `explain=False` (the cycle) rejections are not recorded and only the
 winner is found (one pass, no sort); `kept` is then just the winner. `test` explains.
+`best_candidate` is `screen` + `best` by names alone for the cycle's common case (no metadata,
+no platforms): the policy checks only the tags that could win.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ def screen(
         elif explain:
             rejected.append(Rejection(tag=tag, reason=reason))
     return admitted, rejected
+
+
+def best_candidate(tags: Sequence[str], *, tag_filter: TagFilter, policy: UpdatePolicy) -> str | None:
+    """The name `policy.best` would choose among the names `screen` admits (nothing explained),
+    found by `policy.best_name`, which asks the grammar and the filter of as few tags as it can."""
+    return policy.best_name(tags, passes=lambda tag: refs.is_tag(tag) and tag_filter.passes(tag))
 
 
 def parse_platforms(text: str | None) -> tuple[Platform, ...]:

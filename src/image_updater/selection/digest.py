@@ -8,7 +8,7 @@ winner's digest (`needs_digest`), not metadata to rank by. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -32,3 +32,6 @@ class DigestPolicy:
 
     def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None:
         return next((info for info in candidates if info.name == self.tracked), None)
+
+    def best_name(self, tags: Sequence[str], *, passes: Callable[[str], bool]) -> str | None:
+        return self.tracked if self.tracked in tags and passes(self.tracked) else None

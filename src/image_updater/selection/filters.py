@@ -40,7 +40,9 @@ class TagRule:
     pattern: Any = field(compare=False, repr=False)  # a compiled re2 expression (re2 ships no types)
 
     def matches(self, tag: str) -> bool:
-        return self.pattern.search(tag) is not None
+        # As UTF-8 bytes: the same answer (RE2 matches UTF-8), without the wrapper's per-call
+        # character-offset bookkeeping for str, which costs more than the match itself.
+        return self.pattern.search(tag.encode()) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,12 @@ class TagFilter:
     def parse(cls, *, allow: str | None, ignore: Sequence[str] | str | None, image: str) -> TagFilter:
         """Compile the annotations' text; raises InvalidTagFilter naming `image` and the pattern."""
         return cls(allow=_parse_allow(allow, image), ignore=_parse_ignore(ignore, image))
+
+    def passes(self, tag: str) -> bool:
+        """`reason_to_drop(tag) is None`, without wording a reason (the cycle does not explain)."""
+        if self.allow is not None and not self.allow.matches(tag):
+            return False
+        return not any(rule.matches(tag) for rule in self.ignore)
 
     def reason_to_drop(self, tag: str) -> str | None:
         """None if the tag passes, else why it is dropped, in words for `--explain`."""

@@ -10,11 +10,12 @@ Reproducible builds with a fixed `created` defeat this strategy. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from image_updater.selection.greatest import greatest_passing
 from image_updater.selection.types import TagInfo
 
 
@@ -34,6 +35,10 @@ class NewestBuildPolicy:
 
     def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None:
         return max(candidates, key=_build_order, default=None)
+
+    def best_name(self, tags: Sequence[str], *, passes: Callable[[str], bool]) -> str | None:
+        """Undated candidates rank by name alone (a registry listing by push time dates them)."""
+        return greatest_passing(tags, passes)
 
 
 def _build_order(info: TagInfo) -> tuple[bool, datetime, str]:

@@ -8,7 +8,7 @@ so a policy's `admit`/`rank` are pure, cheap and cannot fail on configuration.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,6 +34,8 @@ class UpdatePolicy(Protocol):
     `admit` returns None for a candidate, else why the tag is dropped. `rank` orders candidates
     best first, deterministically, and never mutates its input; `best` is `rank(...)[0]` (None
     when empty) in one pass, for the cycle, which needs the winner and not the order of the rest.
+    `best_name` is the name `best` picks among the names that `passes` and `admit` accept, by
+    names alone (no metadata: undated), asking `passes` of as few names as it can.
     """
 
     @property
@@ -50,6 +52,8 @@ class UpdatePolicy(Protocol):
     def rank(self, candidates: Sequence[TagInfo]) -> list[TagInfo]: ...
 
     def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None: ...
+
+    def best_name(self, tags: Sequence[str], *, passes: Callable[[str], bool]) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,16 +13,19 @@ the lexically greatest spelling ranks first. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from image_updater.selection.greatest import greatest_passing
 from image_updater.selection.types import TagInfo
-from image_updater.semver import Constraint, Version
+from image_updater.semver import Constraint, Version, by_precedence
 
 NOT_A_VERSION = "not a semantic version"
 PRERELEASE_WITHOUT_CONSTRAINT = "pre-release; no constraint is set, so only releases qualify"
 PRERELEASE_NOT_NAMED = "pre-release; the constraint names no pre-release"
+_BELOW_ALL, _ABOVE_ALL = (-1,), (math.inf,)  # compare below / above every version key
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,26 @@ class SemverPolicy:
     def best(self, candidates: Sequence[TagInfo]) -> TagInfo | None:
         """`rank(candidates)[0]` without sorting: one pass over precomputed keys."""
         return max(candidates, key=self._order, default=None)
+
+    def best_name(self, tags: Sequence[str], *, passes: Callable[[str], bool]) -> str | None:
+        """Each tag's precedence is read once (no Version built for releases); per alternative of
+        the constraint only keys inside its range are candidates (`Constraint.key_ranges`), and
+        `passes` and `admit` are asked of the greatest first, so of a few tags, not all."""
+        ranges = self.constraint.key_ranges() if self.constraint else ((None, None, False),)
+        releases_only = not any(prereleases for _, _, prereleases in ranges)
+        keyed = by_precedence(tags, releases_only=releases_only)
+        winners = []
+        for low, high, prereleases in ranges:
+            low_key: Any = low or _BELOW_ALL
+            high_key: Any = high or _ABOVE_ALL
+            least_kind = 0 if prereleases else 1  # key[3]: 0 pre-release, 1 release
+            if low is high is None and (prereleases or releases_only):
+                inside = keyed  # no bound to apply
+            else:
+                inside = [kt for kt in keyed if low_key <= kt[0] < high_key and kt[0][3] >= least_kind]
+            winners.append(greatest_passing(inside, lambda kt: self.admit(kt[1]) is None and passes(kt[1])))
+        best = max((w for w in winners if w is not None), default=None)
+        return best[1] if best else None
 
     def _version(self, tag: str) -> Version | None:
         if tag not in self._parsed:

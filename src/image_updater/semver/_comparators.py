@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from image_updater.semver._version import Version
+from image_updater.semver._version import Key, Version, lowest_key
+
+KeyRange = tuple[Key | None, Key | None]  # (lowest admitted key, first key above; None: unbounded)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +33,49 @@ class Comparator:
         if version.prerelease and not include_prerelease:
             return False
         return _RULES[self.op](version, self)
+
+    def key_range(self) -> KeyRange:
+        """Keys outside this range are never admitted (inside, `admits` still decides): lets a
+        caller looking for the highest admitted version skip what cannot be. Derived from the
+        rules below; tests/test_semver_conformance.py checks it against Masterminds' table."""
+        b, op = self.bound, self.op
+        if op in ("", "=") and not self.dirty:
+            return b.key, lowest_key(b.major, b.minor, b.patch + 1)
+        if op in ("", "=", "~", "~>"):
+            if b.major == b.minor == b.patch == 0 and not self.minor_dirty and not self.patch_dirty:
+                return b.key, None
+            return b.key, _next_minor(b) if not self.minor_dirty else lowest_key(b.major + 1, 0, 0)
+        if op == "^":
+            if b.major > 0 or self.minor_dirty:
+                return b.key, lowest_key(b.major + 1, 0, 0)
+            if b.minor > 0 or self.patch_dirty:
+                return b.key, lowest_key(0, b.minor + 1, 0)
+            return b.key, lowest_key(0, 0, b.patch + 1)
+        return _OPEN_RANGES[op](self)
+
+
+def _next_minor(b: Version) -> Key:
+    return lowest_key(b.major, b.minor + 1, 0)
+
+
+def _at_most(c: Comparator) -> KeyRange:
+    b = c.bound
+    if not c.dirty:
+        return None, lowest_key(b.major, b.minor, b.patch + 1)
+    return None, lowest_key(b.major + 1, 0, 0) if c.minor_dirty else _next_minor(b)
+
+
+_OPEN_RANGES: Final[Mapping[str, Callable[[Comparator], KeyRange]]] = MappingProxyType(
+    {
+        "!=": lambda c: (None, None),
+        ">": lambda c: (lowest_key(c.bound.major, 0, 0) if c.dirty else c.bound.key, None),
+        ">=": lambda c: (c.bound.key, None),
+        "=>": lambda c: (c.bound.key, None),
+        "<": lambda c: (None, c.bound.key),
+        "<=": _at_most,
+        "=<": _at_most,
+    }
+)
 
 
 def _not_equal(v: Version, c: Comparator) -> bool:

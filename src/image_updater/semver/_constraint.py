@@ -17,7 +17,10 @@ import re
 from dataclasses import dataclass, field
 
 from image_updater.semver._comparators import Comparator
-from image_updater.semver._version import Version, VersionSyntaxError, quote
+from image_updater.semver._version import Key, Version, VersionSyntaxError, quote
+
+# (lowest admitted key, first key above, pre-releases admitted at all); None: unbounded
+KeyRanges = tuple[tuple[Key | None, Key | None, bool], ...]
 
 # The same patterns as Masterminds, so that odd inputs split the same way. Whitespace is Go's
 # ASCII `\s`; `|` inside the number classes is literal, as it is in Go (`1|2` fails later).
@@ -129,6 +132,12 @@ class _Alternative:
     def admits(self, version: Version) -> bool:
         return all(c.admits(version, include_prerelease=self.prereleases) for c in self.comparators)
 
+    def key_range(self) -> tuple[Key | None, Key | None, bool]:
+        """The intersection of the comparisons' ranges (see `Comparator.key_range`)."""
+        lows = [low for low, _ in (c.key_range() for c in self.comparators) if low is not None]
+        highs = [high for _, high in (c.key_range() for c in self.comparators) if high is not None]
+        return max(lows, default=None), min(highs, default=None), self.prereleases
+
 
 def _alternative(text: str, segment: str) -> _Alternative:
     comparators = tuple(_comparator(text, found) for found in _comparisons(text, segment))
@@ -152,6 +161,11 @@ class Constraint:
     def check(self, version: Version) -> bool:
         """Whether `version` satisfies any alternative."""
         return any(alternative.admits(version) for alternative in self._alternatives)
+
+    def key_ranges(self) -> KeyRanges:
+        """One range per alternative outside which it admits no version: a version `check` admits
+        has a key inside one of them (and is a release when that range says pre-releases are out)."""
+        return tuple(alternative.key_range() for alternative in self._alternatives)
 
     @property
     def mentions_prerelease(self) -> bool:

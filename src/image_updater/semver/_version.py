@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import total_ordering
 from typing import TypeAlias
@@ -34,7 +35,7 @@ _SHAPE = "expected [v]MAJOR[.MINOR[.PATCH]][-PRERELEASE][+BUILD], e.g. 1.2.3 or 
 # A pre-release identifier sorts as (0, number) when Go's ParseUint accepts it, else (1, text):
 # numbers sort before words, and shorter identifier lists before longer ones with the same prefix.
 _Identifier: TypeAlias = tuple[int, int | str]
-_Key: TypeAlias = tuple[int, int, int, int, tuple[_Identifier, ...]]
+Key: TypeAlias = tuple[int, int, int, int, tuple[_Identifier, ...]]
 
 
 def quote(text: str) -> str:
@@ -99,7 +100,35 @@ def _parse(text: str) -> tuple[int, int, int, str, str]:
     return major, minor, patch, prerelease, match.group(8) or ""
 
 
-def _precedence(major: int, minor: int, patch: int, prerelease: str) -> _Key:
+def by_precedence(texts: Iterable[str], *, releases_only: bool = False) -> list[tuple[Key, str]]:
+    """(`Version.parse(text).key`, text) for each text that is a version, in input order, without
+    building a Version for a release: for ranking many tags at once. `releases_only`: skip
+    pre-releases too (a caller that admits none need not read their identifiers)."""
+    keyed: list[tuple[Key, str]] = []
+    append, loose = keyed.append, _LOOSE.fullmatch
+    for text, fast in zip(texts, map(_FAST.fullmatch, texts), strict=True):
+        if fast is not None:
+            major, minor, patch, prerelease, _ = fast.groups()
+            if not prerelease:
+                append(((int(major), int(minor or 0), int(patch or 0), 1, ()), text))
+                continue
+            if releases_only:
+                continue
+        elif loose(text) is None:
+            continue  # not shaped like a version at all
+        version = Version.parse(text)  # a pre-release, or numbers of 20 digits or more
+        if version is not None and not (releases_only and version.prerelease):
+            append((version.key, text))
+    return keyed
+
+
+def lowest_key(major: int, minor: int, patch: int) -> Key:
+    """A key below every version numbered `major.minor.patch` (pre-releases included) and above
+    every lower one: the bound of a key range (pre-release identifiers are never empty)."""
+    return (major, minor, patch, 0, ())
+
+
+def _precedence(major: int, minor: int, patch: int, prerelease: str) -> Key:
     identifiers = tuple(_identifier_key(part) for part in prerelease.split(".")) if prerelease else ()
     return (major, minor, patch, 0 if prerelease else 1, identifiers)
 
@@ -115,7 +144,7 @@ class Version:
     prerelease: str
     metadata: str
     original: str
-    _key: _Key
+    _key: Key
 
     def __init__(self, text: str) -> None:
         major, minor, patch, prerelease, metadata = _parse(text)
@@ -153,7 +182,7 @@ class Version:
             return None
 
     @property
-    def key(self) -> _Key:
+    def key(self) -> Key:
         """Precedence as a tuple of ints and strings: compares in C, for sorting and max()."""
         return self._key
 

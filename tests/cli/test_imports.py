@@ -68,3 +68,12 @@ def test_directory_mode_run_loads_no_cluster_client(tmp_path: Path) -> None:
     modules = loaded_modules("run", *flags)
     assert CONTROLLER in modules  # it really ran
     assert {name for name in modules if name.split(".")[0] == KUBE} == set()
+
+
+def test_test_command_without_a_registries_conf_loads_no_file_parsers(pushed_image: PushedImage) -> None:
+    """pydantic, ruamel and the template engine cost ~0.1 s to import; `test` reads no file."""
+    image = ImageRef(pushed_image.registry.host, pushed_image.repository).name
+    modules = loaded_modules("test", image)
+    assert "image_updater.registry.client" in modules  # it really ran
+    heavy = {"pydantic", "ruamel", "image_updater.templates", "image_updater.settings.registries_conf"}
+    assert {name for name in modules if name in heavy or name.split(".")[0] in heavy} == set()

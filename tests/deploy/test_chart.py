@@ -17,7 +17,7 @@ import image_updater
 from devtools.render_install import CHART, load_all, render_documents
 from image_updater.runtime import configfiles
 from image_updater.runtime import controller as controller_module
-from image_updater.settings import registries
+from image_updater.settings import registries_conf
 from image_updater.settings.registries import parse_registries_conf
 from tests.deploy.series import problems
 
@@ -153,8 +153,10 @@ def test_schema_refuses_what_the_controller_would_refuse(values: dict[str, Any],
 def test_schema_knows_exactly_the_registries_conf_keys() -> None:
     schema = json.loads((CHART / "values.schema.json").read_text())
     entry = schema["properties"]["config"]["properties"]["registries"]["items"]
-    assert set(entry["properties"]) == set(registries._Entry.model_fields)
-    assert set(entry["required"]) == {k for k, f in registries._Entry.model_fields.items() if f.is_required()}
+    assert set(entry["properties"]) == set(registries_conf._Entry.model_fields)
+    assert set(entry["required"]) == {
+        k for k, f in registries_conf._Entry.model_fields.items() if f.is_required()
+    }
 
 
 def test_default_registries_conf_means_built_in_defaults() -> None:

@@ -12,14 +12,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from image_updater.credentials import parse_credential_ref
 from image_updater.errors import InvalidCredentialRef, InvalidRegistryConfig, InvalidWriteBackConfig
 from image_updater.registry.transport import tls_context
 from image_updater.settings.registries import RegistryConfig, parse_registries_conf
-from image_updater.templates import Template, compile_template
-from image_updater.writeback.git_commit import default_commit_template
-from image_updater.yamlsafe import DEFAULT_LIMITS
+
+if TYPE_CHECKING:  # the template engine loads only where a commit template is read (`run`)
+    from image_updater.templates import Template
 
 DEFAULT_REGISTRIES_CONF = Path("/app/config/registries.conf")
 DEFAULT_COMMIT_TEMPLATE_PATH = Path("/app/config/commit.template")  # the ConfigMap key upstream mounts
@@ -39,7 +40,9 @@ def load_registries_conf(path: Path | None) -> RegistryConfig:
         path if path is not None else (DEFAULT_REGISTRIES_CONF if DEFAULT_REGISTRIES_CONF.exists() else None)
     )
     if chosen is None:
-        return parse_registries_conf("", source="built-in defaults")
+        return RegistryConfig()  # the built-in defaults, without loading the file parser
+    from image_updater.yamlsafe import DEFAULT_LIMITS  # the YAML loader, only with a file to read
+
     try:
         with chosen.open("rb") as stream:  # one byte over the limit is enough to refuse the file
             data = stream.read(DEFAULT_LIMITS.max_bytes + 1)
@@ -69,6 +72,9 @@ def _check_endpoints(config: RegistryConfig, *, source: str) -> None:
 
 def load_commit_template(path: Path | None) -> Template:
     """The commit message template in `path`, else the built-in one; compiled, so errors show now."""
+    from image_updater.templates import compile_template
+    from image_updater.writeback.git_commit import default_commit_template
+
     if path is None:
         return default_commit_template()
     try:

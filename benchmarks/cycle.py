@@ -24,16 +24,17 @@ Scenarios: registries.conf `limit: 0` (our code's own speed; median of `--runs`)
 registries.conf (the inferred endpoint's default 20 requests/s, what a user gets), and 10,000
 Applications over the same repositories for memory (one cold cycle, log level warn: see below).
 
-The floor is what any correct implementation must ask:
+Restart: two more processes with the registry metadata cache on disk (`--cache-dir`, a fresh
+directory): a cold one, then a second right after it, whose requests are held to the warm floor.
 
-    tag-list pages of the unique repositories
-    + one HEAD per unique (repository, tag) tracked by digest
-    + cold only, digest: one manifest GET by that digest, confirming it before it is written
-      (directory Applications carry no running digest, so every tracked digest is new), except
-      where a newest-build scan of the same repository fetches that manifest anyway (the
-      cycle pays the GET when the digest scan happens to confirm first: a ratio just above 1)
-    + newest-build, cold only: one manifest GET per unique candidate tag (tag -> digest)
-      + one config GET per unique image among them (never seen before)
+The floor is `benchmarks.floor` (shared with `registry_cost`), counted from the plan: the unique
+repositories' tag-list pages, one HEAD per unique (repository, `latest`) tracked by digest, and,
+cold only, one GET confirming each tracked digest before it is written (directory Applications
+carry no running digest, so every one is new; except where a newest-build scan of the same
+repository fetches that manifest anyway: the cycle pays the GET when the digest scan happens to
+confirm first, a ratio just above 1), and for newest-build one manifest GET per unique candidate
+tag plus one config GET per unique image among them. Warm and after a restart: tag pages and
+HEADs only.
 
 Baseline, same run: `skopeo list-tags` over the same repositories, sequentially as a user's shell
 loop would, and 4 at a time; `x skopeo` is the whole cycle over the sequential loop, `sel x` the
@@ -59,6 +60,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from benchmarks.floor import Floor
 
 WORK = Path(__file__).resolve().parent.parent / ".bench" / "cycle"
 IMAGES_PER_REPO = 4
@@ -147,33 +150,22 @@ def annotations(pair: Sequence[ImageUse], host: str) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class Floor:
-    unique_repos: int
-    image_refs: int
-    cold: int
-    warm: int
-    detail: str
-
-
 def floor(apps: int, sizes: Sizes) -> Floor:
+    """The cold floor of one cycle over `apps` Applications (`benchmarks.floor`; `.warm` for warm)."""
     uses = [u for pair in image_uses(apps, sizes.repos) for u in pair]
     repos = {u.repo for u in uses}
     heads = {u.repo for u in uses if u.strategy == "digest"}  # one tracked tag (latest) per repository
     newest = {u.repo for u in uses if u.strategy == "newest-build"}
     candidates = [(i, t) for i, t in enumerate(tags_of("x", sizes.tags)) if t.startswith("main-")]
-    manifests = len(newest) * len(candidates)
-    configs = len(newest) * len({image_of_tag(i, t) for i, t in candidates})
-    pages = len(repos)  # one page each: tag counts are under the 1,000-tag page size
     latest = image_of_tag(0, "latest")
     fetched_anyway = newest if any(image_of_tag(i, t) == latest for i, t in candidates) else set()
-    confirms = len(heads - fetched_anyway)  # cold: a tracked digest is confirmed before it is written
-    detail = (
-        f"tags {pages} + HEAD {len(heads)} + cold: confirm {confirms} + manifest {manifests} "
-        f"+ config {configs}"
+    return Floor(
+        tag_pages=len(repos),  # one page each: tag counts are under the 1,000-tag page size
+        tracked_heads=len(heads),
+        confirmations=len(heads - fetched_anyway),
+        tag_manifests=len(newest) * len(candidates),
+        configs=len(newest) * len({image_of_tag(i, t) for i, t in candidates}),
     )
-    cold = pages + len(heads) + confirms + manifests + configs
-    return Floor(len(repos), len(uses), cold, pages + len(heads), detail)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -261,11 +253,13 @@ def _rss_mb() -> float:
 
 
 async def worker(
-    apps_dir: Path, secrets_dir: Path, git_work: Path, conf: Path | None, cycles: int
+    apps_dir: Path, secrets_dir: Path, git_work: Path, conf: Path | None, cycles: int, cache_dir: Path | None
 ) -> dict[str, Any]:
     import aiohttp
 
+    from image_updater.registry.cache import MetadataCache
     from image_updater.registry.credentials import CredentialResolver
+    from image_updater.registry.diskcache import DiskStore
     from image_updater.runtime.appsources import AppFilter, DirectorySource, Listing, RepoCredsFromSecrets
     from image_updater.runtime.configfiles import load_registries_conf
     from image_updater.runtime.cycle import Cycle, CycleOptions
@@ -298,11 +292,13 @@ async def worker(
 
     rss_before = _rss_mb()
     runs: list[CycleRun] = []
+    store = DiskStore.open(cache_dir) if cache_dir is not None else None  # as `run --cache-dir`
     async with aiohttp.ClientSession() as session:
         secrets = SecretFiles(secrets_dir)
         pool = RegistryPool(
             session=session,
             resolver=CredentialResolver(secrets=secrets, environ=os.environ, clock=time.monotonic),
+            cache=MetadataCache(store=store),
         )
         writer = TimedWriteBack(
             git=GitWriter(cache=GitRepoCache(git_work)),
@@ -345,16 +341,19 @@ async def worker(
                     + ([f"... {len(report.errors)} errors"] if report.errors else []),
                 )
             )
+    if store is not None:
+        store.close()
     return {"rss_before_mb": rss_before, "runs": [asdict(r) for r in runs]}
 
 
-def run_worker(apps: str, conf: str, cycles: int, level: str = "info") -> dict[str, Any]:
+def run_worker(apps: str, conf: str, cycles: int, level: str = "info", cache: str = "-") -> dict[str, Any]:
     """One scenario in a fresh process: `cycles` dry-run cycles over WORK/`apps`; conf "-" = none;
-    `level` the log level (`run` defaults to info; its log goes to WORK/cycles.log)."""
+    `level` the log level (`run` defaults to info; its log goes to WORK/cycles.log); `cache` the
+    disk cache directory under WORK ("-" = memory only, as `--cache-dir ""`)."""
     git_work, log = WORK / "git-work", WORK / "cycles.log"
     shutil.rmtree(git_work, ignore_errors=True)
     args = [sys.executable, "-m", "benchmarks.cycle", "--worker", str(WORK / apps), str(WORK / "secrets")]
-    args += [str(git_work), conf, str(cycles), level]
+    args += [str(git_work), conf, str(cycles), level, cache if cache == "-" else str(WORK / cache)]
     size = log.stat().st_size if log.exists() else 0
     with log.open("ab") as stderr:
         done = subprocess.run(args, stdout=subprocess.PIPE, stderr=stderr, check=True)
@@ -399,7 +398,7 @@ def print_table(rows: Sequence[tuple[str, str, dict[str, Any], Floor]], skopeo: 
     print("-" * len(header))
     for scenario, label, s, fl in rows:
         total = sum(s["requests"].values())
-        limit = fl.cold if label == "cold" else fl.warm
+        limit = fl.total
         kinds = ", ".join(f"{k} {v}" for k, v in s["requests"].items())
         print(
             f"{scenario:18} {label:5} {s['seconds']:7.2f} {s['list_s']:7.2f} {s['select_s']:8.2f} "
@@ -417,7 +416,7 @@ def print_table(rows: Sequence[tuple[str, str, dict[str, Any], Floor]], skopeo: 
     for scenario, label, s, fl in rows:
         first: CycleRun = s["first"]
         print(
-            f"{scenario} {label}: {first.apps} apps, {first.images} image refs -> {fl.unique_repos} unique "
+            f"{scenario} {label}: {first.apps} apps, {first.images} image refs -> {fl.tag_pages} unique "
             f"repositories; tags requests {s['requests'].get('tags', 0)}; changes planned {first.planned}; "
             f"RSS before cycles {s['rss_before_mb']:.0f} MB; log {s['log_mb']:.0f} MB/cycle; "
             f"runs {s['spread']}; floor = {fl.detail}"
@@ -436,18 +435,19 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep .bench/cycle (logs, manifests)")
     parser.add_argument(
         "--worker",
-        nargs=6,
-        metavar=("APPS", "SECRETS", "GITWORK", "CONF", "CYCLES", "LEVEL"),
+        nargs=7,
+        metavar=("APPS", "SECRETS", "GITWORK", "CONF", "CYCLES", "LEVEL", "CACHE"),
         help="internal",
     )
     args = parser.parse_args()
     if args.worker:
         from image_updater.runtime import logs
 
-        apps_dir, secrets_dir, git_work, conf, cycles, level = args.worker
+        apps_dir, secrets_dir, git_work, conf, cycles, level, cache = args.worker
         logs.configure(level=level)
         paths = Path(apps_dir), Path(secrets_dir), Path(git_work), None if conf == "-" else Path(conf)
-        print(json.dumps(asyncio.run(worker(*paths, int(cycles)))))
+        cache_dir = None if cache == "-" else Path(cache)
+        print(json.dumps(asyncio.run(worker(*paths, int(cycles), cache_dir))))
         return
     if args.quick:
         sizes = Sizes(repos=30, tags=40, apps=100, big_apps=1000, runs=args.runs or 1)
@@ -515,14 +515,18 @@ def measure(host: str, sizes: Sizes) -> tuple[list[tuple[str, str, dict[str, Any
     # warn, not info: at info every Application of a batched group logs the whole group's diff
     # (O(apps^2) bytes: ~300 MB per cycle at 1,000 Applications, ~30 GB at 10,000)
     big = [run_worker("apps-big", conf, 1, "warn")]
+    # restart: a cold `run --once` with the disk cache, then a second process right after it
+    first, second = (run_worker("apps", conf, 1, cache="disk-cache") for _ in range(2))
     name, big_name = f"{sizes.apps} apps", f"{sizes.big_apps} apps"
     small_floor, big_floor = floor(sizes.apps, sizes), floor(sizes.big_apps, sizes)
     rows = [
         (name, "cold", summarise(small, 0), small_floor),
-        (name, "warm", summarise(small, 1), small_floor),
+        (name, "warm", summarise(small, 1), small_floor.warm),
         (f"{name} 20 req/s", "cold", summarise(limited, 0), small_floor),
-        (f"{name} 20 req/s", "warm", summarise(limited, 1), small_floor),
+        (f"{name} 20 req/s", "warm", summarise(limited, 1), small_floor.warm),
         (f"{big_name} (warn)", "cold", summarise(big, 0), big_floor),
+        (f"{name} disk cache", "cold", summarise([first], 0), small_floor),
+        (f"{name} restart", "2nd", summarise([second], 0), small_floor.warm),
     ]
     return rows, skopeo
 

@@ -5,12 +5,10 @@ Run: `make bench` (or `.venv/bin/python -m benchmarks.registry_cost [--quick]`).
 Against a local Debian docker-registry: one repository with 2,000 tags and 100 repositories
 with 50 tags each (every tag a distinct single-platform image, as CI builds are). For each
 strategy it scans every repository twice with one shared metadata cache — cold, then warm —
-and prints wall time, requests by kind, and the ratio to the floor measured in the same run:
-
-    floor = tag-list pages + HEADs of tracked mutable tags (digest strategy)
-            + config GETs for digests never seen before (newest-build, cold only)
-
-A ratio of 1.00 means no request beyond what any correct implementation must make. The warm
+and prints wall time, requests by kind, and the ratio to the floor (`benchmarks.floor`, shared with
+the cycle benchmark) measured in the same run. The digest scans here write nothing, so they
+confirm no digest; every tag is its own image, so a cold newest-build scan must GET each tag's
+manifest and each image's config. A ratio of 1.00 means no request beyond the floor. The warm
 pass runs inside the tag revalidation window (30 min by default); past it, newest-build adds one
 HEAD per tag once per window, spread over cycles.
 """
@@ -29,6 +27,7 @@ from pathlib import Path
 
 import aiohttp
 
+from benchmarks.floor import Floor
 from devtools.oci import push_image
 from devtools.registry import start_registry
 from image_updater import selection
@@ -58,7 +57,7 @@ class Row:
     cache: str
     seconds: float
     requests: dict[str, int]
-    floor: int
+    floor: Floor
 
     @property
     def total(self) -> int:
@@ -110,13 +109,13 @@ async def _scan_all(
     return time.perf_counter() - started, counter.by_kind()
 
 
-def _floor(requests: dict[str, int], scenario: Scenario, strategy: str, cold: bool) -> int:
-    floor = requests.get("tags", 0)
-    if strategy == "digest":
-        floor += len(scenario.repositories)
-    if strategy == "newest-build" and cold:
-        floor += len(scenario.repositories) * scenario.tags_per_repository
-    return floor
+def _floor(requests: dict[str, int], scenario: Scenario, strategy: str, cold: bool) -> Floor:
+    heads = len(scenario.repositories) if strategy == "digest" else 0
+    floor = Floor(tag_pages=requests.get("tags", 0), tracked_heads=heads)
+    if strategy != "newest-build" or not cold:
+        return floor
+    images = len(scenario.repositories) * scenario.tags_per_repository
+    return Floor(floor.tag_pages, heads, tag_manifests=images, configs=images)
 
 
 async def _measure(url: str, scenarios: Sequence[Scenario]) -> list[Row]:
@@ -142,9 +141,9 @@ def _print(rows: Sequence[Row]) -> None:
     print("-" * len(header))
     for r in rows:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(r.requests.items()))
-        ratio = r.total / r.floor if r.floor else float("nan")
+        ratio = r.total / r.floor.total if r.floor.total else float("nan")
         print(
-            f"{r.scenario:22} {r.strategy:13} {r.cache:5} {r.seconds:7.2f} {r.total:8} {r.floor:6} "
+            f"{r.scenario:22} {r.strategy:13} {r.cache:5} {r.seconds:7.2f} {r.total:8} {r.floor.total:6} "
             f"{ratio:6.2f}  {kinds}"
         )
 

@@ -7,6 +7,12 @@ HEAD (free on Docker Hub) once its memo is older than the caller's trust window,
 metadata re-fetched only when the digest moved. Bounded: least recently used entries are evicted
 beyond `max_entries`. The runtime creates one cache and passes it to every client; nothing is global.
 
+Tag lists are kept only with the registry's `ETag`, to be revalidated (`If-None-Match`), never
+trusted unasked: keyed by the endpoint's API URL (scheme, host, port: never shared across
+origins), the repository and the credential identity the client lists with (what one identity
+may list, another may not); only single-page lists (at most MAX_CACHED_TAGS tags) and entity
+tags of RFC 9110's grammar (at most 256 characters, nothing that could break a header).
+
 With a `DiskStore` (`diskcache`), every entry is also written there and a miss in memory is looked
 up there, so a restarted process starts warm. Tag memos carry the client's monotonic clock in
 memory and wall-clock time on disk; `clock_offset` (wall minus monotonic) converts between them.
@@ -15,8 +21,10 @@ First-seen times ((registry, repository, digest) → wall clock, for `min-age`) 
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from image_updater.registry.manifests import ImageConfig, Manifest
@@ -24,8 +32,32 @@ from image_updater.registry.manifests import ImageConfig, Manifest
 if TYPE_CHECKING:  # sqlite3 loads only where a store is opened (`run`), not for `test`
     from image_updater.registry.diskcache import DiskStore
 
-Key = tuple[str, str, str, str]  # (kind, registry, repository or "", digest or tag)
-Value = Manifest | ImageConfig | tuple[str, float]
+MAX_CACHED_TAGS = 1000  # the client's page size: a longer list is not kept
+_ENTITY_TAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e]{0,254}"')
+
+
+@dataclass(frozen=True, slots=True)
+class TagList:
+    """A tag list as the registry sent it, with the entity tag that names that version of it."""
+
+    etag: str
+    tags: tuple[str, ...]
+
+    @classmethod
+    def checked(cls, etag: object, tags: object) -> TagList | None:
+        """The entry, or None when it is not one to keep or believe: an entity tag outside the
+        grammar, more than MAX_CACHED_TAGS tags, or tags that are not strings."""
+        if not isinstance(etag, str) or _ENTITY_TAG.fullmatch(etag) is None:
+            return None
+        if not isinstance(tags, list | tuple) or len(tags) > MAX_CACHED_TAGS:
+            return None
+        if not all(isinstance(tag, str) for tag in tags):
+            return None
+        return cls(etag, tuple(tags))
+
+
+Key = tuple[str, str, str, str]  # (kind, registry, repository or "", digest or tag or identity)
+Value = Manifest | ImageConfig | TagList | tuple[str, float]
 
 
 class MetadataCache:
@@ -87,6 +119,14 @@ class MetadataCache:
             return value[1]
         self._put(key, (digest, now))
         return now
+
+    def tag_list(self, *, api_url: str, repository: str, identity: str) -> TagList | None:
+        """The tag list last listed with an ETag by `identity` at `api_url`, or None."""
+        value = self._get(("taglist", api_url, repository, identity))
+        return value if isinstance(value, TagList) else None
+
+    def put_tag_list(self, *, api_url: str, repository: str, identity: str, tag_list: TagList) -> None:
+        self._put(("taglist", api_url, repository, identity), tag_list)
 
     def _get(self, key: Key) -> Value | None:
         value = self._entries.get(key)

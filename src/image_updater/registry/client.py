@@ -8,8 +8,9 @@ registry (`library/nginx`): default namespaces are the caller's business.
 
 Caching (`MetadataCache`, shared): manifests and configs by digest, and the digest each tag had,
 so `tag_info` on a known tag costs one HEAD when the tag has not moved. `fetch_manifest` by digest
-and `fetch_config` answer from that cache without asking the registry again. Tag lists are never
-cached.
+and `fetch_config` answer from that cache without asking the registry again. Tag lists are asked
+every time, revalidated with `If-None-Match` where the registry sent an ETag (a 304 reuses the
+list kept for this endpoint, repository and credential identity).
 
 Trust: every body fetched by digest, and every body whose answer announces a
 `Docker-Content-Digest`, is hashed and compared (`manifests.verify`); only sha256/sha512 digests
@@ -35,7 +36,7 @@ from image_updater import refs
 from image_updater.errors import RegistryNotFound, RegistryProtocolError
 from image_updater.registry import auth, tagging
 from image_updater.registry.authenticating import MAX_TOKEN_BODY, Authenticator, CredentialsProvider, denied
-from image_updater.registry.cache import MetadataCache
+from image_updater.registry.cache import MetadataCache, TagList
 from image_updater.registry.counting import RequestCounter, RequestKind
 from image_updater.registry.limits import RequestLimiter
 from image_updater.registry.manifests import (
@@ -67,7 +68,9 @@ class RegistryClient:
     """Talks to one registry endpoint with one set of credentials, fetched when a challenge needs them.
 
     `retries` (>= 0) is how many times a transient failure is retried; `clock` and `sleep` drive
-    token expiry and backoff (inject fakes in tests). Safe for concurrent use on one event loop.
+    token expiry and backoff (inject fakes in tests). `identity` names the credentials (a client
+    per identity): tag lists kept for revalidation are never shared between identities. Safe for
+    concurrent use on one event loop.
     """
 
     def __init__(
@@ -84,8 +87,10 @@ class RegistryClient:
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retries: int = 3,
         proxies: ProxyRules = DIRECT,
+        identity: str = "",
     ) -> None:
         self._api = endpoint.api_url.rstrip("/")
+        self._identity = identity
         self._registry = urlsplit(self._api).netloc
         self._cache = cache
         self._clock = clock
@@ -137,8 +142,12 @@ class RegistryClient:
         """Every tag of `repository`, following `Link: <...>; rel="next"` pages, in registry order.
 
         A tag listed twice is kept once (its first place): repeats would cost a metadata request each.
+        A one-page list sent with an `ETag` is kept (see `cache`); the next listing asks
+        `If-None-Match` with it, and a 304 answers with the kept list.
         """
-        url: str | None = f"{self._api}/v2/{_path(repository)}/tags/list?n={PAGE_SIZE}"
+        first = f"{self._api}/v2/{_path(repository)}/tags/list?n={PAGE_SIZE}"
+        kept = self._cache.tag_list(api_url=self._api, repository=repository, identity=self._identity)
+        url: str | None = first
         seen: set[str] = set()
         tags: list[str] = []
         while url is not None:
@@ -151,8 +160,11 @@ class RegistryClient:
                     f"{self._where(repository)}: tag list has more than {MAX_PAGES} pages"
                 )
             seen.add(url)
-            headers = {"Accept": "application/json"}
+            revalidate = {"If-None-Match": kept.etag} if kept is not None and url == first else {}
+            headers = {"Accept": "application/json", **revalidate}
             response = await self._request("tags", "GET", url, repository, headers, MAX_TAGS_BODY)
+            if response.status == 304 and revalidate:
+                return list(kept.tags) if kept is not None else []
             self._expect_ok(response, repository=repository, thing="repository")
             tags.extend(tagging.page_tags(response.body, where=self._where(repository)))
             if len(tags) > MAX_TAGS:
@@ -160,7 +172,19 @@ class RegistryClient:
             url = tagging.next_link(
                 response.headers.getall("Link", []), base=url, where=self._where(repository)
             )
-        return list(dict.fromkeys(tags))
+        listed = list(dict.fromkeys(tags))
+        if len(seen) == 1 and "ETag" in response.headers:
+            self._keep_tag_list(repository, response.headers["ETag"], listed)
+        return listed
+
+    def _keep_tag_list(self, repository: str, etag: str, tags: list[str]) -> None:
+        """Keep a one-page list under its ETag (one outside the grammar, or a list longer than a
+        page, is not kept). A list kept earlier stays: a 304 to its ETag still vouches for it."""
+        tag_list = TagList.checked(etag.strip(), tags)
+        if tag_list is not None:
+            self._cache.put_tag_list(
+                api_url=self._api, repository=repository, identity=self._identity, tag_list=tag_list
+            )
 
     def first_seen(self, repository: str, digest: str, *, now: datetime) -> datetime:
         """When this process (or its disk cache) first saw `digest` in `repository`; `now` if never."""

@@ -2,15 +2,17 @@
 
 An SQLite file (stdlib, embedded; WAL mode, so several processes may share it, each write a short
 transaction under SQLite's own file lock) holding the entries `MetadataCache` keeps: parsed
-manifests and image configs by digest (immutable, kept until evicted) and tag → digest memos with
-the wall-clock time they were confirmed (trusted only within the caller's window, as in memory).
+manifests and image configs by digest (immutable, kept until evicted), tag → digest memos with
+the wall-clock time they were confirmed (trusted only within the caller's window, as in memory)
+and tag lists with their ETag (only ever used after the registry answers 304 to it).
 
 Limits and safety:
 - Bounded: at most `max_entries` rows; the least recently used are deleted when a flush finds more.
 - A corrupt, foreign or unreadable file is moved aside and the cache starts empty, with one log
   line; a store that cannot be opened at all degrades to memory only (the caller is told why).
 - A row that does not hold what the client would store (a malformed digest, one other than its
-  key's, a time without zone, a memo confirmed in the future) is a miss, never believed.
+  key's, a time without zone, a memo confirmed in the future, an entity tag outside the grammar
+  or a tag list longer than a page) is a miss, never believed.
 - The directory is created 0700 and refused when another user owns it or others may write it:
   whoever can write the cache could make newest-build believe a wrong creation time.
 - Writes are buffered and committed by `flush` (the runtime flushes after each cycle and at exit),
@@ -32,7 +34,7 @@ from typing import Any
 
 from image_updater import refs
 from image_updater.errors import ConfigError
-from image_updater.registry.cache import Key, Value
+from image_updater.registry.cache import Key, TagList, Value
 from image_updater.registry.manifests import ImageConfig, Manifest
 from image_updater.selection.types import Platform
 
@@ -158,6 +160,8 @@ def _encode(value: Value) -> str:
     if isinstance(value, Manifest):
         children = [[str(platform), digest] for platform, digest in value.children]
         return json.dumps([value.digest, value.media_type, value.config_digest, children])
+    if isinstance(value, TagList):
+        return json.dumps([value.etag, list(value.tags)])
     if isinstance(value, ImageConfig):
         created = value.created.isoformat() if value.created else None
         platform = str(value.platform) if value.platform else None
@@ -178,6 +182,9 @@ def _decode(key: Key, text: str, *, now: float) -> Value | None:
             return _manifest(data, digest=key[3])
         if key[0] == "config":
             return _config(data)
+        if key[0] == "taglist":
+            etag, tags = data
+            return TagList.checked(etag, tags)
         digest, confirmed_at = data
         if not _is_digest(digest) or not math.isfinite(confirmed_at) or confirmed_at > now:
             return None

@@ -56,6 +56,7 @@ class RegistryPool:
                 limiter=limiter,
                 cache=self.cache,
                 proxies=self.proxies,
+                identity=key[1] or f"endpoint {endpoint.credentials or 'anonymous'}",
             )
         return self._clients[key]
 

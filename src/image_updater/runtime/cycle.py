@@ -261,33 +261,18 @@ class Cycle:
     ) -> list[PendingApp]:
         gate = asyncio.Semaphore(self._options.max_concurrency)
         cycle_tags: dict[int, CycleTags] = {}
-        scans: dict[tuple[object, ...], asyncio.Future[ScanResult]] = {}
-
-        async def one(check: ImageCheck) -> ScanResult | ImageUpdaterError:
-            # images configured alike on the same repository and credentials, running the same
-            # digest, share one scan (the digest decides whether a HEAD's answer needs confirming)
-            key = (
-                check.image.spec.image.name,
-                str(check.image.pull_secret),
-                check.image.selection_key,
-                _current_digest(check),
-                check.image.gates,
-                check.promotion,
-            )
-            if key not in scans:
-                scans[key] = asyncio.ensure_future(self._gated_scan(gate, check, cycle_tags))
-            try:
-                return await asyncio.shield(scans[key])
-            except ImageUpdaterError as err:
-                return err
-            except Exception as err:  # a bug of ours: it fails this image, never the cycle
-                log.debug("internal error", app=check.app.key, exc_info=True)
-                return InternalError(f"image {check.image.spec.image.name}", err)
-
-        tasks = [asyncio.ensure_future(one(check)) for check in checks]
-        if tasks:
-            await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
-        await _cancel([*tasks, *scans.values()])  # what is still running when the deadline passes
+        # images configured alike on the same repository and credentials, running the same digest,
+        # share one scan (the digest decides whether a HEAD's answer needs confirming): one task
+        # per scan, not per image, so 100,000 images of 1,000 configurations hold 1,000 tasks
+        scan_keys = [_scan_key(check) for check in checks]
+        scans: dict[tuple[object, ...], asyncio.Future[ScanResult | ImageUpdaterError]] = {}
+        for check, scan_key in zip(checks, scan_keys, strict=True):
+            if scan_key not in scans:
+                scans[scan_key] = asyncio.ensure_future(self._settled_scan(gate, check, cycle_tags))
+        if scans:
+            await asyncio.wait(scans.values(), timeout=max(0.0, deadline - time.monotonic()))
+        await _cancel(list(scans.values()))  # what is still running when the deadline passes
+        tasks = [scans[scan_key] for scan_key in scan_keys]
         report.images_checked = len(checks)
         self._metrics.images_checked.inc(len(checks))
         by_app: dict[str, PendingApp] = {}
@@ -333,11 +318,17 @@ class Cycle:
     def _deadline_text(self) -> str:
         return f"{self._options.deadline:g}s, --cycle-timeout"
 
-    async def _gated_scan(
+    async def _settled_scan(
         self, gate: asyncio.Semaphore, check: ImageCheck, cycle_tags: dict[int, CycleTags]
-    ) -> ScanResult:
-        async with gate:
-            return await self._scan(check, cycle_tags)
+    ) -> ScanResult | ImageUpdaterError:
+        try:
+            async with gate:
+                return await self._scan(check, cycle_tags)
+        except ImageUpdaterError as err:
+            return err
+        except Exception as err:  # a bug of ours: it fails this image, never the cycle
+            log.debug("internal error", app=check.app.key, exc_info=True)
+            return InternalError(f"image {check.image.spec.image.name}", err)
 
     async def _scan(self, check: ImageCheck, cycle_tags: dict[int, CycleTags]) -> ScanResult:
         spec = check.image.spec
@@ -450,6 +441,19 @@ def _manifest_key(manifest: Mapping[str, Any]) -> str:
     meta = manifest.get("metadata")
     meta = meta if isinstance(meta, Mapping) else {}
     return f"{meta.get('namespace') or applications.DEFAULT_NAMESPACE}/{meta.get('name')}"
+
+
+def _scan_key(check: ImageCheck) -> tuple[object, ...]:
+    image = check.image
+    digest = _current_digest(check)
+    return (
+        image.spec.image.name,
+        str(image.pull_secret),
+        image.selection_key,
+        digest,
+        image.gates,
+        check.promotion,
+    )
 
 
 def _unreported(report: CycleReport, message: str, *, app: Application | None) -> None:

@@ -1,5 +1,5 @@
-"""Reading the controller's mounted configuration files: registries.conf and the commit template;
-and where per-user state (the registry metadata cache, the git workdir) lives by default.
+"""Reading the controller's mounted configuration files: registries.conf, the commit template and
+SSH known hosts; and where per-user state (the registry metadata cache, the git workdir) lives by default.
 
 Shared by `run`, `test` and `template`, so they find the same files and report a missing one alike.
 registries.conf is checked whole at load, as docs/registries.md promises: the YAML within
@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from image_updater.credentials import parse_credential_ref
-from image_updater.errors import InvalidCredentialRef, InvalidRegistryConfig, InvalidWriteBackConfig
+from image_updater.errors import (
+    ConfigError,
+    InvalidCredentialRef,
+    InvalidRegistryConfig,
+    InvalidWriteBackConfig,
+)
 from image_updater.registry.transport import tls_context
 from image_updater.settings.registries import RegistryConfig, parse_registries_conf
 
@@ -24,6 +29,9 @@ if TYPE_CHECKING:  # the template engine loads only where a commit template is r
 
 DEFAULT_REGISTRIES_CONF = Path("/app/config/registries.conf")
 DEFAULT_COMMIT_TEMPLATE_PATH = Path("/app/config/commit.template")  # the ConfigMap key upstream mounts
+DEFAULT_SSH_KNOWN_HOSTS = Path(
+    "/app/config/ssh/ssh_known_hosts"
+)  # argocd-ssh-known-hosts-cm, as upstream mounts it
 
 
 def user_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -84,3 +92,21 @@ def load_commit_template(path: Path | None) -> Template:
             f"cannot read the commit message template {path}: {err.strerror}"
         ) from err
     return compile_template(text, name=str(path))
+
+
+def commit_template(path: Path | None) -> Template:
+    """`--git-commit-message-path`, else the mounted ConfigMap key when present, else built-in."""
+    if path is None and DEFAULT_COMMIT_TEMPLATE_PATH.is_file():
+        path = DEFAULT_COMMIT_TEMPLATE_PATH
+    return load_commit_template(path)
+
+
+def load_known_hosts(path: Path | None) -> str | None:
+    """Host keys that pin every SSH remote: the given file, else Argo CD's when mounted, else none."""
+    if path is None and not DEFAULT_SSH_KNOWN_HOSTS.is_file():
+        return None
+    chosen = path or DEFAULT_SSH_KNOWN_HOSTS
+    try:
+        return chosen.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read SSH known hosts {chosen}: {err.strerror}") from err

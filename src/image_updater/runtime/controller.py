@@ -17,10 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from image_updater.registry.cache import MetadataCache
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.diskcache import DiskStore
 from image_updater.resources.assigning import ConfigSource
-from image_updater.runtime import branch_history, servers
+from image_updater.runtime import branch_history, listening, servers
 from image_updater.runtime.appsources import (
     AppFilter,
     ApplicationSource,
@@ -45,8 +44,8 @@ from image_updater.runtime.appsources import (
     secret_source,
 )
 from image_updater.runtime.configfiles import (
-    DEFAULT_COMMIT_TEMPLATE_PATH,
-    load_commit_template,
+    commit_template,
+    load_known_hosts,
     load_registries_conf,
     user_cache_dir,
 )
@@ -57,11 +56,10 @@ from image_updater.runtime.plan import PlanRecorder
 from image_updater.runtime.registries import RegistryPool
 from image_updater.runtime.statuses import ClusterStatus, PrintedStatus, StatusFiles, StatusSink
 from image_updater.runtime.wakeup import Wakeup
-from image_updater.runtime.webhook_server import OnPush, WebhookSettings, build_webhook_app, serve_webhooks
+from image_updater.runtime.webhook_server import WebhookSettings
 from image_updater.runtime.writing import CommitSettings, WriteBack
 from image_updater.settings.proxies import ProxyRules
 from image_updater.sources.secret_files import SecretFiles
-from image_updater.templates import Template
 from image_updater.writeback import workdir
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_commit import Author, Signing
@@ -136,7 +134,7 @@ async def run(settings: RunSettings) -> int:
     registries = load_registries_conf(settings.registries_conf)
     proxies = ProxyRules.from_environ(os.environ)
     commit = CommitSettings(
-        template=_commit_template(settings.git_message_path),
+        template=commit_template(settings.git_message_path),
         author=settings.git_author,
         signing=settings.git_signing,
         signoff=settings.git_signoff,
@@ -166,7 +164,7 @@ async def run(settings: RunSettings) -> int:
             metrics.watch_kubernetes(lambda: (api.counter.requests, api.counter.errors))
         git = (settings.plan.git_writer if settings.plan else GitWriter)(
             cache=GitRepoCache(settings.git_workdir),
-            known_hosts=_known_hosts(settings.ssh_known_hosts),
+            known_hosts=load_known_hosts(settings.ssh_known_hosts),
             local_repositories=settings.applications_dir is not None,  # no file:// in a cluster
         )
         writer = WriteBack(
@@ -212,8 +210,15 @@ async def run(settings: RunSettings) -> int:
         health = servers.Health()
         dispatcher = Dispatcher(cycle=cycle, registries=registries, metrics=metrics)
         async with (
-            _servers(settings, metrics, health),
-            _webhooks(settings, metrics, on_push=dispatcher.submit),
+            listening.probes_and_metrics(
+                health_port=0 if settings.once else settings.health_port,
+                metrics_port=settings.metrics_port,
+                metrics=metrics,
+                health=health,
+            ),
+            listening.webhooks(
+                None if settings.once else settings.webhook, metrics, on_push=dispatcher.submit
+            ),
         ):
             loop = _Loop(cycle=cycle, settings=settings, health=health, dispatcher=dispatcher, api=api)
             if api is not None and _leader_election(settings):
@@ -249,7 +254,7 @@ class _Loop:
     async def _serve(self) -> None:
         self.health.ready = True
         stop = asyncio.Event()
-        with _signals(stop):
+        with listening.stop_signals(stop):
             await stop.wait()
         log.info("stopping after the running webhook updates, as asked")
 
@@ -279,7 +284,7 @@ class _Loop:
     @contextlib.asynccontextmanager
     async def _running(self, stop: asyncio.Event) -> AsyncIterator[None]:
         """Signals set `stop`; in a cluster, watches tell `changes` (not with --once)."""
-        with _signals(stop):
+        with listening.stop_signals(stop):
             if self.api is None or self.settings.once or self.settings.interval <= 0:
                 yield
                 return
@@ -386,85 +391,6 @@ async def _metadata_cache(settings: RunSettings) -> AsyncIterator[MetadataCache]
     finally:
         if store is not None:
             store.close()
-
-
-@contextlib.asynccontextmanager
-async def _servers(settings: RunSettings, metrics: Metrics, health: servers.Health) -> AsyncIterator[None]:
-    health_port = 0 if settings.once else settings.health_port
-    ports = {port for port in (health_port, settings.metrics_port) if port > 0}
-    runners = []
-    try:
-        for port in sorted(ports):
-            app = servers.build_app(
-                metrics=metrics if port == settings.metrics_port else None,
-                health=health if port == health_port else None,
-            )
-            try:
-                runners.append(await servers.serve(app, host="0.0.0.0", port=port))  # noqa: S104 - probes come from outside
-            except OSError as err:
-                raise ConfigError(f"cannot listen on port {port}: {err.strerror or err}") from err
-        yield
-    finally:
-        for runner in runners:
-            await runner.cleanup()
-
-
-@contextlib.asynccontextmanager
-async def _webhooks(settings: RunSettings, metrics: Metrics, *, on_push: OnPush) -> AsyncIterator[None]:
-    """The webhook server while the controller runs (not with --once, as upstream); `on_push` is
-    the dispatcher's."""
-    if settings.webhook is None or settings.once:
-        yield
-        return
-    app = build_webhook_app(settings.webhook, on_push=on_push, metrics=metrics)
-    try:
-        runner = await serve_webhooks(settings.webhook, app=app)
-    except OSError as err:
-        raise ConfigError(
-            f"cannot listen on webhook port {settings.webhook.port}: {err.strerror or err}"
-        ) from err
-    try:
-        yield
-    finally:
-        await runner.cleanup()
-
-
-@contextlib.contextmanager
-def _signals(stop: asyncio.Event) -> Iterator[None]:
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-
-def _commit_template(path: Path | None) -> Template:
-    """`--git-commit-message-path`, else the mounted ConfigMap key when present, else built-in."""
-    if path is None and DEFAULT_COMMIT_TEMPLATE_PATH.is_file():
-        path = DEFAULT_COMMIT_TEMPLATE_PATH
-    return load_commit_template(path)
-
-
-DEFAULT_SSH_KNOWN_HOSTS = Path(
-    "/app/config/ssh/ssh_known_hosts"
-)  # argocd-ssh-known-hosts-cm, as upstream mounts it
-
-
-def _known_hosts(path: Path | None) -> str | None:
-    """Host keys that pin every SSH remote: the given file, else Argo CD's when mounted, else none."""
-    if path is None and not DEFAULT_SSH_KNOWN_HOSTS.is_file():
-        return None
-    chosen = path or DEFAULT_SSH_KNOWN_HOSTS
-    try:
-        return chosen.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(f"cannot read SSH known hosts {chosen}: {err.strerror}") from err
 
 
 def _leader_election(settings: RunSettings) -> bool:

@@ -3,7 +3,10 @@ over TLS unless `--disable-tls` (runtime/webhook_tls.py).
 
 A request is checked in this order, each refusal a one-line answer and a count in
 `argocd_image_updater_webhook_events_total{type,outcome}`: the sender's source address within
-`--webhook-ratelimit-allowed` requests per hour (429), a known type (400), a body of at most
+`--webhook-ratelimit-allowed` requests per hour (429), each field a type or secret is read from
+given at most once, and `?type=` and `X-Registry-Type` not naming different types (400: a proxy
+that reads the last of two `Authorization` headers or `?secret=`, or the header type, would
+judge another request than we do), a known type (400), a body of at most
 MAX_BODY bytes (413) delivered within BODY_TIMEOUT seconds (408), the type's secret (401), a
 payload of that type (400). Then the pushes go to `on_push` and the answer is 200 `Webhook received
 and processing`, whatever they name: the answer never says whether a repository is watched, and
@@ -44,6 +47,15 @@ MAX_BODY = 1 << 20  # 1 MiB, upstream's bound; every provider's payload is a few
 BODY_TIMEOUT = 10.0  # seconds to deliver the body once the headers are in
 MAX_SOURCES = 10_000
 ACCEPTED = "Webhook received and processing"
+# what `type`, the secrets and the payload's registry are read from (webhooks/secrets.py)
+ONCE_QUERY = ("type", "secret", "registry_url")
+ONCE_HEADERS = (
+    "x-registry-type",
+    "authorization",
+    "x-hub-signature-256",
+    "x-webhook-secret",
+    "x-github-event",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +130,7 @@ class _Receiver:
     async def _receive(self, request: web.Request, kind: str) -> tuple[RegistryPush, ...]:
         if not self.limiter.allow(request.remote or "", self.clock()):
             raise _Refused(429, "too many webhook requests from this address; retry later")
+        _given_once(request)
         try:
             webhook_type(kind)  # before reading a body nobody would parse
         except InvalidWebhook as err:
@@ -161,6 +174,16 @@ class _Receiver:
 
     async def close(self, _: web.Application) -> None:
         await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def _given_once(request: web.Request) -> None:
+    repeated = [f"?{key}=" for key in ONCE_QUERY if len(request.query.getall(key, ())) > 1]
+    repeated += [f"header {name}" for name in ONCE_HEADERS if len(request.headers.getall(name, ())) > 1]
+    if repeated:
+        raise _Refused(400, f"{repeated[0]} is given more than once")
+    named = {request.query.get("type"), request.headers.get("X-Registry-Type")} - {None, ""}
+    if len(named) > 1:
+        raise _Refused(400, "?type= and header X-Registry-Type name different types")
 
 
 async def _body(request: web.Request, seconds: float) -> bytes:

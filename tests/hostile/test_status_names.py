@@ -3,8 +3,10 @@
 Attacks: a resource named after another resource's hashed `--status-dir` file (its safe characters
 plus the 16 hex digits of its hash, which anyone can compute) took over that file, and on a
 case-insensitive file system `Team/x` and `team-x/<hash>` were one file; a name carrying escape
-sequences or a newline reached the terminal through `run --once`'s printed block. Now a hashed file
-name has `__`, which no valid key's file has, and every printed line is made printable.
+sequences or a newline reached the terminal through `run --once`'s printed block; a broken
+manifest reusing another resource's namespace/name replaced that resource's status and metrics
+with its own failure. Now a hashed file name has `__`, which no valid key's file has, every
+printed line is made printable, and a key is reported once, by the resource that is used.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from image_updater.resources import assigning
 from image_updater.runtime.cycle import CycleReport
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.statuses import PrintedStatus, StatusFiles, publish
-from image_updater.sources.status_files import file_name
+from image_updater.sources.status_files import file_name, read_status
 
 NOW = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
 # A hostile key, and a valid-looking key built from the file name the hostile key used to get.
@@ -88,3 +90,26 @@ async def test_a_hostile_name_is_printed_as_one_printable_line(
     heads = [line for line in printed.splitlines() if line.startswith("imageupdater ")]
     assert len(heads) == 2  # one per resource, none forged
     assert all(char.isprintable() or char == "\n" for char in printed)
+
+
+@pytest.mark.parametrize("broken_first", [False, True], ids=["broken-after", "broken-before"])
+async def test_a_broken_manifest_reusing_a_resources_name_does_not_replace_its_status(
+    broken_first: bool, tmp_path: Path
+) -> None:
+    valid, broken = _manifest("argocd", "web"), _manifest("argocd", "web", other=1)
+    metrics = Metrics()
+    await publish(
+        _report(*((broken, valid) if broken_first else (valid, broken))),
+        sinks=[StatusFiles(tmp_path)],
+        metrics=metrics,
+        now=lambda: NOW,
+    )
+    stored = read_status(tmp_path, namespace="argocd", name="web")
+    assert stored is not None
+    ready = next(c for c in stored["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("True", "ReconcileSucceeded")
+    errors = metrics.registry.get_sample_value(
+        "argocd_image_updater_images_errors_total",
+        {"image_updater_cr_name": "web", "image_updater_cr_namespace": "argocd"},
+    )
+    assert errors == 0

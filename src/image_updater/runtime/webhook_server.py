@@ -146,8 +146,8 @@ class _Receiver:
         secrets, required = self.settings.secrets, self.settings.require_secret
         try:
             # no body is read for an unknown type, nor for a sender without the secret, unless
-            # the secret's proof is over the body; then MAX_READING bodies at most are read at once
-            if not webhook_type(kind).signs_body:
+            # the type has a secret whose proof is over the body; MAX_READING bodies at once
+            if not webhook_type(kind).signs_body or not secrets.get(kind):
                 authenticate(hook, secrets=secrets, require_secret=required, replays=self.replays)
             async with asyncio.timeout(self.body_timeout), self.reading:
                 hook = replace(hook, body=await _body(request))

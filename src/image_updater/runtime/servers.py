@@ -87,7 +87,7 @@ class PeerErrorLog:
         _aiohttp.debug(message, *args, exc_info=exc_info)
         error = " ".join(f"{type(exc_info).__name__}: {exc_info}".split())[:300]
         refused = isinstance(exc_info, HttpProcessingError)
-        (log.debug if refused else log.error)(message % args, error=error)
+        (log.debug if refused else log.error)(message % args if args else message, error=error)
 
 
 def _metrics_handler(metrics: Metrics) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

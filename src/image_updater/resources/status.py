@@ -217,14 +217,17 @@ def as_json(status: ImageUpdaterStatus) -> dict[str, object]:
 
 
 def summary(key: str, status: ImageUpdaterStatus) -> str:
-    """A few lines for a terminal: the Ready condition, counts, then one line per image result."""
+    """A few lines for a terminal: the Ready condition, counts, then one line per image result.
+
+    Each line is made printable: in directory mode a resource's name (a refused one's too) is
+    whatever the manifest says, escape sequences and newlines included."""
     ready = next((c for c in status.conditions or () if c.type == "Ready"), None)
     head = f"imageupdater {key}: Ready={ready.status} {ready.reason}: {ready.message}" if ready else key
     lines = [head, f"  applications matched: {status.applications_matched}, images: {status.images_managed}"]
     for result in status.image_results or ():
         what = f"{result.alias or '-'} ({result.image})" if result.image else "(application)"
         lines.append(f"  {result.application} {what}: {result.reason}: {result.message}")
-    return "\n".join(lines)
+    return "\n".join(printable(line, limit=4 * MAX_MESSAGE) for line in lines)
 
 
 def _short(text: str) -> str:

@@ -60,7 +60,10 @@ class StatusSink(Protocol):
 
 
 def per_resource(report: CycleReport) -> list[tuple[Target, ResourceOutcome]]:
-    """Each resource of the cycle with its share of the outcomes; refused resources with their error."""
+    """Each resource of the cycle with its share of the outcomes; refused resources with their error.
+
+    A key appears once: a broken manifest reusing a resource's namespace/name (directory mode) must
+    not replace that resource's status or metrics with its own failure."""
     apps_of: dict[str, list[str]] = {}
     for app, keys in report.selected_by.items():
         for key in keys:
@@ -77,9 +80,13 @@ def per_resource(report: CycleReport) -> list[tuple[Target, ResourceOutcome]]:
             outcomes=tuple(o for app in apps for o in by_app.get(app, ())),
         )
         found.append((Target(resource.namespace, resource.name, resource.status), outcome))
+    reported = {target.key for target, _ in found}
     for refused in report.refused:
-        failed = ResourceOutcome(generation=refused.generation, failure=refused.problem)
-        found.append((Target(refused.namespace, refused.name), failed))
+        target = Target(refused.namespace, refused.name)
+        if target.key in reported:  # a second definition (directory mode): the one used reports
+            continue
+        reported.add(target.key)
+        found.append((target, ResourceOutcome(generation=refused.generation, failure=refused.problem)))
     return found
 
 

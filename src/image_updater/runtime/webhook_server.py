@@ -3,9 +3,15 @@ over TLS unless `--disable-tls` (runtime/webhook_tls.py).
 
 A request is checked in this order, each refusal a one-line answer and a count in
 `argocd_image_updater_webhook_events_total{type,outcome}`: the sender's source address within
-`--webhook-ratelimit-allowed` requests per hour (429), a known type (400), a body of at most
-MAX_BODY bytes (413) delivered within BODY_TIMEOUT seconds (408), the type's secret (401), a
-payload of that type (400). Then the pushes go to `on_push` and the answer is 200 `Webhook received
+`--webhook-ratelimit-allowed` requests per hour (429), each field a type or secret is read from
+given at most once, and `?type=` and `X-Registry-Type` not naming different types (400: a proxy
+that reads the last of two `Authorization` headers or `?secret=`, or the header type, would
+judge another request than we do), a known type (400), the type's secret (401) when its proof
+is not over the body, a body of at most MAX_BODY bytes (413) delivered within BODY_TIMEOUT
+seconds (408; at most MAX_READING bodies are read at once, the others wait within that time),
+GitHub's signature of the body (401), a payload of that type (400). So a sender without the
+secret makes us hold no body, except of the type that signs bodies, and that only MAX_READING at
+a time. Then the pushes go to `on_push` and the answer is 200 `Webhook received
 and processing`, whatever they name: the answer never says whether a repository is watched, and
 `on_push` runs after it (an awaitable it returns is run as a task, awaited at shutdown; its errors
 are logged).
@@ -23,7 +29,7 @@ import inspect
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import structlog
 from aiohttp import web
@@ -33,7 +39,7 @@ from image_updater.runtime import servers
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.webhook_tls import TlsSettings, server_context
 from image_updater.webhooks.events import RegistryPush
-from image_updater.webhooks.receiving import TYPES, receive, webhook_type
+from image_updater.webhooks.receiving import TYPES, authenticate, receive, webhook_type
 from image_updater.webhooks.requests import WebhookRequest
 from image_updater.webhooks.secrets import ReplayGuard
 
@@ -43,7 +49,17 @@ OnPush = Callable[[Sequence[RegistryPush]], Awaitable[None] | None]
 MAX_BODY = 1 << 20  # 1 MiB, upstream's bound; every provider's payload is a few KiB
 BODY_TIMEOUT = 10.0  # seconds to deliver the body once the headers are in
 MAX_SOURCES = 10_000
+MAX_READING = 32  # bodies read at once: at most 32 MiB held for requests not yet authenticated
 ACCEPTED = "Webhook received and processing"
+# what `type`, the secrets and the payload's registry are read from (webhooks/secrets.py)
+ONCE_QUERY = ("type", "secret", "registry_url")
+ONCE_HEADERS = (
+    "x-registry-type",
+    "authorization",
+    "x-hub-signature-256",
+    "x-webhook-secret",
+    "x-github-event",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +112,7 @@ class _Receiver:
     limiter: SourceLimiter
     body_timeout: float
     replays: ReplayGuard = field(default_factory=ReplayGuard)
+    reading: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_READING))
     tasks: set[asyncio.Future[None]] = field(default_factory=set)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -118,25 +135,25 @@ class _Receiver:
     async def _receive(self, request: web.Request, kind: str) -> tuple[RegistryPush, ...]:
         if not self.limiter.allow(request.remote or "", self.clock()):
             raise _Refused(429, "too many webhook requests from this address; retry later")
-        try:
-            webhook_type(kind)  # before reading a body nobody would parse
-        except InvalidWebhook as err:
-            raise _Refused(400, str(err)) from err
-        body = await _body(request, self.body_timeout)
+        _given_once(request)
         hook = WebhookRequest(
             type=kind,
-            body=body,
+            body=b"",
             query={key: request.query[key] for key in request.query},
             headers={name.lower(): request.headers[name] for name in request.headers},
             received_at=self.clock(),
         )
+        secrets, required = self.settings.secrets, self.settings.require_secret
         try:
-            return receive(
-                hook,
-                secrets=self.settings.secrets,
-                require_secret=self.settings.require_secret,
-                replays=self.replays,
-            )
+            # no body is read for an unknown type, nor for a sender without the secret, unless
+            # the type has a secret whose proof is over the body; MAX_READING bodies at once
+            if not webhook_type(kind).signs_body or not secrets.get(kind):
+                authenticate(hook, secrets=secrets, require_secret=required, replays=self.replays)
+            async with asyncio.timeout(self.body_timeout), self.reading:
+                hook = replace(hook, body=await _body(request))
+            return receive(hook, secrets=secrets, require_secret=required, replays=self.replays)
+        except TimeoutError:
+            raise _Refused(408, f"the body took longer than {self.body_timeout:g}s to arrive") from None
         except WebhookError as err:
             raise _Refused(next(s for cls, s in _STATUS if isinstance(err, cls)), str(err)) from err
 
@@ -163,16 +180,23 @@ class _Receiver:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-async def _body(request: web.Request, seconds: float) -> bytes:
+def _given_once(request: web.Request) -> None:
+    repeated = [f"?{key}=" for key in ONCE_QUERY if len(request.query.getall(key, ())) > 1]
+    repeated += [f"header {name}" for name in ONCE_HEADERS if len(request.headers.getall(name, ())) > 1]
+    if repeated:
+        raise _Refused(400, f"{repeated[0]} is given more than once")
+    named = {request.query.get("type"), request.headers.get("X-Registry-Type")} - {None, ""}
+    if len(named) > 1:
+        raise _Refused(400, "?type= and header X-Registry-Type name different types")
+
+
+async def _body(request: web.Request) -> bytes:
     if (request.content_length or 0) > MAX_BODY:  # refused before a byte of it is waited for
         raise _Refused(413, f"the body is larger than {MAX_BODY} bytes")
     try:
-        async with asyncio.timeout(seconds):
-            return await request.read()
+        return await request.read()
     except web.HTTPRequestEntityTooLarge:  # a chunked body that grew past the bound
         raise _Refused(413, f"the body is larger than {MAX_BODY} bytes") from None
-    except TimeoutError:
-        raise _Refused(408, f"the body took longer than {seconds:g}s to arrive") from None
 
 
 def _shown(push: RegistryPush) -> str:

@@ -5,8 +5,10 @@ resource without its spec (`apiVersion`, `kind`, `metadata.name/namespace`, `sta
 read `.status` the same way in both modes. Names come from manifests, so they are hostile: a
 namespace and name that are valid Kubernetes names (lower-case alphanumerics, `-`, and `.` in
 names; never `_`, so the file name is unambiguous) are used as they are; anything else becomes
-`_`-separated safe characters plus a hash of the real key, so no name can reach outside the
-directory, hide as a dotfile or collide with another resource's file.
+its safe characters (no `_`), `__` and a hash of the real key, so no name can reach outside the
+directory, hide as a dotfile or collide with another resource's file: a valid key's file name has
+exactly one `_`, so no resource named after a hashed file can take it, even on a case-insensitive
+file system.
 
 Writes are atomic (a temporary file in the same directory, then a rename), so a reader never sees
 half a file and a crash leaves the previous file. A symlink planted at a file's place is replaced,
@@ -40,7 +42,7 @@ def file_name(namespace: str, name: str) -> str:
         return f"{namespace}_{name}.yaml"
     digest = hashlib.sha256(f"{namespace}/{name}".encode(errors="surrogateescape")).hexdigest()[:16]
     safe = _UNSAFE.sub("-", f"{namespace}_{name}")[:100].strip(".-") or "resource"
-    return f"{safe}_{digest}.yaml"
+    return f"{safe}__{digest}.yaml"
 
 
 def write_status(directory: Path, *, namespace: str, name: str, status: Mapping[str, Any]) -> Path:

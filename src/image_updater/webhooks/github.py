@@ -36,4 +36,6 @@ def parse(request: WebhookRequest) -> tuple[RegistryPush, ...]:
     return (registry_push(registry="ghcr.io", repository=repository, tag=tag, where="webhook type ghcr.io"),)
 
 
-GHCR = WebhookType(name="ghcr.io", secret_name="ghcr", authenticate=authenticate, parse=parse)
+GHCR = WebhookType(
+    name="ghcr.io", secret_name="ghcr", authenticate=authenticate, parse=parse, signs_body=True
+)

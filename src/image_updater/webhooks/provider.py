@@ -22,12 +22,14 @@ Parse = Callable[[WebhookRequest], tuple[RegistryPush, ...]]
 class WebhookType:
     """One `/webhook?type=<name>`. `secret_name` names its flag `--<secret_name>-webhook-secret`
     and variable `<SECRET_NAME>_WEBHOOK_SECRET` (upstream's names). `parse` returns no pushes for
-    an authenticated event that is not a push (a ping, a pull, a delete)."""
+    an authenticated event that is not a push (a ping, a pull, a delete). `signs_body`: the proof
+    is computed over the body (GitHub's HMAC), so it cannot be checked before the body is read."""
 
     name: str
     secret_name: str
     authenticate: Authenticate
     parse: Parse
+    signs_body: bool = False
 
     @property
     def secret_flag(self) -> str:

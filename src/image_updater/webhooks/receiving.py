@@ -40,6 +40,15 @@ def receive(
 
     Raises WebhookAuthError (not proven to come from the provider) or InvalidWebhook.
     """
+    authenticate(request, secrets=secrets, require_secret=require_secret, replays=replays)
+    return webhook_type(request.type).parse(request)
+
+
+def authenticate(
+    request: WebhookRequest, *, secrets: Mapping[str, str], require_secret: bool, replays: ReplayGuard
+) -> None:
+    """WebhookAuthError unless `request` proves it comes from its type's provider. A type that does
+    not sign its body (`WebhookType.signs_body`) can be checked before the body is read."""
     kind = webhook_type(request.type)
     secret = secrets.get(kind.name, "")
     if secret:
@@ -49,7 +58,6 @@ def receive(
             f"webhook type {kind.name}: no secret is configured; set {kind.secret_flag} "
             f"({kind.secret_env}), or --webhook-require-secret=false to accept unauthenticated requests"
         )
-    return kind.parse(request)
 
 
 def webhook_type(name: str) -> WebhookType:

@@ -186,6 +186,23 @@ async def test_a_flood_of_repositories_beyond_the_bound_is_left_to_polling(
         assert run["pushes"] == 2
 
 
+async def test_a_flood_for_one_repository_keeps_a_bounded_number_of_arrival_times(
+    registry: LocalRegistry, tmp_path: Path, fresh_repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatch, "MAX_ARRIVALS", 3)
+    repo = f"{fresh_repo}/a"
+    async with world(registry, tmp_path, {"a1": repo}) as w:
+        w.push(repo, "1.1.0")
+        w.dispatcher.submit([w.event(repo)])  # running: the rest waits for it
+        with structlog.testing.capture_logs() as logs:
+            w.dispatcher.submit([w.event(repo) for _ in range(50)])
+            await w.dispatcher.wait_idle()
+        *_, follow_up = [e for e in logs if e["event"] == "webhook run done"]
+        assert follow_up["pushes"] == 3  # 50 pushes waited for the first run; 3 arrival times were kept
+        assert metric(w, "webhook_events_coalesced_total") == 49
+        assert w.tag_lists() == 2
+
+
 async def test_a_burst_of_pushes_does_not_starve_the_polling_cycle(
     registry: LocalRegistry, tmp_path: Path, fresh_repo: str
 ) -> None:

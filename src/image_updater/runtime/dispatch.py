@@ -19,7 +19,9 @@ standby replica drops them: only the leader writes). Leaving it drops what waits
 running batches finish, since a write is never interrupted.
 
 Limits: pending repositories are bounded (`MAX_PENDING`); pushes beyond it are dropped with one
-warning, for the polling cycle to catch.
+warning, for the polling cycle to catch. At most `MAX_ARRIVALS` arrival times are kept per waiting
+repository, so a flood of pushes for one repository costs constant memory (the latency metric
+then observes the first `MAX_ARRIVALS` of them).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ log = structlog.get_logger("image_updater.dispatch")
 
 DEFAULT_BATCHES = 2  # targeted runs at once: each lists the Applications once
 MAX_PENDING = 10_000  # repositories waiting for a run; a flood beyond it is left to polling
+MAX_ARRIVALS = 100  # arrival times kept per waiting repository (for the latency metric); the rest coalesce
 
 _Batch = Mapping[RepositoryKey, Sequence[float]]  # repository → when each of its pushes arrived
 
@@ -77,7 +80,9 @@ class Dispatcher:
             elif len(self._pending) >= MAX_PENDING:
                 log.warning("webhook push dropped: too many repositories pending", repository=str(key))
                 continue
-            self._pending.setdefault(key, []).append(now)
+            arrivals = self._pending.setdefault(key, [])
+            if len(arrivals) < MAX_ARRIVALS:  # a flood for one repository must not grow memory
+                arrivals.append(now)
         self._start()
 
     @contextlib.asynccontextmanager

@@ -1,6 +1,7 @@
 """`image-updater plan` in a cluster, against the strict fake API server and the real registry:
-each image is planned (argocd write-back pending, up to date, not live, pinned, a broken
-Application) and the server records no write at all: no Application patch, no Event, no
+each image is planned (argocd write-back pending with the exact merge patch and diff it would
+send, up to date, not live, pinned with what it runs, a broken Application) and the server
+records no write at all: no Application patch, no Event, no
 ImageUpdater status. The same Applications under `run --once` do patch and record Events, so the
 fake would have seen them. Applications that cannot be listed give no plan and status 1."""
 
@@ -17,6 +18,7 @@ from click.testing import CliRunner, Result
 from devtools import oci
 from devtools.registry import LocalRegistry
 from image_updater.cli.main import cli
+from image_updater.runtime.pinning import RECORD_ANNOTATION
 from tests.conftest import CREATED
 from tests.runtime.conftest import APPS, RefusingKube, application, write_kubeconfig
 
@@ -81,16 +83,31 @@ async def test_plan_explains_each_image_and_writes_nothing_to_the_cluster(
         name: [(i["current"], i["chosen"], i["status"], i["reason"]) for i in app["images"]]
         for name, app in apps.items()
     }
+    new = f"{image}:1.1.0"
     assert statuses == {
         "argocd/pending": [("1.0.0", "1.1.0", "pending", "DryRun")],
         "argocd/current": [("1.1.0", "1.1.0", "up-to-date", "UpToDate")],
         "argocd/not-live": [(None, None, "skipped", "NotLive")],
-        "argocd/pinned": [(None, None, "skipped", "Pinned")],
+        "argocd/pinned": [("1.0.0", None, "skipped", "Pinned")],  # what it runs
         "argocd/broken": [],
     }
     assert "update-strategy 'newest' is unknown" in apps["argocd/broken"]["error"]
     assert "force-update" in apps["argocd/not-live"]["images"][0]["message"]
-    assert json.loads(result.stdout)["writes"] == []  # the argocd method patches; there is no file
+    assert json.loads(result.stdout)["writes"] == [  # the exact patch `run` would send, less its guard
+        {
+            "kind": "application",
+            "namespace": "argocd",
+            "name": "pending",
+            "patch": {
+                "metadata": {"annotations": {RECORD_ANNOTATION: json.dumps({f"0/kustomize/{image}": new})}},
+                "spec": {"source": {"kustomize": {"images": [new]}}},
+            },
+            "diff": (
+                "--- a/spec.source.kustomize.images\n+++ b/spec.source.kustomize.images\n"
+                f"@@ -0,0 +1 @@\n+{new}\n"
+            ),
+        }
+    ]
 
 
 async def test_run_writes_where_plan_did_not(fake: RefusingKube, image: str, tmp_path: Path) -> None:

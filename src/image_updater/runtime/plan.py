@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -24,7 +24,7 @@ from image_updater.runtime.cycle import CycleReport
 from image_updater.text import printable
 from image_updater.writeback.git import GitWriter, WriteResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: writes[] has `kind`, and Application patches (docs/plan.md)
 Status = Literal["updated", "pending", "up-to-date", "skipped", "failed"]
 _BY_REASON: dict[str, Status] = {"Updated": "updated", "DryRun": "pending", "UpToDate": "up-to-date"}
 
@@ -59,6 +59,18 @@ class PlannedWrite:
     branch: str
     path: str
     diff: str
+    kind: Literal["git"] = "git"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPatch:
+    """The merge patch the argocd method would send to one Application, and its overrides' diff."""
+
+    namespace: str
+    name: str
+    patch: Mapping[str, object]
+    diff: str
+    kind: Literal["application"] = "application"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +78,7 @@ class Plan:
     """Every Application's images, the writes, and the errors no Application owns."""
 
     applications: tuple[PlannedApp, ...]
-    writes: tuple[PlannedWrite, ...]
+    writes: tuple[PlannedWrite | PlannedPatch, ...]
     errors: tuple[str, ...]
 
     @property
@@ -111,9 +123,17 @@ def build(report: CycleReport, writes: Iterable[PlannedWrite]) -> Plan:
     for outcome in report.outcomes:
         by_app.setdefault(outcome.app, []).append(outcome)
     owned = {message for _, message in report.failed_apps}
+    patches = (
+        PlannedPatch(namespace=w.app.namespace, name=w.app.name, patch=w.patch, diff=w.diff)
+        for w in report.written
+        if w.patch is not None and w.error is None
+    )
     return Plan(
         applications=tuple(_app(name, by_app[name]) for name in sorted(by_app)),
-        writes=tuple(sorted(writes, key=lambda w: (w.repository, w.branch, w.path))),
+        writes=(
+            *sorted(writes, key=lambda w: (w.repository, w.branch, w.path)),
+            *sorted(patches, key=lambda p: (p.namespace, p.name)),
+        ),
         errors=tuple(e for e in report.errors if e not in owned),
     )
 
@@ -188,13 +208,17 @@ def as_text(plan: Plan) -> str:
         lines.append(f"application {_shown(app.name)}")
         lines += (f"  {_image_line(image)}" for image in app.images)
     for write in plan.writes:
-        lines.append(
-            f"\nwould write {_shown(write.repository)} branch {_shown(write.branch)}: {_shown(write.path)}"
-        )
+        lines.append(f"\n{_write_line(write)}")
         lines += (printable(line, limit=4096) for line in write.diff.splitlines())
     lines += (f"error: {_shown(error)}" for error in plan.errors)
     lines.append(_summary(plan))
     return "\n".join(lines)
+
+
+def _write_line(write: PlannedWrite | PlannedPatch) -> str:
+    if isinstance(write, PlannedPatch):
+        return f"would patch application {_shown(write.namespace)}/{_shown(write.name)}"
+    return f"would write {_shown(write.repository)} branch {_shown(write.branch)}: {_shown(write.path)}"
 
 
 def _image_line(image: PlannedImage) -> str:

@@ -67,7 +67,8 @@ class PendingApp:
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """What happened to one Application's changes: `commit` (git), `patched` (argocd), or `error`."""
+    """What happened to one Application's changes: `commit` (git), `patched` (argocd), or `error`;
+    `diff` is what was (or, on a dry run, would be) written, for people."""
 
     app: Application
     changes: tuple[Change, ...]
@@ -75,6 +76,7 @@ class Written:
     patched: bool = False
     diff: str = ""
     error: ImageUpdaterError | None = None
+    patch: Mapping[str, object] | None = None  # argocd dry run: the merge patch it would send
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +204,18 @@ class WriteBack:
                     else None
                 )
 
-            if self._dry_run:
-                changed = mutate(dict(item.app.manifest)) is not None
-                return Written(item.app, _changes(item), patched=False, diff="would patch" if changed else "")
             from image_updater.kube import applications as kube_apps
+
+            if self._dry_run:  # the patch the write would send (less its resourceVersion guard)
+                current = dict(item.app.manifest)
+                desired = mutate(current)
+                if desired is None:
+                    return Written(item.app, ())  # pinned since it was listed, or already there
+                diff = argocd_app.parameters_diff(
+                    current, desired, source_index=source.index, multi_source=item.app.multi_source, kind=kind
+                )
+                patch = kube_apps.merge_diff(current, desired)
+                return Written(item.app, _changes(item), diff=diff, patch=patch)
 
             stored = await kube_apps.update_with_retry(
                 self._api, item.app.namespace, item.app.name, mutate, current=dict(item.app.manifest)

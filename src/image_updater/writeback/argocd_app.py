@@ -7,6 +7,9 @@ Kustomize source, `kustomize.images` override strings replace the entry for the 
 upstream's `SetKustomizeImage`) or are appended. Multi-source Applications get the edit on
 `spec.sources[index]`. The Kubernetes adapter sends the difference as a merge patch.
 
+`parameters_diff` shows such an edit to people (`plan`): a unified diff of the chosen source's
+`helm.parameters` or `kustomize.images` before and after, one entry a line.
+
 Limits: an override made this way is lost when the Application itself is re-applied from Git
 (e.g. by an ApplicationSet); the git method is the durable one.
 """
@@ -14,6 +17,8 @@ Limits: an override made this way is lost when the Application itself is re-appl
 from __future__ import annotations
 
 import copy
+import difflib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,6 +43,23 @@ def updated_application(
     else:
         merge_images(_list(source, "kustomize", "images"), images)
     return None if new == manifest else new
+
+
+def parameters_diff(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, source_index: int, multi_source: bool, kind: SourceKind
+) -> str:
+    """The unified diff of the chosen source's overrides from `old` to `new` (manifests), headed by
+    where they are (`spec.source.helm.parameters`, `spec.sources[1].kustomize.images`), one entry a
+    line: a string as it is, anything else as JSON. Raises WriteBackError as `updated_application`."""
+    block, key = ("helm", "parameters") if kind == "helm" else ("kustomize", "images")
+    where = f"{f'spec.sources[{source_index}]' if multi_source else 'spec.source'}.{block}.{key}"
+
+    def lines(manifest: Mapping[str, Any]) -> list[str]:
+        source = _source(copy.deepcopy(dict(manifest)), source_index=source_index, multi_source=multi_source)
+        return [e if isinstance(e, str) else json.dumps(e, sort_keys=True) for e in _list(source, block, key)]
+
+    diff = difflib.unified_diff(lines(old), lines(new), f"a/{where}", f"b/{where}", lineterm="")
+    return "".join(f"{line}\n" for line in diff)
 
 
 def _source(app: dict[str, Any], *, source_index: int, multi_source: bool) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The plan read from a cycle report: each outcome reason's plan status (a reason added later is
 "skipped" without editing plan), Applications that failed before their images, errors no
 Application owns, `git diff` output split per file, credentials cut from repository URLs, the
-JSON schema's keys, and hostile text escaped in the text form."""
+JSON schema's keys (git writes and Application patches), current values filled in where the cycle
+had none, and hostile text escaped in the text form."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import json
 
 import pytest
 
-from image_updater.applications import from_manifest
+from image_updater.applications import Application, from_manifest
 from image_updater.resources.status import ImageOutcome
 from image_updater.runtime.cycle import CycleReport
 from image_updater.runtime.plan import PlannedWrite, as_json, as_text, build, shown_url, split_diff
+from image_updater.runtime.writing import Written
 
 
 def outcome(reason: str, *, app: str = "argocd/web", old: str = "", new: str = "") -> ImageOutcome:
@@ -103,18 +105,54 @@ def test_repository_urls_are_shown_without_credentials(url: str, shown: str) -> 
 
 
 def test_the_json_schema() -> None:
+    """Version 2: writes[] entries have a `kind`; the argocd method's patches are entries too."""
     write = PlannedWrite(repository="https://git.example/a.git", branch="main", path="a.yaml", diff="d")
+    patch = {"spec": {"source": {"kustomize": {"images": ["r.example/web:1.1.0"]}}}}
+    report = CycleReport(outcomes=[outcome("DryRun")])
+    report.written.append(Written(app("web"), (), diff="+r.example/web:1.1.0\n", patch=patch))
 
-    document = json.loads(as_json(build(CycleReport(outcomes=[outcome("DryRun")]), [write])))
+    document = json.loads(as_json(build(report, [write])))
 
     assert list(document) == ["version", "pending", "applications", "writes", "errors"]
-    assert document["version"] == 1
-    [app] = document["applications"]
-    assert list(app) == ["name", "error", "images"]
-    assert list(app["images"][0]) == ["alias", "image", "current", "chosen", "status", "reason", "message"]
+    assert document["version"] == 2
+    [entry] = document["applications"]
+    assert list(entry) == ["name", "error", "images"]
+    assert list(entry["images"][0]) == ["alias", "image", "current", "chosen", "status", "reason", "message"]
     assert document["writes"] == [
-        {"repository": write.repository, "branch": "main", "path": "a.yaml", "diff": "d"}
+        {"repository": write.repository, "branch": "main", "path": "a.yaml", "diff": "d", "kind": "git"},
+        {
+            "namespace": "argocd",
+            "name": "web",
+            "patch": patch,
+            "diff": "+r.example/web:1.1.0\n",
+            "kind": "application",
+        },
     ]
+    assert "\nwould patch application argocd/web\n+r.example/web:1.1.0\n" in as_text(build(report, []))
+
+
+@pytest.mark.parametrize(
+    ("old", "known", "current"),
+    [
+        pytest.param("1.0.0", "0.9.0", "1.0.0", id="the-cycle's-own-value-wins"),
+        pytest.param("", "0.9.0", "0.9.0", id="filled-in-from-the-target"),
+        pytest.param("", None, None, id="unknown-is-null"),
+    ],
+)
+def test_current_is_filled_in_where_the_outcome_has_none(
+    old: str, known: str | None, current: str | None
+) -> None:
+    report = CycleReport(outcomes=[outcome("NoMatchingTag", old=old)])
+    currents = {} if known is None else {("argocd/web", "web", "r.example/web"): known}
+
+    [image] = build(report, [], currents=currents).applications[0].images
+
+    assert image.current == current
+
+
+def app(name: str) -> Application:
+    source = {"repoURL": "https://git.example/a.git"}
+    return from_manifest({"metadata": {"name": name, "namespace": "argocd"}, "spec": {"source": source}})
 
 
 def test_text_escapes_what_it_quotes() -> None:

@@ -166,7 +166,7 @@ def test_plan_explains_every_image_and_writes_nothing(repo: Repo) -> None:
         "message": "",
     }
     assert (worker[0]["status"], worker[0]["reason"]) == ("skipped", "NoMatchingTag")
-    assert worker[0]["chosen"] is None
+    assert (worker[0]["current"], worker[0]["chosen"]) == ("1.0.0", None)  # read from web's tree
     assert "~3.0" in worker[0]["message"]
     assert plan["writes"] == [
         {
@@ -174,10 +174,11 @@ def test_plan_explains_every_image_and_writes_nothing(repo: Repo) -> None:
             "branch": "main",
             "path": "web/values.yaml",
             "diff": web_diff(repo.images["web"]),
+            "kind": "git",
         }
     ]
     assert plan["errors"] == []
-    assert (plan["version"], plan["pending"]) == (1, True)
+    assert (plan["version"], plan["pending"]) == (2, True)
 
 
 def test_text_output_names_each_image_and_shows_the_diff(repo: Repo) -> None:
@@ -190,7 +191,7 @@ def test_text_output_names_each_image_and_shows_the_diff(repo: Repo) -> None:
     web = repo.images["web"]
     assert f"  web ({web}): 1.0.0 -> 1.1.0: pending (DryRun): dry run: would update 1.0.0 to 1.1.0" in out
     assert f"  api ({repo.images['api']}): 2.0.0: up-to-date (UpToDate): " in out
-    assert f"  worker ({repo.images['worker']}): (unknown): skipped (NoMatchingTag): " in out
+    assert f"  worker ({repo.images['worker']}): 1.0.0: skipped (NoMatchingTag): " in out
     assert "application argocd/broken: failed: " in out
     assert f"would write {repo.url} branch main: web/values.yaml\n" + web_diff(web) in out
     assert out.rstrip().endswith(
@@ -254,3 +255,67 @@ def test_exit_status(repo: Repo, apps: tuple[str, ...], extra: tuple[str, ...], 
 
     assert result.exit_code == status, result.output
     assert repo.refs() == before
+
+
+def skipped_images(repo: Repo, *, current: str | None) -> list[dict[str, object]]:
+    """worker (nothing matches ~3.0) and api (pinned at 1.9.0; its file holds 2.0.0), exactly."""
+    pin = "pinned by argocd-image-updater.argoproj.io/api.pin or the ImageUpdater's pin field (at 1.9.0)"
+    return [
+        {
+            "alias": "api",
+            "image": repo.images["api"],
+            "current": current and "2.0.0",  # the file's value, not the pin's
+            "chosen": None,
+            "status": "skipped",
+            "reason": "Pinned",
+            "message": f"{pin}; remove it to resume",
+        },
+        {
+            "alias": "worker",
+            "image": repo.images["worker"],
+            "current": current,
+            "chosen": None,
+            "status": "skipped",
+            "reason": "NoMatchingTag",
+            "message": "no tag matched: 1 tags listed; dropped: 1 outside constraint ~3.0",
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("with_web", "current"),
+    [
+        pytest.param(True, "1.0.0", id="read-from-the-tree-web's-write-fetched"),
+        pytest.param(False, None, id="unknown-when-no-write-fetched-the-branch"),
+    ],
+)
+def test_skipped_images_show_what_the_target_holds_without_a_fetch_of_their_own(
+    repo: Repo, with_web: bool, current: str | None
+) -> None:
+    """A skipped image's current value is read from the tree a write of the same branch fetched in
+    this cycle; when no write fetched it, plan fetches nothing more and says null."""
+    if with_web:
+        repo.app("web", repo.images["web"])
+    repo.app("worker", repo.images["worker"] + ":~3.0")
+    repo.app("api", repo.images["api"], **{"api.pin": "1.9.0"})
+
+    result = repo.invoke("plan", "-o", "json")
+
+    assert result.exit_code == (3 if with_web else 0), result.output
+    apps = {app["name"]: app["images"] for app in json.loads(result.stdout)["applications"]}
+    assert apps.pop("argocd/web", None) == (
+        [
+            {
+                "alias": "web",
+                "image": repo.images["web"],
+                "current": "1.0.0",
+                "chosen": "1.1.0",
+                "status": "pending",
+                "reason": "DryRun",
+                "message": "dry run: would update 1.0.0 to 1.1.0",
+            }
+        ]
+        if with_web
+        else None
+    )
+    assert [*apps["argocd/api"], *apps["argocd/worker"]] == skipped_images(repo, current=current)

@@ -74,6 +74,6 @@ def plan_command(output: str, loglevel: str, logformat: str, **flags: Any) -> No
     status = exiting_on_error(lambda: asyncio.run(run(settings)), failed=EXIT_ERRORS)
     if recorder.report is None:  # the cycle failed as a whole: its error is logged
         raise SystemExit(status or EXIT_ERRORS)
-    planned = plan.build(recorder.report, recorder.writes)
+    planned = plan.build(recorder.report, recorder.writes, currents=recorder.currents)
     click.echo(plan.as_json(planned) if output == "json" else plan.as_text(planned))
     raise SystemExit(status or (EXIT_PENDING if planned.pending else EXIT_OK))

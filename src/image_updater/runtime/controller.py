@@ -167,7 +167,7 @@ async def run(settings: RunSettings) -> int:
             known_hosts=load_known_hosts(settings.ssh_known_hosts),
             local_repositories=settings.applications_dir is not None,  # no file:// in a cluster
         )
-        writer = WriteBack(
+        writer = (settings.plan.write_back if settings.plan else WriteBack)(
             git=git,
             api=api,
             secrets=secrets,

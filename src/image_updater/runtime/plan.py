@@ -15,17 +15,28 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 
+from image_updater.annotations import AppSettings
+from image_updater.applications import Application
+from image_updater.errors import ImageUpdaterError
 from image_updater.resources.status import FAILURES, ImageOutcome
+from image_updater.runtime import planning
 from image_updater.runtime.cycle import CycleReport
+from image_updater.runtime.writing import PendingApp, WriteBack, Written, manifest_image
 from image_updater.text import printable
 from image_updater.writeback.git import GitWriter, WriteResult
+from image_updater.writeback.git_branches import TargetBranch
+from image_updater.writeback.model import AppTarget, Reader
+from image_updater.writeback.reading import as_written
+from image_updater.writeback.targets import current_tag
 
 SCHEMA_VERSION = 2  # 2: writes[] has `kind`, and Application patches (docs/plan.md)
 Status = Literal["updated", "pending", "up-to-date", "skipped", "failed"]
+NONE_KNOWN: Mapping[tuple[str, str | None, str], str] = MappingProxyType({})
 _BY_REASON: dict[str, Status] = {"Updated": "updated", "DryRun": "pending", "UpToDate": "up-to-date"}
 
 
@@ -86,30 +97,89 @@ class Plan:
         return any(i.status == "pending" for app in self.applications for i in app.images)
 
 
+ImageKey = tuple[str, str | None, str]
+"""An image of an Application: (`namespace/name`, alias, image name), as outcomes name it."""
+
+
 class PlanRecorder:
-    """Collects a plan run's cycle report and the diffs its git writer staged."""
+    """Collects a plan run's cycle report, the diffs its git writer staged, and what each image's
+    write-back target (else, in a cluster, its live image) holds now (`currents`)."""
 
     def __init__(self) -> None:
         self.report: CycleReport | None = None
         self.writes: list[PlannedWrite] = []
+        self.currents: dict[ImageKey, str] = {}
+        # the fetched tip each (repository, branch) write read, to read the other targets from
+        self.trees: dict[tuple[str, TargetBranch], Reader] = {}
 
     def git_writer(self, **options: Any) -> GitWriter:
         """A `GitWriter` (built with `options`) whose staged diffs land in `writes`."""
-        return _RecordingGit(self.writes, **options)
+        return _RecordingGit(self, **options)
+
+    def write_back(self, **options: Any) -> WriteBack:
+        """A `WriteBack` (built with `options`) that fills `currents` once it has written."""
+        return _RecordingWriteBack(self, **options)
 
 
 class _RecordingGit(GitWriter):
-    def __init__(self, writes: list[PlannedWrite], **options: Any) -> None:
+    def __init__(self, recorder: PlanRecorder, **options: Any) -> None:
         super().__init__(**options)
-        self._writes = writes
+        self._recorder = recorder
 
-    async def write(self, *, repo_url: str, **rest: Any) -> WriteResult:
-        result = await super().write(repo_url=repo_url, **rest)
-        self._writes += (
+    async def write(
+        self, *, repo_url: str, branch: TargetBranch, message: str | Callable[[Reader], str], **rest: Any
+    ) -> WriteResult:
+        if callable(message) and branch.write is None:  # the tree is the branch's own tip
+            render, trees = message, self._recorder.trees
+
+            def message(read: Reader) -> str:
+                trees[(repo_url, branch)] = read
+                return render(read)
+
+        result = await super().write(repo_url=repo_url, branch=branch, message=message, **rest)
+        self._recorder.writes += (
             PlannedWrite(repository=shown_url(repo_url), branch=result.branch, path=path, diff=part)
             for path, part in split_diff(result.diff)
         )
         return result
+
+
+class _RecordingWriteBack(WriteBack):
+    """Remembers every Application the cycle validated, to read its images' current values from
+    the trees the writes fetched (never a fetch of its own) or its live images."""
+
+    def __init__(self, recorder: PlanRecorder, **options: Any) -> None:
+        super().__init__(**options)
+        self._recorder, self._apps = recorder, list[PendingApp]()
+
+    def validate(self, app: Application, settings: AppSettings) -> None:
+        super().validate(app, settings)
+        self._apps.append(PendingApp(app=app, settings=settings, changes=()))
+
+    async def write_all(self, pending: Sequence[PendingApp]) -> list[Written]:
+        written = await super().write_all(pending)
+        for item in self._apps:
+            self._recorder.currents.update(self._currents(item))
+        return written
+
+    def _currents(self, item: PendingApp) -> Iterator[tuple[ImageKey, str]]:
+        tree = self._tree(item)
+        for image in item.settings.images:
+            value = current_tag(*tree, manifest_image(image, image.spec.image)) if tree else None
+            live = planning.live_match(image, item.app.live_images or ())
+            if value := value or (as_written(live) if live is not None else None):
+                yield (item.app.key, image.spec.alias, image.spec.image.name), value
+
+    def _tree(self, item: PendingApp) -> tuple[Reader, AppTarget] | None:
+        """The fetched tree `item`'s git target is in, and the target, if a write read that tree."""
+        if item.settings.write_back_method == "argocd":
+            return None
+        try:
+            repo_url, branch, target = self.git_location(item)
+        except ImageUpdaterError:
+            return None
+        read = self._recorder.trees.get((repo_url, branch))
+        return (read, target) if read is not None else None
 
 
 def shown_url(url: str) -> str:
@@ -117,8 +187,11 @@ def shown_url(url: str) -> str:
     return _USERINFO.sub("://", url)
 
 
-def build(report: CycleReport, writes: Iterable[PlannedWrite]) -> Plan:
-    """The plan of one cycle's report and the writes recorded during it."""
+def build(
+    report: CycleReport, writes: Iterable[PlannedWrite], *, currents: Mapping[ImageKey, str] = NONE_KNOWN
+) -> Plan:
+    """The plan of one cycle's report and the writes recorded during it; `currents` fills in an
+    image's current value where the cycle's outcome has none."""
     by_app: dict[str, list[ImageOutcome]] = {}
     for outcome in report.outcomes:
         by_app.setdefault(outcome.app, []).append(outcome)
@@ -129,7 +202,7 @@ def build(report: CycleReport, writes: Iterable[PlannedWrite]) -> Plan:
         if w.patch is not None and w.error is None
     )
     return Plan(
-        applications=tuple(_app(name, by_app[name]) for name in sorted(by_app)),
+        applications=tuple(_app(name, by_app[name], currents) for name in sorted(by_app)),
         writes=(
             *sorted(writes, key=lambda w: (w.repository, w.branch, w.path)),
             *sorted(patches, key=lambda p: (p.namespace, p.name)),
@@ -138,20 +211,20 @@ def build(report: CycleReport, writes: Iterable[PlannedWrite]) -> Plan:
     )
 
 
-def _app(name: str, outcomes: Sequence[ImageOutcome]) -> PlannedApp:
+def _app(name: str, outcomes: Sequence[ImageOutcome], currents: Mapping[ImageKey, str]) -> PlannedApp:
     error = next((o.message for o in outcomes if o.image is None), None)
     images = sorted(
         (o for o in outcomes if o.image is not None), key=lambda o: (o.alias or "", o.image or "")
     )
-    return PlannedApp(name=name, error=error, images=tuple(_image(o) for o in images))
+    return PlannedApp(name=name, error=error, images=tuple(_image(o, currents) for o in images))
 
 
-def _image(outcome: ImageOutcome) -> PlannedImage:
+def _image(outcome: ImageOutcome, currents: Mapping[ImageKey, str]) -> PlannedImage:
     status = _BY_REASON.get(outcome.reason) or ("failed" if outcome.reason in FAILURES else "skipped")
     return PlannedImage(
         alias=outcome.alias,
         image=outcome.image,
-        current=outcome.old or None,
+        current=outcome.old or currents.get((outcome.app, outcome.alias, outcome.image or "")),
         chosen=outcome.new or None,
         status=status,
         reason=outcome.reason,

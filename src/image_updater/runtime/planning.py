@@ -67,7 +67,7 @@ def images_to_check(app: Application, settings: AppSettings) -> tuple[list[Image
         if app.live_images is None:
             checks.append(ImageCheck(app=app, image=image, current=None))
             continue
-        live = _live_match(image, app.live_images)
+        live = live_match(image, app.live_images)
         if live is not None or image.force_update:
             checks.append(ImageCheck(app=app, image=image, current=live))
         else:
@@ -96,7 +96,8 @@ def decide(check: ImageCheck, chosen: TagInfo) -> Change | None:
     return Change(alias=check.image.spec.alias, old=old, new=new)
 
 
-def _live_match(image: ImageSettings, live: Sequence[ImageRef]) -> ImageRef | None:
+def live_match(image: ImageSettings, live: Sequence[ImageRef]) -> ImageRef | None:
+    """What of `live` is `image` (by its name or kustomize name; a tracked tag preferred)."""
     names = [image.spec.image]
     if image.kustomize_name:
         # the kustomize name is validated where it is written; here it only helps matching

@@ -22,6 +22,7 @@ from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.credentials import SecretSource
 from image_updater.errors import CredentialError, GitAuthError, ImageUpdaterError, InvalidWriteBackConfig
+from image_updater.refs import ImageRef
 from image_updater.runtime import pinning
 from image_updater.runtime.gitplan import AppWrite, GroupPlan, as_error, plan_group
 from image_updater.templates import Template
@@ -237,6 +238,12 @@ class WriteBack:
         return job.repo_url, job.branch, job.auth, job.target
 
     async def _git_job(self, item: PendingApp) -> _GitJob:
+        repo_url, branch, app_target = self.git_location(item)
+        return _GitJob(item, repo_url, branch, await self._auth(item, repo_url), app_target)
+
+    def git_location(self, item: PendingApp) -> tuple[str, TargetBranch, AppTarget]:
+        """Repository, branch and target of `item`'s git write-back (the branch templated with its
+        changes); InvalidWriteBackConfig when they cannot be told."""
         target = parse_write_back_target(item.settings.write_back_target)
         source = choose_source(item.app, target=target)
         target, source = values_reference(item.app, target, source)
@@ -249,7 +256,6 @@ class WriteBack:
         branch = parse_git_branch(item.settings.git_branch or "", target_revision=revision).target(
             changes=_changes(item), app_name=item.app.name, app_namespace=item.app.namespace
         )
-        auth = await self._auth(item, repo_url)
         kind = source.kind if source.kind in ("helm", "kustomize") else None
         app_target = AppTarget(
             app_name=item.app.name,
@@ -260,7 +266,7 @@ class WriteBack:
             kind=kind,
             images=_manifest_images(item),
         )
-        return _GitJob(item, repo_url, branch, auth, app_target)
+        return repo_url, branch, app_target
 
     async def _auth(self, item: PendingApp, repo_url: str) -> GitAuth | None:
         """Git credentials, resolved once per cycle per (method, repository, namespace)."""
@@ -350,16 +356,18 @@ class WriteBack:
 
 
 def _manifest_images(item: PendingApp) -> tuple[ManifestImage, ...]:
-    return tuple(
-        ManifestImage(
-            alias=image.spec.alias,
-            image=change.new,
-            kustomize_name=image.kustomize_name,
-            helm=HelmParams(
-                name=image.helm_name or "image.name", tag=image.helm_tag or "image.tag", spec=image.helm_spec
-            ),
-        )
-        for image, change in item.changes
+    return tuple(manifest_image(image, change.new) for image, change in item.changes)
+
+
+def manifest_image(image: ImageSettings, ref: ImageRef) -> ManifestImage:
+    """`ref` as the write-back writes (and reads) `image`: its alias, kustomize name, Helm keys."""
+    return ManifestImage(
+        alias=image.spec.alias,
+        image=ref,
+        kustomize_name=image.kustomize_name,
+        helm=HelmParams(
+            name=image.helm_name or "image.name", tag=image.helm_tag or "image.tag", spec=image.helm_spec
+        ),
     )
 
 

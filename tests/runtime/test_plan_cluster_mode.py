@@ -134,3 +134,46 @@ async def test_applications_that_cannot_be_listed_print_no_plan_and_exit_1(
     assert result.stdout == ""
     assert "cycle failed" in result.stderr
     assert fake.writes() == []
+
+
+async def test_a_helm_override_we_wrote_is_planned_as_its_before_and_after(
+    fake: RefusingKube, image: str, tmp_path: Path
+) -> None:
+    """The parameter our last write set (its record says so, so it is no pin) moves to the new tag:
+    the plan shows the whole parameter list the merge patch replaces, and the diff of it."""
+    old_tag = {"name": "image.tag", "value": "1.0.0", "forceString": True}
+    helm = application(
+        "helm",
+        annotations={"image-list": f"x={image}:^1.0"},
+        source={"repoURL": "https://git.example/apps.git", "path": "helm", "helm": {"parameters": [old_tag]}},
+        running=[f"{image}:1.0.0"],
+    )
+    helm["metadata"]["annotations"][RECORD_ANNOTATION] = json.dumps({"0/helm/image.tag": "1.0.0"})
+    fake.put(*APPS, helm)
+
+    result = await invoke(tmp_path, fake, "plan", "--output", "json")
+
+    assert result.exit_code == 3, result.output
+    assert fake.writes() == []
+    written = {"0/helm/image.tag": "1.1.0", "0/helm/image.name": image}
+    parameters = [
+        {"name": "image.tag", "value": "1.1.0", "forceString": True},
+        {"name": "image.name", "value": image, "forceString": True},
+    ]
+    assert json.loads(result.stdout)["writes"] == [
+        {
+            "kind": "application",
+            "namespace": "argocd",
+            "name": "helm",
+            "patch": {
+                "metadata": {"annotations": {RECORD_ANNOTATION: json.dumps(written)}},
+                "spec": {"source": {"helm": {"parameters": parameters}}},
+            },
+            "diff": (
+                "--- a/spec.source.helm.parameters\n+++ b/spec.source.helm.parameters\n@@ -1 +1,2 @@\n"
+                '-{"forceString": true, "name": "image.tag", "value": "1.0.0"}\n'
+                '+{"forceString": true, "name": "image.tag", "value": "1.1.0"}\n'
+                f'+{{"forceString": true, "name": "image.name", "value": "{image}"}}\n'
+            ),
+        }
+    ]

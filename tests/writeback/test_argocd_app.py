@@ -1,5 +1,6 @@
 """The `argocd` write-back method's edit of the Application manifest: Helm parameters and Kustomize
-images upserted into the chosen source, None when nothing changes."""
+images upserted into the chosen source, None when nothing changes; the diff of the overrides
+before and after, as `plan` shows it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from image_updater.errors import WriteBackError
 from image_updater.refs import Digest, ImageRef, Tag
-from image_updater.writeback.argocd_app import updated_application
+from image_updater.writeback.argocd_app import parameters_diff, updated_application
 from image_updater.writeback.model import HelmParams, ManifestImage
 
 DIGEST = "sha256:" + "c" * 64
@@ -287,3 +288,40 @@ def test_sources_that_changed_since_listing_are_a_write_back_error(spec: dict[st
             kind="helm",
             images=[image()],
         )
+
+
+@pytest.mark.parametrize(
+    ("before", "multi_source", "kind", "diff"),
+    [
+        pytest.param(
+            {"helm": {"parameters": [param("image.tag", "1.0.0"), param("replicas", "2")]}},
+            False,
+            "helm",
+            "--- a/spec.source.helm.parameters\n+++ b/spec.source.helm.parameters\n@@ -1,2 +1,3 @@\n"
+            '-{"forceString": true, "name": "image.tag", "value": "1.0.0"}\n'
+            '+{"forceString": true, "name": "image.tag", "value": "1.1.0"}\n'
+            ' {"forceString": true, "name": "replicas", "value": "2"}\n'
+            '+{"forceString": true, "name": "image.name", "value": "quay.io/org/web"}\n',
+            id="helm-changed-and-added",
+        ),
+        pytest.param(
+            {"kustomize": {"images": ["quay.io/org/web:1.0.0"]}},
+            True,
+            "kustomize",
+            "--- a/spec.sources[0].kustomize.images\n+++ b/spec.sources[0].kustomize.images\n"
+            "@@ -1 +1 @@\n-quay.io/org/web:1.0.0\n+quay.io/org/web:1.1.0\n",
+            id="kustomize-multi-source",
+        ),
+        pytest.param({}, False, "kustomize", "", id="nothing-changed-no-diff"),
+    ],
+)
+def test_parameters_diff_shows_the_overrides_before_and_after(
+    before: dict[str, Any], multi_source: bool, kind: Any, diff: str
+) -> None:
+    old = manifest({"repoURL": "https://git.example/a.git", **before})
+    if multi_source:
+        old["spec"]["sources"] = [old["spec"].pop("source")]
+    images = [image()] if diff else []
+    new = updated_application(old, source_index=0, multi_source=multi_source, kind=kind, images=images) or old
+
+    assert parameters_diff(old, new, source_index=0, multi_source=multi_source, kind=kind) == diff

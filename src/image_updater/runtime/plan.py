@@ -7,8 +7,14 @@ reason: `DryRun` is pending, `Updated` updated, `UpToDate` up to date, a failure
 (`resources.status.FAILURES`) failed, and every other reason, including any added later, skipped,
 with reason and message passed on unchanged. The diffs are what the git writer staged on its dry
 run, recorded around `GitWriter.write` by `PlanRecorder` and split per file; the argocd method's
-changes are pending images without a diff (the Application would be patched). The JSON form is
-documented in docs/plan.md and versioned by `SCHEMA_VERSION`; text output escapes what it quotes.
+are the merge patch its dry run computed (`Written.patch`) with the overrides' diff.
+
+An image's `current` is the cycle's own value where it has one (what runs; what the target held
+before a pending write); else what its git target holds in the tree a write of this cycle fetched
+for the same branch (`writeback.targets.current_tag`; plan never fetches on its own, so a branch
+no write fetched, or a separate write branch, leaves it unknown), else its live image in a
+cluster. The JSON form is documented in docs/plan.md and versioned by `SCHEMA_VERSION`; text
+output escapes what it quotes.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ git: Applications whose changes go to the same (repository, branch, credentials)
 one commit and one push (`batch=False` gives one commit per Application); each group's edits are
 planned against the fetched tip (`gitplan`: one read, parse and check per file), so file discovery
 and source-type detection see what is there.
-argocd: the Application's own parameter overrides, as a merge patch with conflict retries.
+argocd: the Application's own parameter overrides, as a merge patch with conflict retries; a dry
+run computes that patch (less its `resourceVersion` guard) and the overrides' diff, and sends nothing.
 Errors are returned per Application, never raised: one failing group does not stop the others.
 """
 

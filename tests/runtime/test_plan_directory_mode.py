@@ -2,7 +2,9 @@
 pending update (its exact diff), one up to date, one with no tag matching its constraint, one
 broken Application (its one-line error, the others still planned); the JSON schema; the exit
 status table; and that no ref of the git server moved (plan never commits or pushes). A `run`
-afterwards writes exactly the diff the plan showed, and the next plan has nothing pending."""
+afterwards writes exactly the diff the plan showed, and the next plan has nothing pending. Skipped
+images (no tag matched, pinned) show what their target holds, read from the tree a write of the
+cycle fetched, and null when none did or the file holds no value."""
 
 from __future__ import annotations
 
@@ -319,3 +321,27 @@ def test_skipped_images_show_what_the_target_holds_without_a_fetch_of_their_own(
         else None
     )
     assert [*apps["argocd/api"], *apps["argocd/worker"]] == skipped_images(repo, current=current)
+
+
+@pytest.mark.parametrize(
+    ("target", "current"),
+    [
+        pytest.param("helmvalues:/worker/values.yaml", "1.0.0", id="from-the-repository-root"),
+        pytest.param("helmvalues:missing.yaml", None, id="file-absent-unknown"),
+        pytest.param("helmvalues:/README.md", None, id="not-helm-values-unknown"),
+    ],
+)
+def test_a_target_that_holds_no_value_leaves_current_unknown(
+    repo: Repo, target: str, current: str | None
+) -> None:
+    """The repository's content decides what is read: an absent file or one that is no values file
+    is an unknown current value (null), never an error of the plan."""
+    repo.app("web", repo.images["web"])
+    repo.app("worker", repo.images["worker"] + ":~3.0", **{"write-back-target": target})
+
+    result = repo.invoke("plan", "-o", "json")
+
+    assert result.exit_code == 3, result.output
+    apps = {app["name"]: app["images"] for app in json.loads(result.stdout)["applications"]}
+    [worker] = apps["argocd/worker"]
+    assert (worker["current"], worker["status"], worker["reason"]) == (current, "skipped", "NoMatchingTag")

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+import structlog
+
 from image_updater.annotations import AppSettings
 from image_updater.applications import Application
 from image_updater.errors import ImageUpdaterError
@@ -39,6 +41,8 @@ from image_updater.writeback.git_branches import TargetBranch
 from image_updater.writeback.model import AppTarget, Reader
 from image_updater.writeback.reading import as_written
 from image_updater.writeback.targets import current_tag
+
+log = structlog.get_logger("image_updater.plan")
 
 SCHEMA_VERSION = 2  # 2: writes[] has `kind`, and Application patches (docs/plan.md)
 Status = Literal["updated", "pending", "up-to-date", "skipped", "failed"]
@@ -165,7 +169,10 @@ class _RecordingWriteBack(WriteBack):
     async def write_all(self, pending: Sequence[PendingApp]) -> list[Written]:
         written = await super().write_all(pending)
         for item in self._apps:
-            self._recorder.currents.update(self._currents(item))
+            try:
+                self._recorder.currents.update(self._currents(item))
+            except Exception:  # a bug of ours: these images' current values stay unknown, nothing else
+                log.debug("internal error", app=item.app.key, exc_info=True)
         return written
 
     def _currents(self, item: PendingApp) -> Iterator[tuple[ImageKey, str]]:
@@ -182,7 +189,7 @@ class _RecordingWriteBack(WriteBack):
             return None
         try:
             repo_url, branch, target = self.git_location(item)
-        except ImageUpdaterError:
+        except ImageUpdaterError:  # e.g. a write-branch template that needs changes: unknown
             return None
         read = self._recorder.trees.get((repo_url, branch))
         return (read, target) if read is not None else None

@@ -160,7 +160,8 @@ class _RecordingWriteBack(WriteBack):
 
     def __init__(self, recorder: PlanRecorder, **options: Any) -> None:
         super().__init__(**options)
-        self._recorder, self._apps = recorder, list[PendingApp]()
+        self._recorder = recorder
+        self._apps: list[PendingApp] = []  # each validated Application, with no changes
 
     def validate(self, app: Application, settings: AppSettings) -> None:
         super().validate(app, settings)

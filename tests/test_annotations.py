@@ -8,6 +8,7 @@ import pytest
 
 from image_updater import annotations
 from image_updater.errors import InvalidAnnotation
+from image_updater.holds import HoldMode
 
 P = annotations.PREFIX
 
@@ -237,3 +238,28 @@ def test_an_image_list_of_thousands_is_refused_in_one_line() -> None:
     with pytest.raises(InvalidAnnotation, match=r"names 201 images; at most 200 are watched per Application"):
         parse({P + "image-list": images})
     parse({P + "image-list": ",".join(f"a{n}=ghcr.io/org/app{n}" for n in range(annotations.MAX_IMAGES))})
+
+
+@pytest.mark.parametrize(
+    ("pairs", "mode"),
+    [
+        pytest.param({}, HoldMode(), id="default-until-newer"),
+        pytest.param({"hold-after-revert": "forever"}, HoldMode("forever"), id="app-wide"),
+        pytest.param(
+            {"hold-after-revert": "forever", "api__hold-after-revert": "30m"},
+            HoldMode("duration", 1800),
+            id="per-image-wins",
+        ),
+    ],
+)
+def test_hold_after_revert(pairs: dict[str, str], mode: HoldMode) -> None:
+    settings = parse(ann(**{"image-list": "api=ghcr.io/org/api", **pairs}))
+    assert settings.images[0].hold_after_revert == mode
+    assert settings.warnings == ()
+
+
+def test_a_bad_hold_after_revert_names_the_app_and_key() -> None:
+    with pytest.raises(
+        InvalidAnnotation, match=re.escape(f"argocd/api-service: annotation {P}api.hold-after-revert")
+    ):
+        parse(ann(**{"image-list": "api=ghcr.io/org/api", "api__hold-after-revert": "1d"}))

@@ -9,7 +9,9 @@ Application, the key and what is wrong; unknown keys under the prefix become war
 Differences from upstream, on purpose: an unknown strategy or a bad regexp is an error for that
 Application instead of a silent fall-back; `<alias>.semver-constraint` (the seed article's form)
 is honoured; `platforms` may be set app-wide. Extensions: `<alias>.pin`, `<alias>.min-age` (also
-app-wide), `<alias>.promote-from` and `<alias>.promote-after` (selection/gates.py).
+app-wide), `<alias>.promote-from` and `<alias>.promote-after` (selection/gates.py), and
+`<alias>.hold-after-revert` (`until-newer`, `forever` or a duration; app-wide too: the revert-aware
+hold of `image_updater.holds`).
 
 Tenancy (docs/security.md): whoever annotates an Application must not reach a credential that is
 not theirs. A `pull-secret` or `git:secret:` reference may name only a Secret of the Application's
@@ -30,6 +32,7 @@ from typing import Protocol, TypeVar
 from image_updater import refs, selection
 from image_updater.credentials import K8S_NAME, K8S_NAMESPACE, CredentialRef, parse_credential_ref
 from image_updater.errors import ConfigError, InvalidAnnotation
+from image_updater.holds import HoldMode, parse_hold_mode
 from image_updater.refs import ImageSpec
 from image_updater.selection import TagFilter, UpdatePolicy
 from image_updater.selection.gates import Gates
@@ -44,6 +47,7 @@ APP_KEYS = frozenset(
 )
 SHARED_KEYS = frozenset(
     {"update-strategy", "allow-tags", "ignore-tags", "force-update", "pull-secret", "platforms", "min-age"}
+    | {"hold-after-revert"}
 )
 IMAGE_KEYS = SHARED_KEYS | {
     "semver-constraint",
@@ -80,6 +84,7 @@ class ImageSettings:
     kustomize_name: str | None
     selection_key: tuple[str, ...] = ()  # the texts that decide selection: equal keys select alike
     gates: Gates = field(default_factory=Gates)  # pin, release age, promotion (selection/gates.py)
+    hold_after_revert: HoldMode = field(default_factory=HoldMode)  # extension: image_updater.holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,7 @@ class ImageInputs:
     min_age: str | None = None
     promote_from: str | None = None
     promote_after: str | None = None
+    hold_after_revert: str | None = None
 
 
 class Fail(Protocol):
@@ -201,6 +207,7 @@ def _image(ours: Mapping[str, str], spec: ImageSpec, *, app: str) -> ImageSettin
         min_age=get("min-age"),
         promote_from=get("promote-from"),
         promote_after=get("promote-after"),
+        hold_after_revert=get("hold-after-revert"),
     )
     return image_settings(spec, inputs, fail=fail)
 
@@ -233,6 +240,9 @@ def image_settings(spec: ImageSpec, inputs: ImageInputs, *, fail: Fail) -> Image
         helm_tag=_opt(inputs.helm_tag),
         helm_spec=_opt(inputs.helm_spec),
         kustomize_name=_opt(inputs.kustomize_name),
+        hold_after_revert=_built(
+            fail, "hold-after-revert", lambda: parse_hold_mode(inputs.hold_after_revert)
+        ),
         selection_key=tuple(
             t or "" for t in (inputs.strategy, inputs.version, inputs.allow, ignore, inputs.platforms)
         ),

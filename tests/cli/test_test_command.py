@@ -93,6 +93,32 @@ def test_text_output_and_explain(api_repo: str) -> None:
     assert f"latest image according to constraint '>=1.0.0 <2.0.0' is {api_repo}:v1.5.0" in lines
 
 
+@pytest.mark.parametrize(
+    ("flags", "chosen", "dropped"),
+    [
+        pytest.param(["--held-version", "v1.4.2"], "v1.5.0", ["v1.4.2", "v1.0.0"], id="newer-exists"),
+        pytest.param(["--held-version", "v1.5.0"], None, ["v1.5.0", "v1.4.2", "v1.0.0"], id="nothing-newer"),
+        pytest.param(
+            ["--held-version", "v1.4.2", "--hold-after-revert", "forever"],
+            None,
+            ["v1.5.0", "v1.4.2", "v1.0.0"],
+            id="forever",
+        ),
+    ],
+)
+def test_explain_shows_what_a_hold_excludes(
+    api_repo: str, flags: list[str], chosen: str | None, dropped: list[str]
+) -> None:
+    result = run(api_repo, "--semver-constraint", ">=1.0.0 <2.0.0", "--explain", *flags)
+    assert result.exit_code == (0 if chosen else 1), result.output
+    lines = result.stdout.splitlines()
+    if chosen:
+        assert f"  chosen     {chosen}" in lines
+    held = [ln.split()[1].rstrip(":") for ln in lines if ln.startswith("  dropped") and "held after" in ln]
+    assert held == dropped
+    assert any("(--held-version)" in ln for ln in lines)
+
+
 def test_semver_costs_one_tag_list_plus_one_head(api_repo: str) -> None:
     answer = json.loads(run(api_repo, "--output", "json").stdout)
     assert answer["requests"] == {"tags": 1, "manifest_head": 1}
@@ -139,6 +165,10 @@ def test_nothing_matches_exits_1_and_says_why(api_repo: str) -> None:
         pytest.param(["--semver-constraint", ">>1"], ">>1", id="bad-constraint"),
         pytest.param(["--platforms", "linux"], "linux", id="bad-platform"),
         pytest.param(["--credentials", "vault:x"], "credential reference", id="bad-credentials"),
+        pytest.param(["--held-version", "v1 .0"], "--held-version", id="bad-held-version"),
+        pytest.param(
+            ["--held-version", "v1", "--hold-after-revert", "1d"], "hold-after-revert", id="bad-hold"
+        ),
         pytest.param(
             ["--registries-conf-path", "/nonexistent/registries.conf"], "registries.conf", id="conf"
         ),

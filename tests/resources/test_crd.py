@@ -73,8 +73,8 @@ UPSTREAM_FIELDS = {
 
 # Beyond upstream, optional (docs/migration.md): why each image did or did not update.
 OUR_FIELDS = {f"status.imageResults[].{f}" for f in ("alias", "application", "image", "message", "reason")}
-# ... and the gates of selection/gates.py, wherever settings layer.
-_GATES = ("minAge", "pin", "promoteAfter", "promoteFrom")
+# ... and the gates of selection/gates.py and the revert-aware hold, wherever settings layer.
+_GATES = ("minAge", "pin", "promoteAfter", "promoteFrom", "holdAfterRevert")
 OUR_FIELDS |= {f"{where}.commonUpdateSettings.{f}" for where in ("spec", _REF, _IMAGE) for f in _GATES}
 
 

@@ -13,6 +13,7 @@ from image_updater import annotations, selection
 from image_updater.annotations import AppSettings, AppTrust
 from image_updater.applications import Application, from_manifest
 from image_updater.errors import InvalidAnnotation, InvalidImageUpdater
+from image_updater.holds import HoldMode
 from image_updater.resources import matching, merging
 from image_updater.resources.validation import parse
 from tests.resources.samples import load
@@ -450,3 +451,30 @@ def test_the_image_names_version_is_the_constraint_or_the_tracked_tag() -> None:
     assert image.policy == selection.make_policy("semver", version="~1.2", image="nginx")
     image = one_image(updater({"commonUpdateSettings": {"updateStrategy": "digest"}}))
     assert image.policy == selection.make_policy("digest", version="1.x", image="nginx")
+
+
+@pytest.mark.parametrize(
+    ("obj", "mode"),
+    [
+        pytest.param(updater({}), HoldMode(), id="unset-until-newer"),
+        pytest.param(
+            updater({"commonUpdateSettings": {"holdAfterRevert": "forever"}}), HoldMode("forever"), id="spec"
+        ),
+        pytest.param(
+            updater(
+                {"commonUpdateSettings": {"holdAfterRevert": "forever"}},
+                images=with_image_settings(holdAfterRevert="24h"),
+            ),
+            HoldMode("duration", 86400),
+            id="image-wins",
+        ),
+    ],
+)
+def test_hold_after_revert_extension(obj: dict[str, Any], mode: HoldMode) -> None:
+    assert one_image(obj).hold_after_revert == mode
+
+
+def test_a_bad_hold_after_revert_names_the_field() -> None:
+    obj = updater({}, images=with_image_settings(holdAfterRevert="sometimes"))
+    with pytest.raises(InvalidImageUpdater, match=r"holdAfterRevert.*hold-after-revert 'sometimes'"):
+        one_image(obj)

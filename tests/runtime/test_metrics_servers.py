@@ -180,6 +180,7 @@ async def test_probes_and_metrics(running: Running) -> None:
     assert samples["argocd_image_updater_applications_watched_total"] == "2.0"
     assert samples['argocd_image_updater_images_watched_total{application="web"}'] == "1.0"
     assert samples['argocd_image_updater_images_updated_total{application="web"}'] == "1.0"
+    assert samples['argocd_image_updater_images_held{application="web"}'] == "0.0"  # argocd method
     assert float(samples["argocd_image_updater_images_checked_total"]) >= 1
     assert float(samples["argocd_image_updater_k8s_api_requests_total"]) >= 3  # list, get, patch
     assert float(samples["argocd_image_updater_cycle_duration_seconds_count"]) >= 1

@@ -619,6 +619,51 @@ async def test_git_write_back_with_a_secret_from_the_cluster(
     assert GIT_PASSWORD not in json.dumps(logs)
 
 
+async def test_a_reverted_git_write_is_held_with_an_event(
+    cluster: Cluster, image: str, git_server: tuple[Path, str], tmp_path: Path
+) -> None:
+    """docs/rollback.md: a human reverts our commit; the next cycle writes nothing, logs the hold
+    and records an `ImageHeld` event on the Application."""
+    bare, url = git_server
+    secret = {"username": base64.b64encode(GIT_USER.encode()).decode()}
+    secret["password"] = base64.b64encode(GIT_PASSWORD.encode()).decode()
+    cluster.fake.put(
+        "v1", "secrets", {"metadata": {"name": "git-creds", "namespace": "team"}, "data": secret}
+    )
+    cluster.put(
+        application(
+            "web",
+            namespace="team",
+            annotations={"image-list": f"x={image}:^1.0", "write-back-method": "git:secret:team/git-creds"},
+            source={"repoURL": url, "path": "apps/web", "targetRevision": "main", "kustomize": {}},
+            running=[f"{image}:1.0.0"],
+        )
+    )
+    assert (await cluster.run())[0] == 0
+    human = tmp_path / "human"
+    subprocess.run(["git", "clone", "-q", str(bare), str(human)], check=True)
+    ident = ["-c", "user.name=Jane", "-c", "user.email=jane@example.com"]
+    subprocess.run(
+        ["git", "-C", str(human), *ident, "revert", "--no-edit", "HEAD"], check=True, capture_output=True
+    )
+    subprocess.run(["git", "-C", str(human), "push", "-q", "origin", "HEAD:main"], check=True)
+    tip = subprocess.run(["git", "--git-dir", str(bare), "rev-parse", "main"], capture_output=True, text=True)
+
+    status, logs = await cluster.run()
+
+    assert status == 0, logs
+    after = subprocess.run(
+        ["git", "--git-dir", str(bare), "rev-parse", "main"], capture_output=True, text=True
+    )
+    assert after.stdout == tip.stdout
+    (held,) = [e for e in logs if e["event"] == "held after revert"]
+    assert held["app"] == "team/web"
+    assert "we wrote 1.1.0" in str(held["reason"])
+    reasons = [e["reason"] for e in cluster.events()]
+    assert reasons == ["ImagesUpdated", "ImageHeld"]
+    assert "held after revert: we wrote 1.1.0" in cluster.events()[1]["message"]
+
+
 async def test_an_application_cannot_borrow_another_namespaces_git_secret(
     cluster: Cluster, image: str, git_server: tuple[Path, str]
 ) -> None:

@@ -41,6 +41,8 @@ EXIT_CHOSEN, EXIT_NO_MATCH, EXIT_FAILED = 0, 1, 3
 @click.option(
     "--kubeconfig", type=click.Path(path_type=Path, dir_okay=False), help="Read Secrets from this cluster."
 )
+@click.option("--held-version", help="Exclude what a revert-aware hold on this tag (or tag@digest) excludes.")
+@click.option("--hold-after-revert", help="until-newer (default) or forever, for --held-version.")
 @click.option("--explain", is_flag=True, help="List every tag with why it was kept or dropped.")
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--loglevel", default="warn", show_default=True, help="trace, debug, info, warn, error.")

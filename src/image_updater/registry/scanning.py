@@ -13,6 +13,8 @@ Owns the order of registry calls for one image, so the cost rules live in one pl
 - gates (selection/gates.py): a promotion gate is screened on names; the release-age gate walks
   the ranking best-first and stops at the first tag old enough, so only Applications with
   `min-age` pay for configs, and only for the tags that could win;
+- a revert-aware hold (`held`) drops the versions it excludes after ranking
+  (`selection.held`): no request more, and none at all for an image without a hold;
 - a digest about to be written (`confirm_digest`) that differs from the one running is confirmed
   by a GET of the manifest by that digest, which must hash to it: one more request only when
   the digest moved (or is unknown), and none once the manifest is in the client's cache.
@@ -39,6 +41,7 @@ from image_updater.registry.manifests import Manifest
 from image_updater.registry.tagging import all_of
 from image_updater.selection import TagFilter, UpdatePolicy, gates
 from image_updater.selection.gates import Promotion
+from image_updater.selection.held import HeldVersions
 from image_updater.selection.types import Platform, Rejection, Selection, TagInfo
 
 GONE = "not found (HTTP 404); deleted since the tag list was read?"
@@ -85,6 +88,7 @@ class ScanRequest:
     promotion: Promotion | None = None  # only the tag a source Application has run long enough
     now: datetime | None = None  # the clock for the gates (None: the wall clock)
     current_tag: str | None = None  # what runs now passes every gate: a gate never moves an image back
+    held: HeldVersions | None = None  # a revert-aware hold: these versions are not chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,8 @@ async def scan(client: TagSource, request: ScanRequest, *, concurrency: int = 20
     if _by_names_alone(request):  # the cycle's common case: the winner without screening every tag
         best = selection.best_candidate(tags, tag_filter=request.tag_filter, policy=policy)
         chosen = await _walk(client, request, [TagInfo(name=best)] if best else [], now=now)
+        if request.held is not None:  # names only: semver, alphabetical, digest
+            chosen = request.held.apply(chosen, policy=policy, created=lambda _: None)
         return ScanResult(tags=tags, selection=_with_rejections(chosen, _reasons(tags, request, chosen)))
     admitted, rejected = selection.screen(tags, tag_filter=request.tag_filter, policy=policy, explain=explain)
     waiting: list[Rejection] = []  # tags a gate holds back: recorded even when not explaining
@@ -119,9 +125,13 @@ async def scan(client: TagSource, request: ScanRequest, *, concurrency: int = 20
         infos, unusable = await _fetch_all(client, request, admitted, concurrency=concurrency)
         chosen = selection.choose(infos, policy=policy, platforms=request.platforms, explain=ranked)
     else:
+        infos = []
         chosen = await _walk(client, request, [TagInfo(name=tag) for tag in admitted], now=now)
     if request.min_age > 0 and policy.needs_metadata:
         chosen = await _old_enough(client, request, chosen, now=now)
+    if request.held is not None:  # what is held is downward closed in the ranking: the winner decides
+        created = {info.name: info.created for info in infos}
+        chosen = request.held.apply(chosen, policy=policy, created=created.get)
     rejected = rejected if explain else _reasons(tags, request, chosen)
     return ScanResult(tags=tags, selection=_with_rejections(chosen, [*rejected, *waiting, *unusable]))
 

@@ -37,6 +37,7 @@ SETTING_FIELDS = {
     "min-age": ("minAge",),
     "promote-from": ("promoteFrom",),
     "promote-after": ("promoteAfter",),
+    "hold-after-revert": ("holdAfterRevert",),
 }
 
 
@@ -156,6 +157,7 @@ def _inputs(
         min_age=_pick(layers, "minAge")[0],
         promote_from=_pick(layers, "promoteFrom")[0],
         promote_after=_pick(layers, "promoteAfter")[0],
+        hold_after_revert=_pick(layers, "holdAfterRevert")[0],
     )
 
 

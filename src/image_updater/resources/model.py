@@ -95,6 +95,7 @@ class CommonUpdateSettings(Model):
     min_age: Str | None = None
     promote_from: Str | None = None
     promote_after: Str | None = None
+    hold_after_revert: Str | None = None  # extension: until-newer | forever | <duration> (docs/rollback.md)
 
 
 class PullRequestProvider(Model):

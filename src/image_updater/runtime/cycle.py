@@ -39,13 +39,14 @@ from image_updater.annotations import AppSettings, AppTrust
 from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.errors import DeadlineExceeded, ImageUpdaterError, InternalError, RegistryAuthError
+from image_updater.holds import Hold
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
 from image_updater.resources import assigning
 from image_updater.resources.assigning import Refused
 from image_updater.resources.matching import Match
 from image_updater.resources.model import ImageUpdater
 from image_updater.resources.status import ImageOutcome
-from image_updater.runtime import appevents, explaining, outcomes, planning, promotion, statuses
+from image_updater.runtime import appevents, explaining, holding, outcomes, planning, promotion, statuses
 from image_updater.runtime.appsources import ApplicationSource
 from image_updater.runtime.metrics import Metrics
 from image_updater.runtime.planning import ImageCheck
@@ -55,6 +56,7 @@ from image_updater.runtime.statuses import StatusSink
 from image_updater.runtime.writeorder import WriteOrder
 from image_updater.runtime.writing import PendingApp, WriteBack, Written
 from image_updater.selection.gates import Promotion
+from image_updater.selection.held import HeldVersions
 from image_updater.settings.registries import RegistryConfig, api_repository
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
@@ -92,6 +94,7 @@ class CycleReport:
     written: list[Written] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     failed_apps: list[tuple[Application, str]] = field(default_factory=list)
+    held: list[tuple[Application, Hold]] = field(default_factory=list)  # holds that kept an update back
     seconds: float = 0.0
     # for ImageUpdater status: the resources read, which of them select each Application, and
     # what happened to each image (runtime.statuses groups these per resource)
@@ -141,12 +144,15 @@ class Cycle:
         checks = self._checks(apps, only, report)
         sources: dict[tuple[str, str, float], asyncio.Future[Promotion]] = {}  # one read per source and image
         checks = list(await asyncio.gather(*(self._with_promotion(c, listed, sources) for c in checks)))
-        pending = await self._changes(apps, checks, report, deadline=deadline)
+        checked = {check.app.key for check in checks}  # a targeted run reads only its branches
+        holds = await self._holds([a for a in apps if a[0].key in checked], checks, report)
+        pending = await self._changes(apps, checks, report, holds, deadline=deadline)
         self._pool.cache.flush()  # what this cycle learnt survives a restart
         report.written = await self._order.write(self._writer, pending, observed=started)
         report.outcomes += outcomes.after_write(pending, report.written, dry_run=self._options.dry_run)
         await self._account_writes(report)
         await appevents.update_failed(self._events_api, report.failed_apps)
+        await appevents.held(self._events_api, report.held)
         if only is None:  # a targeted run's outcomes cover some images only
             await statuses.publish(report, sinks=self._statuses, metrics=self._metrics)
         report.seconds = time.monotonic() - started
@@ -251,24 +257,47 @@ class Cycle:
             )
         return replace(check, promotion=await asyncio.shield(sources[key]))
 
+    async def _holds(
+        self, apps: Sequence[tuple[Application, AppSettings]], checks: list[ImageCheck], report: CycleReport
+    ) -> dict[holding.HeldKey, Hold]:
+        """Revert-aware holds, read from Git now (one history read per write branch). The checks
+        of an Application whose history cannot be read are dropped: it fails, closed."""
+        holds = await holding.find_holds(self._writer, apps, now=self._options.clock())
+        for app, settings in apps:
+            count = sum(1 for key in holds.held if key[0] == app.key)
+            self._metrics.images_held.labels(application=app.name).set(count)
+            if app.key in holds.unreadable:
+                self._metrics.images_updated_errors.inc(len(settings.images))
+                self._metrics.images_errors.labels(application=app.name).inc(len(settings.images))
+                error = holds.unreadable[app.key]
+                report.outcomes.append(outcomes.failed_app(app, error))
+                self._error(report, f"application {app.key}: write-back failed: {error}", app=app)
+        checks[:] = [check for check in checks if check.app.key not in holds.unreadable]
+        for (app_key, image), hold in holds.held.items():
+            log.info("held after revert", app=app_key, image=image, reason=hold.reason)
+        return holds.held
+
     async def _changes(
         self,
         apps: Sequence[tuple[Application, AppSettings]],
         checks: Sequence[ImageCheck],
         report: CycleReport,
+        holds: Mapping[holding.HeldKey, Hold],
         *,
         deadline: float,
     ) -> list[PendingApp]:
         gate = asyncio.Semaphore(self._options.max_concurrency)
         cycle_tags: dict[int, CycleTags] = {}
-        # images configured alike on the same repository and credentials, running the same digest,
-        # share one scan (the digest decides whether a HEAD's answer needs confirming): one task
-        # per scan, not per image, so 100,000 images of 1,000 configurations hold 1,000 tasks
-        scan_keys = [_scan_key(check) for check in checks]
+        # images configured alike on the same repository and credentials, running the same digest
+        # and held alike, share one scan (the digest decides whether a HEAD's answer needs
+        # confirming): one task per scan, not per image, so 100,000 images of 1,000
+        # configurations hold 1,000 tasks
+        held = [_held(holds, check) for check in checks]
+        scan_keys = [(*_scan_key(check), h) for check, h in zip(checks, held, strict=True)]
         scans: dict[tuple[object, ...], asyncio.Future[ScanResult | ImageUpdaterError]] = {}
-        for check, scan_key in zip(checks, scan_keys, strict=True):
+        for check, scan_key, h in zip(checks, scan_keys, held, strict=True):
             if scan_key not in scans:
-                scans[scan_key] = asyncio.ensure_future(self._settled_scan(gate, check, cycle_tags))
+                scans[scan_key] = asyncio.ensure_future(self._settled_scan(gate, check, cycle_tags, h))
         if scans:
             await asyncio.wait(scans.values(), timeout=max(0.0, deadline - time.monotonic()))
         await _cancel(list(scans.values()))  # what is still running when the deadline passes
@@ -284,7 +313,9 @@ class Cycle:
                 late_by = f"the cycle deadline ({self._deadline_text}) passed first"
                 report.outcomes.append(outcomes.of_check(check, reason="TimedOut", message=late_by))
                 continue
-            change = self._decide(check, task.result(), report)
+            change = self._decide(
+                check, task.result(), report, holds.get((check.app.key, check.image.spec.image.name))
+            )
             if change is None:
                 continue
             app, settings = check.app, settings_of[check.app.key]
@@ -319,18 +350,24 @@ class Cycle:
         return f"{self._options.deadline:g}s, --cycle-timeout"
 
     async def _settled_scan(
-        self, gate: asyncio.Semaphore, check: ImageCheck, cycle_tags: dict[int, CycleTags]
+        self,
+        gate: asyncio.Semaphore,
+        check: ImageCheck,
+        cycle_tags: dict[int, CycleTags],
+        held: HeldVersions | None,
     ) -> ScanResult | ImageUpdaterError:
         try:
             async with gate:
-                return await self._scan(check, cycle_tags)
+                return await self._scan(check, cycle_tags, held)
         except ImageUpdaterError as err:
             return err
         except Exception as err:  # a bug of ours: it fails this image, never the cycle
             log.debug("internal error", app=check.app.key, exc_info=True)
             return InternalError(f"image {check.image.spec.image.name}", err)
 
-    async def _scan(self, check: ImageCheck, cycle_tags: dict[int, CycleTags]) -> ScanResult:
+    async def _scan(
+        self, check: ImageCheck, cycle_tags: dict[int, CycleTags], held: HeldVersions | None
+    ) -> ScanResult:
         spec = check.image.spec
         endpoint = self._registries.resolve(spec.image)
         client = self._pool.client(endpoint, check.image.pull_secret)
@@ -348,6 +385,7 @@ class Cycle:
             promotion=check.promotion,
             now=self._options.clock(),
             current_tag=check.current.tag if check.current is not None else None,
+            held=held,
         )
         try:
             return await scan(tags, request)
@@ -356,7 +394,11 @@ class Cycle:
             raise
 
     def _decide(
-        self, check: ImageCheck, result: ScanResult | ImageUpdaterError, report: CycleReport
+        self,
+        check: ImageCheck,
+        result: ScanResult | ImageUpdaterError,
+        report: CycleReport,
+        hold: Hold | None,
     ) -> Change | None:
         image = check.image.spec.image.name
         if isinstance(result, ImageUpdaterError):
@@ -364,6 +406,15 @@ class Cycle:
             report.outcomes.append(outcomes.failed_check(check, result))
             return None
         chosen = result.selection.chosen
+        if (
+            chosen is None
+            and hold is not None
+            and any(r.reason == hold.reason for r in result.selection.rejected)
+        ):
+            log.info("not updated", app=check.app.key, image=image, reason=hold.reason)
+            report.held.append((check.app, hold))
+            report.outcomes.append(outcomes.of_check(check, reason="Held", message=hold.reason))
+            return None
         if chosen is None:
             reason = explaining.no_match(result.selection, listed=len(result.tags), image=image)
             log.info("no update", app=check.app.key, image=image, reason=reason)
@@ -441,6 +492,11 @@ def _manifest_key(manifest: Mapping[str, Any]) -> str:
     meta = manifest.get("metadata")
     meta = meta if isinstance(meta, Mapping) else {}
     return f"{meta.get('namespace') or applications.DEFAULT_NAMESPACE}/{meta.get('name')}"
+
+
+def _held(holds: Mapping[holding.HeldKey, Hold], check: ImageCheck) -> HeldVersions | None:
+    hold = holds.get((check.app.key, check.image.spec.image.name))
+    return hold.held_versions() if hold is not None else None
 
 
 def _scan_key(check: ImageCheck) -> tuple[object, ...]:

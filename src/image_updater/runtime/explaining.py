@@ -31,3 +31,9 @@ def held_back(selection: Selection) -> str | None:
         return None
     first = next((r for r in held if "eligible at" in r.reason), held[0])
     return f"{first.tag} is {first.reason}"
+
+
+def held(version: str, *, forever: bool) -> str:
+    """`test --held-version`'s reason for each tag a revert-aware hold excludes."""
+    scope = "every version" if forever else "this version and every version not newer"
+    return f"held after revert of {version}: {scope} is excluded (--held-version)"

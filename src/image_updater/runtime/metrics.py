@@ -35,6 +35,9 @@ class Metrics:
         self.images_watched = Gauge(
             f"{NS}_images_watched_total", "Images watched per Application", ["application"], registry=None
         )
+        self.images_held = Gauge(
+            f"{NS}_images_held", "Images held after a revert, per Application", ["application"], registry=r
+        )
         self.images_updated = Counter(
             f"{NS}_images_updated_total", "Images updated per Application", ["application"], registry=None
         )

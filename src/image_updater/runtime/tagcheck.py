@@ -20,15 +20,19 @@ import aiohttp
 from image_updater import refs, selection
 from image_updater.credentials import CredentialRef, SecretSource, parse_credential_ref
 from image_updater.errors import ConfigError
+from image_updater.holds import parse_hold_mode
 from image_updater.refs import ImageRef
 from image_updater.registry.credentials import CredentialResolver
 from image_updater.registry.scanning import ScanRequest, ScanResult, scan
+from image_updater.runtime import explaining
 from image_updater.runtime.configfiles import load_registries_conf
 from image_updater.runtime.registries import RegistryPool
+from image_updater.selection.held import HeldVersions
 from image_updater.selection.types import Platform
 from image_updater.settings.proxies import ProxyRules
 from image_updater.settings.registries import Endpoint, RegistryConfig, api_repository, parse_duration
 from image_updater.sources.secret_files import SecretFiles
+from image_updater.text import printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,8 @@ class CheckOptions:
     rate_limit: float | None = None
     secrets_dir: Path | None = None
     kubeconfig: Path | None = None
+    held_version: str | None = None  # what a revert-aware hold would exclude: `tag` or `tag@digest`
+    hold_after_revert: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,7 @@ class _Parsed:
     min_age: float
     config: RegistryConfig
     credentials: CredentialRef | None
+    held: HeldVersions | None
 
 
 def _parse(options: CheckOptions) -> _Parsed:
@@ -101,6 +108,7 @@ def _parse(options: CheckOptions) -> _Parsed:
         min_age=_min_age(options.min_age),
         config=load_registries_conf(options.registries_conf),
         credentials=parse_credential_ref(options.credentials) if options.credentials else None,
+        held=_held(options),
     )
 
 
@@ -109,6 +117,20 @@ def _min_age(text: str | None) -> float:
         return parse_duration(text.strip()) if text and text.strip() else 0.0
     except ValueError:
         raise ConfigError(f"--min-age {text!r} is not a duration like 30m, 24h or 1h30m") from None
+
+
+def _held(options: CheckOptions) -> HeldVersions | None:
+    """The hold `--held-version` (and `--hold-after-revert`) describe, as the cycle would apply it."""
+    if options.held_version is None:
+        return None
+    tag, _, digest = options.held_version.partition("@")
+    if not refs.is_tag(tag):
+        raise ConfigError(
+            f"--held-version {printable(repr(options.held_version), limit=100)} is not a tag or tag@digest"
+        )
+    everything = parse_hold_mode(options.hold_after_revert).kind == "forever"
+    reason = explaining.held(options.held_version, forever=everything)
+    return HeldVersions(tag=tag, digest=digest or None, everything=everything, reason=reason)
 
 
 async def check_image(options: CheckOptions, *, environ: Mapping[str, str]) -> CheckReport:
@@ -153,6 +175,7 @@ async def _check(
         tag_order=endpoint.tagsortmode,
         explain=True,  # `test` lists every candidate in order and every rejection with its reason
         min_age=parsed.min_age,
+        held=parsed.held,
     )
     async with aiohttp.ClientSession() as session:
         resolver = CredentialResolver(secrets=secrets, environ=environ, clock=time.monotonic)

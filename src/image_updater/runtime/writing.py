@@ -37,7 +37,14 @@ from image_updater.writeback.git_auth import (
     resolve_git_credentials,
 )
 from image_updater.writeback.git_branches import TargetBranch, parse_git_branch
-from image_updater.writeback.git_commit import Author, Signing, combine_messages, commit_message
+from image_updater.writeback.git_commit import (
+    Author,
+    Signing,
+    combine_messages,
+    commit_message,
+    trailer_changes,
+    with_trailers,
+)
 from image_updater.writeback.git_edits import Edit
 from image_updater.writeback.model import (
     AppTarget,
@@ -89,6 +96,16 @@ class CommitSettings:
     author: Author = field(default_factory=Author)
     signing: Signing | None = None
     signoff: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GitLocation:
+    """An Application's git write-back: repository, base branch ("" = default), credentials, target."""
+
+    repo_url: str
+    branch: str
+    auth: GitAuth | None
+    target: AppTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +286,27 @@ class WriteBack:
         )
         return repo_url, branch, app_target
 
+    @property
+    def git(self) -> GitWriter:
+        return self._git
+
+    def git_failure(
+        self, err: ImageUpdaterError, *, repo_url: str, auth: GitAuth | None
+    ) -> ImageUpdaterError:
+        """`err`, saying where credentials were looked for when git was refused without any."""
+        if isinstance(err, GitAuthError) and auth is None:
+            return GitAuthError(f"{err}; {no_secret_hint(repo_url, looked_in=self._repo_creds.looked_in)}")
+        return err
+
+    async def git_location(self, app: Application, settings: AppSettings) -> GitLocation:
+        """Where `app`'s git write-back goes, for reading that branch's history (`holding`)."""
+        unchanged = tuple(
+            (image, Change(alias=image.spec.alias, old=image.spec.image, new=image.spec.image))
+            for image in settings.images
+        )
+        job = await self._git_job(PendingApp(app=app, settings=settings, changes=unchanged))
+        return GitLocation(job.repo_url, job.branch.base, job.auth, job.target)
+
     async def _auth(self, item: PendingApp, repo_url: str) -> GitAuth | None:
         """Git credentials, resolved once per cycle per (method, repository, namespace)."""
         method = item.settings.write_back_method
@@ -311,12 +349,16 @@ class WriteBack:
         def message(read: Reader) -> str:
             outcome[:] = [plan_group(writes, read)]
             template = self._commit.template
-            return combine_messages(
+            message = combine_messages(
                 [
                     commit_message(template, app_name=group[i].pending.app.name, changes=changes)
                     for i, changes in outcome[0].changes.items()
                 ]
                 or ["build: no change"]
+            )
+            apps = outcome[0].changes.items()
+            return with_trailers(
+                message, [t for i, c in apps for t in trailer_changes(group[i].pending.app.key, c)]
             )
 
         try:
@@ -332,8 +374,7 @@ class WriteBack:
                 dry_run=self._dry_run,
             )
         except GitAuthError as err:
-            hint = no_secret_hint(first.repo_url, looked_in=self._repo_creds.looked_in)
-            failure = GitAuthError(f"{err}; {hint}") if first.auth is None else err
+            failure = self.git_failure(err, repo_url=first.repo_url, auth=first.auth)
             return [_failed(job.pending, failure) for job in group]
         except Exception as err:  # ImageUpdaterError, or a bug of ours: this group only
             return [

@@ -1,18 +1,19 @@
 """Git write-back: fetch the tip, apply the edits, commit, push; retry when someone else pushed first.
 
-The only module that runs git for write-back (through `git_cli`). One `GitWriter` per process:
+The only module that writes with git (through `git_cli`; `git_history` reads). One `GitWriter` per process:
 it holds an `asyncio.Lock` per (repository URL, write branch) — not per repository, so different
 branches of a monorepo are written concurrently — and a `GitRepoCache` of shallow clones reused
 across cycles. Callers group the edits of every Application that targets the same (repository,
 branch) and pass them in one `write`, which makes one commit and one push for all of them.
 
-Push rejected because the branch moved (`fetch first`, `non-fast-forward`, `stale info`): fetch
-the new tip (depth 1), reset to it, re-apply the (idempotent) edits, commit and push again, with
-bounded, jittered exponential backoff; `PushConflict` when the attempts run out. A refusal by the
-server (pre-receive hook, branch protection) raises `GitError` carrying the remote's message; the
-clone is reset to the remote tip. Either way nothing half-done is left behind. Without credentials
-(`auth` None) git uses the machine's own (`git_cli.ambient_credential_config`). Force-push
-(with a lease on the tip we fetched) happens only to a write branch distinct from its base.
+Push rejected because the branch moved (`fetch first`, `non-fast-forward`, `stale info`): fetch the
+new tip (shallow: `git_repo.FETCH_DEPTH` commits), reset to it, re-apply the (idempotent) edits,
+commit and push again, with bounded, jittered exponential backoff; `PushConflict` when the attempts
+run out. A refusal by the server (pre-receive hook, branch protection) raises `GitError` carrying
+the remote's message; the clone is reset to the remote tip. Either way nothing half-done is left
+behind. Without credentials (`auth` None) git uses the machine's own
+(`git_cli.ambient_credential_config`). Force-push (with a lease on the tip we fetched) happens only
+to a write branch distinct from its base.
 """
 
 from __future__ import annotations
@@ -239,20 +240,21 @@ class GitWriter:
 
     async def _fetch_tip(self, plan: _Plan, runner: GitRunner) -> _Tip:
         if not plan.forced:
-            tips = await self._fetch(plan, runner, [plan.base])
+            tips = await self.fetch_branches(plan.url, runner, [plan.base])
             return _Tip(start=tips[plan.base], lease=None)
         heads = await self.cache.remote_heads(plan.url, runner, [plan.base, plan.write])
         wanted = [plan.write] if plan.write in heads else [plan.base]
-        tips = await self._fetch(plan, runner, wanted)
+        tips = await self.fetch_branches(plan.url, runner, wanted)
         return _Tip(start=tips[wanted[0]], lease=heads.get(plan.write, ""))
 
-    async def _fetch(self, plan: _Plan, runner: GitRunner, branches: list[str]) -> dict[str, str]:
+    async def fetch_branches(self, url: str, runner: GitRunner, branches: list[str]) -> dict[str, str]:
+        """Fetch `branches` into the cache (branch → tip); a missing branch is named in the error."""
         try:
-            return await self.cache.fetch(plan.url, runner, branches)
+            return await self.cache.fetch(url, runner, branches)
         except GitError as err:
             if "couldn't find remote ref" in str(err):
                 raise GitError(
-                    f"branch {branches[0]!r} does not exist in {git_auth.redact_url(plan.url)}"
+                    f"branch {branches[0]!r} does not exist in {git_auth.redact_url(url)}"
                 ) from err
             raise
 

@@ -9,6 +9,10 @@ Every value handed to the template passes `text.printable` first: image names, t
 labels come from Application annotations and registries, and a newline or an escape sequence
 in one of them must not forge trailers or lines of the message (the template's own text, set
 by the operator, is kept as written). Labels are cut to `MAX_LABELS` per image.
+
+`with_trailers` appends the `Image-Updater-Change` trailers (`holds.trailers`: application,
+alias, image, old and new value, encoded so no value can forge a line) as the message's last
+paragraph, after whatever the template rendered: the revert-aware hold reads them back.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from image_updater.changes import Change
+from image_updater.holds import TrailerChange, format_trailers
 from image_updater.templates import StringMap, Template, compile_template
 from image_updater.text import printable
 from image_updater.writeback.git_branches import tag_of
+from image_updater.writeback.reading import as_written
 
 DEFAULT_COMMIT_TEMPLATE = (
     "build: automatic update of {{ .AppName }}\n\n{{ range .AppChanges -}}\n"
@@ -115,6 +121,27 @@ def combine_messages(messages: Sequence[str]) -> str:
         return messages[0]
     body = "\n".join(m.rstrip("\n") + "\n" for m in messages)
     return f"build: automatic update of {len(messages)} applications\n\n{body}"
+
+
+def trailer_changes(app_key: str, changes: Sequence[Change]) -> tuple[TrailerChange, ...]:
+    """What the trailers record for one Application's changes; values as the target spells them."""
+    return tuple(
+        TrailerChange(
+            app=app_key,
+            alias=change.alias or "",
+            image=change.new.name,
+            old=as_written(change.old),
+            new=as_written(change.new),
+        )
+        for change in changes
+    )
+
+
+def with_trailers(message: str, changes: Sequence[TrailerChange]) -> str:
+    """`message` with the trailers of `changes` as its last paragraph (unchanged when none)."""
+    if not changes:
+        return message
+    return f"{message.rstrip()}\n\n{format_trailers(changes)}"
 
 
 def commit_args(options: CommitOptions) -> list[str]:

@@ -1,7 +1,8 @@
 """The on-disk cache of repositories: one shallow object store per URL, one worktree per branch.
 
-Layout under `workdir`: `<sha256(url)[:32]>/repo.git` (bare, shallow, `origin` = the URL without
-credentials) and `<...>/trees/<sha256(branch)[:32]>` (a detached worktree per write branch).
+Layout under `workdir`: `<sha256(url)[:32]>/repo.git` (bare, shallow to `FETCH_DEPTH` commits,
+`origin` = the URL without credentials) and `<...>/trees/<sha256(branch)[:32]>` (a detached
+worktree per write branch).
 Worktrees let writes to different branches of one repository run concurrently, each under its own
 (URL, branch) lock, while sharing fetched objects. Commands that touch the shared repository
 state (fetch, worktree add/remove) are serialised per URL by `store_lock`; they are short.
@@ -36,6 +37,10 @@ from image_updater.writeback.git_branches import check_branch_name
 from image_updater.writeback.git_cli import GitRunner
 
 T = TypeVar("T")
+# Commits fetched per branch, by writes and by the history reader alike (`git_history`): a
+# shallower fetch would cut what the other fetched, and the next would download it again
+# (measured: ~49 commits' diffs per cycle instead of only the new commits).
+FETCH_DEPTH = 50
 _READY = "image-updater-ready"
 # What git says when the local store, not the remote, is broken.
 _DAMAGE = re.compile(
@@ -166,12 +171,14 @@ class GitRepoCache:
                 self._generations[url] = generation + 1
         return await work()
 
-    async def fetch(self, url: str, runner: GitRunner, branches: list[str]) -> dict[str, str]:
-        """Fetch the tips of `branches` (depth 1); returns branch → commit id."""
+    async def fetch(
+        self, url: str, runner: GitRunner, branches: list[str], *, depth: int = FETCH_DEPTH
+    ) -> dict[str, str]:
+        """Fetch the tips of `branches` with `depth` commits of history; returns branch → commit id."""
         repo = self.repo_dir(url)
         refspecs = [f"+refs/heads/{b}:refs/remotes/origin/{b}" for b in branches]
         async with self.store_lock(url):
-            await runner.run("fetch", "-q", "--depth", "1", "--no-tags", "origin", *refspecs, cwd=repo)
+            await runner.run("fetch", "-q", "--depth", str(depth), "--no-tags", "origin", *refspecs, cwd=repo)
         refs = [f"refs/remotes/origin/{b}" for b in branches]
         out = await runner.run("rev-parse", *refs, cwd=repo)
         return dict(zip(branches, out.stdout.split(), strict=True))

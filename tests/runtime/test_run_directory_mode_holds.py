@@ -7,6 +7,7 @@ here is a fresh process state, as after a restart."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,11 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from structlog.testing import capture_logs
 
 from devtools import git_http, gitops_sample
 from devtools.oci import push_image
 from devtools.registry import LocalRegistry, start_registry
+from image_updater.cli.main import cli
 from image_updater.holds import parse_trailers
 from image_updater.runtime import controller
 from image_updater.runtime.controller import RunSettings
@@ -156,3 +159,14 @@ def test_releasing_with_an_annotation_change(repo: Repo) -> None:
     _application(repo, **{"api.hold-after-revert": "0s"})
     repo.run()
     assert repo.tag() == "v1.5.0"
+
+
+def test_plan_explains_a_held_image(repo: Repo) -> None:
+    _written_and_reverted(repo)
+    args = ["plan", "--applications-dir", str(repo.apps), "--git-workdir", str(repo.workdir), "-o", "json"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output  # nothing pending: the held version is not written
+    (app,) = json.loads(result.stdout)["applications"]
+    (image,) = app["images"]
+    assert image["reason"] == "Held"
+    assert "held after revert: we wrote v1.5.0" in image["message"]

@@ -168,5 +168,5 @@ def test_plan_explains_a_held_image(repo: Repo) -> None:
     assert result.exit_code == 0, result.output  # nothing pending: the held version is not written
     (app,) = json.loads(result.stdout)["applications"]
     (image,) = app["images"]
-    assert image["reason"] == "Held"
+    assert (image["status"], image["reason"]) == ("skipped", "Held")
     assert "held after revert: we wrote v1.5.0" in image["message"]

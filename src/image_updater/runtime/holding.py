@@ -25,19 +25,20 @@ import structlog
 
 from image_updater.annotations import AppSettings
 from image_updater.applications import Application
+from image_updater.changes import Change
 from image_updater.errors import ImageUpdaterError
 from image_updater.holds import Commit, Hold, find_hold
 from image_updater.runtime.gitplan import as_error
-from image_updater.runtime.writing import GitLocation, WriteBack
+from image_updater.runtime.writing import PendingApp, WriteBack
 from image_updater.writeback import git_history
 from image_updater.writeback.git_auth import GitAuth
-from image_updater.writeback.model import Reader
+from image_updater.writeback.model import AppTarget, Reader
 from image_updater.writeback.targets import current_tag
 
 log = structlog.get_logger("image_updater.holding")
 
 HeldKey = tuple[str, str]  # (Application key, image name)
-_Member = tuple[Application, AppSettings, GitLocation]
+_Member = tuple[Application, AppSettings, "_Location"]
 READ_CONCURRENCY = 4  # branches read at once: each is a fetch and a log
 
 
@@ -59,7 +60,7 @@ async def find_holds(
         if settings.write_back_method == "argocd":
             continue
         try:
-            where = await writer.git_location(app, settings)
+            where = await _location(writer, app, settings)
         except Exception as err:  # the write reports it, with its context; nothing to hold here
             log.debug("no history to read", app=app.key, error=str(as_error(err, f"application {app.key}")))
             continue
@@ -70,6 +71,28 @@ async def find_holds(
         found.held.update(part.held)
         found.unreadable.update(part.unreadable)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Location:
+    """An Application's git write-back: repository, base branch ("" = default), credentials, target."""
+
+    repo_url: str
+    branch: str
+    auth: GitAuth | None
+    target: AppTarget
+
+
+async def _location(writer: WriteBack, app: Application, settings: AppSettings) -> _Location:
+    """Where `app`'s images are written, as the write-back works it out (images unchanged)."""
+    unchanged = tuple(
+        (image, Change(alias=image.spec.alias, old=image.spec.image, new=image.spec.image))
+        for image in settings.images
+    )
+    repo_url, branch, auth, target = await writer.write_location(
+        PendingApp(app=app, settings=settings, changes=unchanged)
+    )
+    return _Location(repo_url, branch.base, auth, target)
 
 
 async def _group(

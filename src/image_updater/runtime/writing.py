@@ -99,16 +99,6 @@ class CommitSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class GitLocation:
-    """An Application's git write-back: repository, base branch ("" = default), credentials, target."""
-
-    repo_url: str
-    branch: str
-    auth: GitAuth | None
-    target: AppTarget
-
-
-@dataclass(frozen=True, slots=True)
 class _GitJob:
     pending: PendingApp
     repo_url: str
@@ -297,15 +287,6 @@ class WriteBack:
         if isinstance(err, GitAuthError) and auth is None:
             return GitAuthError(f"{err}; {no_secret_hint(repo_url, looked_in=self._repo_creds.looked_in)}")
         return err
-
-    async def git_location(self, app: Application, settings: AppSettings) -> GitLocation:
-        """Where `app`'s git write-back goes, for reading that branch's history (`holding`)."""
-        unchanged = tuple(
-            (image, Change(alias=image.spec.alias, old=image.spec.image, new=image.spec.image))
-            for image in settings.images
-        )
-        job = await self._git_job(PendingApp(app=app, settings=settings, changes=unchanged))
-        return GitLocation(job.repo_url, job.branch.base, job.auth, job.target)
 
     async def _auth(self, item: PendingApp, repo_url: str) -> GitAuth | None:
         """Git credentials, resolved once per cycle per (method, repository, namespace)."""

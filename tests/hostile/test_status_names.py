@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from image_updater.resources import assigning
-from image_updater.runtime.cycle import CycleReport
 from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.outcomes import CycleReport
 from image_updater.runtime.statuses import PrintedStatus, StatusFiles, publish
 from image_updater.sources.status_files import file_name, read_status
 

@@ -23,9 +23,10 @@ import structlog
 from image_updater.errors import ConfigError, ImageUpdaterError, InvalidWriteBackConfig, TransientError
 from image_updater.runtime import controller, servers
 from image_updater.runtime.controller import RunSettings, _Loop
-from image_updater.runtime.cycle import Cycle, CycleReport
+from image_updater.runtime.cycle import Cycle
 from image_updater.runtime.dispatch import Dispatcher
 from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.outcomes import CycleReport
 from image_updater.settings.registries import RegistryConfig
 from tests.runtime.conftest import Cluster
 

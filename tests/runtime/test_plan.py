@@ -12,7 +12,7 @@ import pytest
 
 from image_updater.applications import Application, from_manifest
 from image_updater.resources.status import ImageOutcome
-from image_updater.runtime.cycle import CycleReport
+from image_updater.runtime.outcomes import CycleReport
 from image_updater.runtime.plan import PlannedWrite, as_json, as_text, build, shown_url, split_diff
 from image_updater.runtime.writing import Written
 

@@ -16,8 +16,8 @@ from image_updater.kube import Api
 from image_updater.resources import assigning
 from image_updater.resources.model import ImageUpdaterStatus
 from image_updater.resources.status import ImageOutcome
-from image_updater.runtime.cycle import CycleReport
 from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.outcomes import CycleReport
 from image_updater.runtime.statuses import Build, ClusterStatus, Target, per_resource, publish
 from tests.kube.fakeapi import FakeKube
 

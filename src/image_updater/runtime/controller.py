@@ -49,9 +49,10 @@ from image_updater.runtime.configfiles import (
     load_registries_conf,
     user_cache_dir,
 )
-from image_updater.runtime.cycle import Cycle, CycleOptions, CycleReport, wall_clock
+from image_updater.runtime.cycle import Cycle, CycleOptions, wall_clock
 from image_updater.runtime.dispatch import Dispatcher
 from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.outcomes import CycleReport
 from image_updater.runtime.plan import PlanRecorder
 from image_updater.runtime.registries import RegistryPool
 from image_updater.runtime.statuses import ClusterStatus, PrintedStatus, StatusFiles, StatusSink

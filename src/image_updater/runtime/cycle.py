@@ -1,10 +1,11 @@
 """One update cycle: Applications → images → registries → changes → write-back → events, metrics.
 
-The one place that maps errors to outcomes. Each Application is parsed on its own: a broken one
-is reported (log line naming the app and key, error metric, Warning event) and the others go on.
-Registry work is shared: one client per (registry, credentials), one tag list per repository
-per cycle however many Applications watch it, metadata cached across cycles. Nothing below this
-module logs; everything it learns is logged here, once, with the app, image and registry.
+The one place that maps errors to outcomes, with its two helpers: `runtime.managed` parses each
+Application on its own (a broken one is reported: log line naming the app and key, error metric,
+Warning event; the others go on), and `runtime.scans` shares registry work (one client per
+(registry, credentials), one scan per distinct configuration, one tag list per repository per
+cycle however many Applications watch it, metadata cached across cycles). Nothing below the
+runtime logs; everything it learns is logged here, once, with the app, image and registry.
 
 A cycle has a deadline (`CycleOptions.deadline`, `--cycle-timeout`): listing and registry checks
 still running when it passes are cancelled, and each Application left unchecked is reported as
@@ -38,26 +39,32 @@ from image_updater import applications
 from image_updater.annotations import AppSettings, AppTrust
 from image_updater.applications import Application
 from image_updater.changes import Change
-from image_updater.errors import DeadlineExceeded, ImageUpdaterError, InternalError, RegistryAuthError
+from image_updater.errors import DeadlineExceeded, ImageUpdaterError
 from image_updater.holds import Hold
-from image_updater.registry.scanning import ScanRequest, ScanResult, scan
+from image_updater.registry.scanning import ScanResult
 from image_updater.resources import assigning
-from image_updater.resources.assigning import Refused
-from image_updater.resources.matching import Match
-from image_updater.resources.model import ImageUpdater
-from image_updater.resources.status import ImageOutcome
-from image_updater.runtime import appevents, explaining, holding, outcomes, planning, promotion, statuses
+from image_updater.runtime import (
+    appevents,
+    explaining,
+    holding,
+    managed,
+    outcomes,
+    planning,
+    promotion,
+    statuses,
+)
 from image_updater.runtime.appsources import ApplicationSource
 from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.outcomes import CycleReport
 from image_updater.runtime.planning import ImageCheck
 from image_updater.runtime.pushes import RepositoryFilter
-from image_updater.runtime.registries import CycleTags, RegistryPool
+from image_updater.runtime.registries import RegistryPool
+from image_updater.runtime.scans import Scans
 from image_updater.runtime.statuses import StatusSink
 from image_updater.runtime.writeorder import WriteOrder
-from image_updater.runtime.writing import PendingApp, WriteBack, Written
+from image_updater.runtime.writing import PendingApp, WriteBack
 from image_updater.selection.gates import Promotion
-from image_updater.selection.held import HeldVersions
-from image_updater.settings.registries import RegistryConfig, api_repository
+from image_updater.settings.registries import RegistryConfig
 
 if TYPE_CHECKING:  # the Kubernetes client is imported only when a cluster is used
     from image_updater.kube.calling import Api
@@ -85,29 +92,6 @@ class CycleOptions:
     config_source: assigning.ConfigSource = "both"  # which generation configures Applications
 
 
-@dataclass(slots=True)
-class CycleReport:
-    """What one cycle did, for logs, tests and the demo."""
-
-    applications: int = 0
-    images_checked: int = 0
-    written: list[Written] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    failed_apps: list[tuple[Application, str]] = field(default_factory=list)
-    held: list[tuple[Application, Hold]] = field(default_factory=list)  # holds that kept an update back
-    seconds: float = 0.0
-    # for ImageUpdater status: the resources read, which of them select each Application, and
-    # what happened to each image (runtime.statuses groups these per resource)
-    resources: tuple[ImageUpdater, ...] = ()
-    refused: tuple[Refused, ...] = ()
-    selected_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    outcomes: list[ImageOutcome] = field(default_factory=list)
-
-    @property
-    def updated(self) -> list[Written]:
-        return [w for w in self.written if w.error is None and (w.commit or w.patched)]
-
-
 class Cycle:
     """Runs cycles over long-lived clients; one instance per process."""
 
@@ -126,6 +110,13 @@ class Cycle:
         self._writer, self._metrics, self._options = writer, metrics, options
         self._statuses = tuple(statuses)  # where ImageUpdater statuses go after each cycle
         self._order = WriteOrder()
+        self._scans = Scans(
+            registries=registries,
+            pool=pool,
+            max_concurrency=options.max_concurrency,
+            trust_tags_for=options.trust_tags_for,
+            clock=options.clock,
+        )
 
     async def run(self, *, only: RepositoryFilter | None = None) -> CycleReport:
         """One full cycle, or with `only` a targeted run over those repositories' images.
@@ -183,55 +174,20 @@ class Cycle:
     ) -> tuple[list[tuple[Application, AppSettings]], dict[str, Mapping[str, Any]]]:
         """The managed Applications with their settings, and every listed manifest by `ns/name`
         (what promotion gates read); `quiet` leaves the problems unreported."""
-        error = _unreported if quiet else self._error
         listing = await self._source.list()
-        source = self._options.config_source
-        manifests = listing.image_updaters if source != "annotations" else ()
-        resources = assigning.load(manifests, default_namespace=applications.DEFAULT_NAMESPACE)
-        for problem in (*listing.problems, *resources.problems):
-            error(report, problem, app=None)
-        report.resources, report.refused = resources.items, resources.refused
-        parsed: list[tuple[Application, AppSettings]] = []
-        for manifest in listing.applications:
-            try:
-                app = applications.from_manifest(manifest, status_known=self._api is not None)
-            except ImageUpdaterError as err:
-                error(report, str(err), app=None)
-                continue
-            except Exception as err:  # a bug of ours: it fails this manifest, never the cycle
-                log.debug("internal error", exc_info=True)
-                error(report, str(InternalError("an Application manifest", err)), app=None)
-                continue
-            selected: tuple[tuple[ImageUpdater, Match], ...] = ()
-            try:
-                # from the ImageUpdater resource selecting it, else from its annotations
-                selected = assigning.selecting(app, resources.items)
-                settings = assigning.settings_from(
-                    app, selected, trust=self._options.app_trust, source=source
-                )
-                if settings is None:
-                    continue
-                report.selected_by[app.key] = tuple(resource.key for resource, _ in selected)
-                # a bad branch or write-back target shows now, not when the next release arrives
-                self._writer.validate(app, settings)
-            except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
-                if not isinstance(err, ImageUpdaterError):
-                    log.debug("internal error", app=app.key, exc_info=True)
-                    err = InternalError(f"application {app.key}", err)
-                # counted as an update error, so the article's ImageUpdaterUpdateFailed alert fires
-                if not quiet:
-                    self._metrics.images_updated_errors.inc()
-                if selected:  # each resource that selects it reports the failure
-                    report.selected_by[app.key] = tuple(resource.key for resource, _ in selected)
-                report.outcomes.append(outcomes.failed_app(app, err))
-                error(report, str(err), app=app)
-                continue
-            for warning in () if quiet else settings.warnings:
-                log.warning(warning, app=app.key)
-            self._metrics.images_watched.labels(application=app.name).set(len(settings.images))
-            parsed.append((app, settings))
-        report.applications = len(parsed)
-        self._metrics.applications_watched.set(len(parsed))
+        parsed = managed.parse(
+            listing,
+            report=report,
+            options=managed.Options(
+                trust=self._options.app_trust,
+                source=self._options.config_source,
+                status_known=self._api is not None,
+                quiet=quiet,
+            ),
+            validate=self._writer.validate,
+            metrics=self._metrics,
+            error=_unreported if quiet else self._error,
+        )
         return parsed, {_manifest_key(m): m for m in listing.applications}
 
     async def _with_promotion(
@@ -286,35 +242,20 @@ class Cycle:
         *,
         deadline: float,
     ) -> list[PendingApp]:
-        gate = asyncio.Semaphore(self._options.max_concurrency)
-        cycle_tags: dict[int, CycleTags] = {}
-        # images configured alike on the same repository and credentials, running the same digest
-        # and held alike, share one scan (the digest decides whether a HEAD's answer needs
-        # confirming): one task per scan, not per image, so 100,000 images of 1,000
-        # configurations hold 1,000 tasks
-        held = [_held(holds, check) for check in checks]
-        scan_keys = [(*_scan_key(check), h) for check, h in zip(checks, held, strict=True)]
-        scans: dict[tuple[object, ...], asyncio.Future[ScanResult | ImageUpdaterError]] = {}
-        for check, scan_key, h in zip(checks, scan_keys, held, strict=True):
-            if scan_key not in scans:
-                scans[scan_key] = asyncio.ensure_future(self._settled_scan(gate, check, cycle_tags, h))
-        if scans:
-            await asyncio.wait(scans.values(), timeout=max(0.0, deadline - time.monotonic()))
-        await _cancel(list(scans.values()))  # what is still running when the deadline passes
-        tasks = [scans[scan_key] for scan_key in scan_keys]
+        results = await self._scans.run(checks, holds, deadline=deadline)
         report.images_checked = len(checks)
         self._metrics.images_checked.inc(len(checks))
         by_app: dict[str, PendingApp] = {}
         settings_of = {app.key: settings for app, settings in apps}
         late: dict[str, tuple[Application, list[str]]] = {}
-        for check, task in zip(checks, tasks, strict=True):
-            if task.cancelled():
+        for check, result in zip(checks, results, strict=True):
+            if result is None:
                 late.setdefault(check.app.key, (check.app, []))[1].append(check.image.spec.image.name)
                 late_by = f"the cycle deadline ({self._deadline_text}) passed first"
                 report.outcomes.append(outcomes.of_check(check, reason="TimedOut", message=late_by))
                 continue
             change = self._decide(
-                check, task.result(), report, holds.get((check.app.key, check.image.spec.image.name))
+                check, result, report, holds.get((check.app.key, check.image.spec.image.name))
             )
             if change is None:
                 continue
@@ -348,50 +289,6 @@ class Cycle:
     @property
     def _deadline_text(self) -> str:
         return f"{self._options.deadline:g}s, --cycle-timeout"
-
-    async def _settled_scan(
-        self,
-        gate: asyncio.Semaphore,
-        check: ImageCheck,
-        cycle_tags: dict[int, CycleTags],
-        held: HeldVersions | None,
-    ) -> ScanResult | ImageUpdaterError:
-        try:
-            async with gate:
-                return await self._scan(check, cycle_tags, held)
-        except ImageUpdaterError as err:
-            return err
-        except Exception as err:  # a bug of ours: it fails this image, never the cycle
-            log.debug("internal error", app=check.app.key, exc_info=True)
-            return InternalError(f"image {check.image.spec.image.name}", err)
-
-    async def _scan(
-        self, check: ImageCheck, cycle_tags: dict[int, CycleTags], held: HeldVersions | None
-    ) -> ScanResult:
-        spec = check.image.spec
-        endpoint = self._registries.resolve(spec.image)
-        client = self._pool.client(endpoint, check.image.pull_secret)
-        tags = cycle_tags.setdefault(id(client), CycleTags(client))
-        request = ScanRequest(
-            repository=api_repository(endpoint, spec.image),
-            tag_filter=check.image.tag_filter,
-            policy=check.image.policy,
-            platforms=check.image.platforms,
-            trust_tags_for=self._options.trust_tags_for,
-            tag_order=endpoint.tagsortmode,
-            confirm_digest=True,
-            current_digest=_current_digest(check),
-            min_age=check.image.gates.min_age,
-            promotion=check.promotion,
-            now=self._options.clock(),
-            current_tag=check.current.tag if check.current is not None else None,
-            held=held,
-        )
-        try:
-            return await scan(tags, request)
-        except RegistryAuthError:
-            self._pool.resolver.invalidate(endpoint)  # re-read the credentials next time (rotated tokens)
-            raise
 
     def _decide(
         self,
@@ -481,40 +378,11 @@ class Cycle:
         return self._api if self._options.kube_events else None
 
 
-async def _cancel(futures: Sequence[asyncio.Future[Any]]) -> None:
-    """Cancel what has not finished and wait until it has unwound (a no-op for what is done)."""
-    for future in futures:
-        future.cancel()
-    await asyncio.gather(*futures, return_exceptions=True)
-
-
 def _manifest_key(manifest: Mapping[str, Any]) -> str:
     meta = manifest.get("metadata")
     meta = meta if isinstance(meta, Mapping) else {}
     return f"{meta.get('namespace') or applications.DEFAULT_NAMESPACE}/{meta.get('name')}"
 
 
-def _held(holds: Mapping[holding.HeldKey, Hold], check: ImageCheck) -> HeldVersions | None:
-    hold = holds.get((check.app.key, check.image.spec.image.name))
-    return hold.held_versions() if hold is not None else None
-
-
-def _scan_key(check: ImageCheck) -> tuple[object, ...]:
-    image = check.image
-    digest = _current_digest(check)
-    return (
-        image.spec.image.name,
-        str(image.pull_secret),
-        image.selection_key,
-        digest,
-        image.gates,
-        check.promotion,
-    )
-
-
 def _unreported(report: CycleReport, message: str, *, app: Application | None) -> None:
     """Where a targeted run's configuration problems go: the polling cycle reports them."""
-
-
-def _current_digest(check: ImageCheck) -> str | None:
-    return check.current.digest if check.current is not None else None

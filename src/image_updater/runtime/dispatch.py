@@ -34,8 +34,9 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 import structlog
 
 from image_updater.errors import ImageUpdaterError, InternalError
-from image_updater.runtime.cycle import Cycle, CycleReport
+from image_updater.runtime.cycle import Cycle
 from image_updater.runtime.metrics import Metrics
+from image_updater.runtime.outcomes import CycleReport
 from image_updater.runtime.pushes import RepositoryFilter, RepositoryKey, image_keys, push_key
 from image_updater.settings.registries import RegistryConfig
 from image_updater.webhooks.events import RegistryPush

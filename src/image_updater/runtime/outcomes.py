@@ -1,4 +1,5 @@
-"""Per-image outcomes of a cycle, in the words its log lines use, for `ImageUpdater` status.
+"""What a cycle reports (`CycleReport`), and its per-image outcomes in the words its log lines use,
+for `ImageUpdater` status and `plan`.
 
 The cycle records one `ImageOutcome` per configured image of every Application it handled (and one
 per Application that failed before its images were checked); `runtime.statuses` groups them by the
@@ -8,15 +9,41 @@ resource that selected the Application. Pure: builders only.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from image_updater.applications import Application
 from image_updater.changes import Change
 from image_updater.errors import ImageUpdaterError
+from image_updater.holds import Hold
 from image_updater.refs import ImageRef
+from image_updater.resources.assigning import Refused
+from image_updater.resources.model import ImageUpdater
 from image_updater.resources.status import ImageOutcome, reason_for
 from image_updater.runtime.planning import ImageCheck, Skip
 from image_updater.runtime.writing import PendingApp, Written
+
+
+@dataclass(slots=True)
+class CycleReport:
+    """What one cycle did, for logs, tests and the demo."""
+
+    applications: int = 0
+    images_checked: int = 0
+    written: list[Written] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failed_apps: list[tuple[Application, str]] = field(default_factory=list)
+    held: list[tuple[Application, Hold]] = field(default_factory=list)  # holds that kept an update back
+    seconds: float = 0.0
+    # for ImageUpdater status: the resources read, which of them select each Application, and
+    # what happened to each image (runtime.statuses groups these per resource)
+    resources: tuple[ImageUpdater, ...] = ()
+    refused: tuple[Refused, ...] = ()
+    selected_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    outcomes: list[ImageOutcome] = field(default_factory=list)
+
+    @property
+    def updated(self) -> list[Written]:
+        return [w for w in self.written if w.error is None and (w.commit or w.patched)]
 
 
 def failed_app(app: Application, err: ImageUpdaterError) -> ImageOutcome:

@@ -33,7 +33,7 @@ from image_updater.applications import Application
 from image_updater.errors import ImageUpdaterError
 from image_updater.resources.status import FAILURES, ImageOutcome
 from image_updater.runtime import planning
-from image_updater.runtime.cycle import CycleReport
+from image_updater.runtime.outcomes import CycleReport
 from image_updater.runtime.writing import PendingApp, WriteBack, Written, manifest_image
 from image_updater.text import printable
 from image_updater.writeback.git import GitWriter, WriteResult

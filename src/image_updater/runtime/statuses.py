@@ -32,7 +32,7 @@ from image_updater.yamlsafe import DEFAULT_LIMITS, YamlLimits
 
 if TYPE_CHECKING:
     from image_updater.kube.calling import Api
-    from image_updater.runtime.cycle import CycleReport
+    from image_updater.runtime.outcomes import CycleReport
 
 log = structlog.get_logger("image_updater.status")
 

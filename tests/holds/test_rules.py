@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from image_updater.errors import ConfigError
-from image_updater.holds import Commit, HoldMode, TrailerChange, find_hold, first_written, parse_hold_mode
+from image_updater.holds import Commit, HoldMode, TrailerChange, find_hold, parse_hold_mode
 
 APP, IMAGE, FILE = "argocd/api", "reg.example/org/api", "apps/api/kustomization.yaml"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -159,9 +159,3 @@ def test_parse_hold_mode(text: str | None, mode: HoldMode) -> None:
 def test_parse_hold_mode_refuses(text: str) -> None:
     with pytest.raises(ConfigError, match="hold-after-revert"):
         parse_hold_mode(text)
-
-
-def test_first_written_is_the_oldest_write_of_the_value() -> None:
-    history = [ours("c", 30, "v1.5.0"), theirs("b", 10), ours("a", 5, "v1.5.0"), ours("z", 1, "v1.4.0")]
-    assert first_written(history, image=IMAGE, value="v1.5.0") == T0 + timedelta(minutes=5)
-    assert first_written(history, image=IMAGE, value="v9") is None

@@ -86,23 +86,6 @@ async def test_a_merge_lists_what_it_changed_against_its_first_parent(
     assert not merge.ours
 
 
-async def test_first_appearance_is_when_we_first_wrote_the_value(
-    writer: GitWriter, remote: Remote, https_auth: HttpsAuth
-) -> None:
-    await _ours(writer, remote, https_auth, "1.1.0")
-    first = remote.git("log", "-1", "--format=%ct").strip()
-    _human(remote, ["commit", "-q", "--allow-empty", "-m", "later"])
-    when = await git_history.first_appearance(
-        writer, repo_url=remote.http_url, branch="main", auth=https_auth, image=CHANGE.image, value="1.1.0"
-    )
-    assert when is not None
-    assert int(when.timestamp()) == int(first)
-    none = await git_history.first_appearance(
-        writer, repo_url=remote.http_url, branch="main", auth=https_auth, image=CHANGE.image, value="9.9.9"
-    )
-    assert none is None
-
-
 def test_parse_log_skips_forged_records() -> None:
     marker = "m" * 32
     sha = "a" * 40

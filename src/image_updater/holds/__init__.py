@@ -6,7 +6,7 @@ reverted (or edited away) what we wrote. Nothing here runs git: `writeback.git_h
 the history, the runtime applies the holds to selection (`selection.held`).
 """
 
-from image_updater.holds.rules import Commit, Hold, HoldMode, find_hold, first_written, parse_hold_mode
+from image_updater.holds.rules import Commit, Hold, HoldMode, find_hold, parse_hold_mode
 from image_updater.holds.trailers import TRAILER_KEY, TrailerChange, format_trailers, parse_trailers
 
 __all__ = [
@@ -16,7 +16,6 @@ __all__ = [
     "HoldMode",
     "TrailerChange",
     "find_hold",
-    "first_written",
     "format_trailers",
     "parse_hold_mode",
     "parse_trailers",

@@ -136,13 +136,3 @@ def _hold(
     if until is not None and now >= until:
         return None
     return Hold(app, image, wrote, current, first.committed, first.sha, mode, until)
-
-
-def first_written(history: Sequence[Commit], *, image: str, value: str) -> datetime | None:
-    """When a commit of ours (any Application) first wrote `value` for `image` in `history`
-    (newest first): the commit time of the oldest such commit, or None. For promotion gates
-    in directory mode: how long a version has been on a branch."""
-    times = [
-        commit.committed for commit in history for c in commit.changes if c.image == image and c.new == value
-    ]
-    return min(times, default=None)

@@ -12,9 +12,6 @@ its first parent, what it changed on this branch). Records are split on a random
 per command, so no commit message or file name can forge one; at most `MAX_PATHS` paths are kept
 per commit. `read_history` can also look at the tip's files (`inspect`, off the event loop), so
 the hold compares with the value in Git now without a second checkout.
-
-`first_appearance` answers "since when has our write of value X of image Y been on branch B"
-(promotion gates in directory mode) from the same history.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from image_updater.holds import Commit, first_written, parse_trailers
+from image_updater.holds import Commit, parse_trailers
 from image_updater.writeback.git import GitWriter
 from image_updater.writeback.git_auth import GitAuth
 from image_updater.writeback.git_branches import check_branch_name
@@ -55,24 +52,6 @@ async def read_history(
             return await _read(writer, runner, repo_url, branch, inspect)
 
         return await writer.cache.recovering(repo_url, work)
-
-
-async def first_appearance(
-    writer: GitWriter,
-    *,
-    repo_url: str,
-    branch: str,
-    auth: GitAuth | None,
-    image: str,
-    value: str,
-) -> datetime | None:
-    """When a commit of ours first wrote `value` (`tag` or `tag@digest`) for `image` (the full
-    name, e.g. `registry.example/org/api`) on `branch`, among its newest `HISTORY_DEPTH` commits: that
-    commit's commit time, or None when none of them did."""
-    history, _ = await read_history(
-        writer, repo_url=repo_url, branch=branch, auth=auth, inspect=lambda _: None
-    )
-    return first_written(history, image=image, value=value)
 
 
 async def _read(

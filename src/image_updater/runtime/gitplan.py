@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import structlog
 
@@ -27,6 +28,8 @@ from image_updater.writeback.reading import as_written
 from image_updater.writeback.targets import TargetFile, TargetText
 
 log = structlog.get_logger("image_updater.writing")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,26 +52,55 @@ class GroupPlan:
 
 
 def plan_group(writes: Sequence[AppWrite], read: Reader) -> GroupPlan:
-    """Plan every Application of the group; see the module docstring."""
+    """Plan every Application of the group; see the module docstring. Files are planned one at a
+    time and each parse is dropped before the next file's, so memory is bounded by the largest
+    file, not by the group (10,000 Applications on one branch held all their parses at once)."""
     read = functools.cache(read)
     plan = GroupPlan({}, {}, {})
-    loaded: dict[TargetFile, TargetText] = {}
-    files: dict[str, dict[int, TargetFile]] = {}
+    located: dict[str, dict[int, TargetFile]] = {}
     for index, write in enumerate(writes):
         try:
             file = targets.locate(write.target, read)
-            if file not in loaded:
-                loaded[file] = file.load(read(file.path))
-            needed = _needed(write, loaded[file])
         except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
             plan.failures[index] = as_error(err, write.subject)
             continue
+        located.setdefault(file.path, {})[index] = file
+    edits: dict[tuple[int, str], Edit] = {}
+    for path, candidates in located.items():
+        writers = _needing(candidates, writes, read, plan)
+        if writers:
+            edits[min(writers), path] = _constant(_write_file(writers, writes, read, plan))
+    plan.edits.update((path, edit) for (_, path), edit in sorted(edits.items()))
+    _in_group_order(plan.changes)
+    _in_group_order(plan.failures)
+    return plan
+
+
+def _in_group_order(by_index: dict[int, T]) -> None:
+    """`by_index` ordered as the Applications came, whatever order their files were planned in."""
+    ordered = sorted(by_index.items())
+    by_index.clear()
+    by_index.update(ordered)
+
+
+def _needing(
+    candidates: dict[int, TargetFile], writes: Sequence[AppWrite], read: Reader, plan: GroupPlan
+) -> dict[int, tuple[TargetFile, TargetText]]:
+    """The writers of one file that still need changes, each with the file's one parse."""
+    loaded: dict[TargetFile, TargetText] = {}
+    writers: dict[int, tuple[TargetFile, TargetText]] = {}
+    for index, file in candidates.items():
+        try:
+            if file not in loaded:
+                loaded[file] = file.load(read(file.path))
+            needed = _needed(writes[index], loaded[file])
+        except Exception as err:  # ImageUpdaterError, or a bug of ours: this Application only
+            plan.failures[index] = as_error(err, writes[index].subject)
+            continue
         if needed:
             plan.changes[index] = needed
-            files.setdefault(file.path, {})[index] = file
-    for path, writers in files.items():
-        plan.edits[path] = _constant(_write_file(writers, writes, loaded, read, plan))
-    return plan
+            writers[index] = (file, loaded[file])
+    return writers
 
 
 def _needed(write: AppWrite, text: TargetText) -> tuple[Change, ...]:
@@ -89,22 +121,21 @@ def _needed(write: AppWrite, text: TargetText) -> tuple[Change, ...]:
 
 
 def _write_file(
-    writers: dict[int, TargetFile],
+    writers: dict[int, tuple[TargetFile, TargetText]],
     writes: Sequence[AppWrite],
-    loaded: dict[TargetFile, TargetText],
     read: Reader,
     plan: GroupPlan,
 ) -> str | None:
     """The file with every writer's images, in one pass over its one parse when the writers agree
     on how it is written (they nearly always do) and that pass succeeds; else one at a time."""
-    kinds = set(writers.values())
+    kinds = {file for file, _ in writers.values()}
     if len(kinds) == 1:
         images = [image for index in writers for image in writes[index].target.images]
         try:
-            return loaded[kinds.pop()].apply(images)
+            return next(iter(writers.values()))[1].apply(images)
         except Exception:  # noqa: S110 - `_one_at_a_time` pins the failure on its Application
             pass
-    return _one_at_a_time(writers, writes, read, plan)
+    return _one_at_a_time({index: file for index, (file, _) in writers.items()}, writes, read, plan)
 
 
 def _one_at_a_time(

@@ -39,6 +39,7 @@ bench: deps
 	$(VENV)/bin/python -m benchmarks.writeback
 	$(VENV)/bin/python -m benchmarks.cycle
 	$(VENV)/bin/python -m benchmarks.planning
+	$(VENV)/bin/python -m benchmarks.gitplan
 	$(VENV)/bin/python -m benchmarks.webhook
 
 # Slow (a few minutes, downloads a Debian root filesystem and the PyPI wheels): see CONTRIBUTING.md.

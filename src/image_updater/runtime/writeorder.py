@@ -14,20 +14,20 @@ Limits: one process (the git workdir lock keeps a second one out); the record ho
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 
 from image_updater.changes import Change
 from image_updater.runtime.writing import PendingApp, WriteBack, Written
+from image_updater.writeback.keylocks import KeyedLocks
 
 
 class WriteOrder:
     """Per-Application write locks and the observation time of each (Application, image) written."""
 
     def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks: KeyedLocks[str] = KeyedLocks()
         self._written: dict[tuple[str, str], float] = {}
 
     async def write(
@@ -57,23 +57,8 @@ class WriteOrder:
     async def _holding(self, keys: Iterable[str]) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             for key in keys:  # in sorted order: no two runs wait for each other's locks
-                await stack.enter_async_context(self._lock(key))
+                await stack.enter_async_context(self._locks.hold(key))
             yield
-
-    @contextlib.asynccontextmanager
-    async def _lock(self, key: str) -> AsyncIterator[None]:
-        # dropped when no one holds or waits for it, so deleted Applications leave no lock behind
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 def _image(change: Change) -> str:

@@ -40,6 +40,7 @@ from image_updater.writeback.git_edits import (
     resolve_edits,
 )
 from image_updater.writeback.git_repo import GitRepoCache
+from image_updater.writeback.keylocks import KeyedLocks
 from image_updater.writeback.model import Reader
 
 # The branch moved under us: refused by the client's check, or lost a race in the server's ref update.
@@ -111,7 +112,7 @@ class GitWriter:
         self.retry = retry if retry is not None else RetryPolicy()
         self._rng = rng if rng is not None else random.Random()
         self._timeout = timeout
-        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._known_hosts = known_hosts
         self.local_repositories = local_repositories
 
@@ -122,18 +123,8 @@ class GitWriter:
         Entries are dropped when no one holds or waits for them, so per-change write branches
         (`image-updater-{{.SHA256}}`) do not accumulate locks over a long run.
         """
-        key = (repo_url, branch)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        async with self._locks.hold((repo_url, branch)):
+            yield
 
     @property
     def locked_branches(self) -> int:
